@@ -1,0 +1,120 @@
+"""The exceptions of sfd-workflow.
+
+The tree::
+
+    SfdWorkflowError
+    ├── LoadError(ValueError)            a file that cannot be used
+    │   ├── SpecError                    a workflow spec breaks SPEC-FORMAT §1
+    │   ├── RosterError                  a roster breaks SPEC-FORMAT §2
+    │   └── EventLogError                an event log cannot be read at all
+    ├── CompileError(ValueError)         a spec that loads but cannot be compiled
+    │                                    (an unregistered custom predicate)
+    ├── UnknownUnitError(KeyError)       a unit id that is not in the roster
+    └── MissingExtraError(ImportError)   an optional feature whose extra is not installed
+
+Rejected *events* are never exceptions: they are `Verdict` values (SPEC-FORMAT §4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+__all__ = [
+    "CompileError",
+    "EventLogError",
+    "LoadError",
+    "MissingExtraError",
+    "Problem",
+    "RosterError",
+    "SfdWorkflowError",
+    "SpecError",
+    "UnknownUnitError",
+]
+
+
+class SfdWorkflowError(Exception):
+    """The root of every error this library raises on purpose."""
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with an input file: where it is and what it is."""
+
+    source: str
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class LoadError(SfdWorkflowError, ValueError):
+    """An input file cannot be used; `problems` lists every problem found, first one first."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        if not problems:
+            msg = "LoadError needs at least one problem"
+            raise ValueError(msg)
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__(str(self.problems[0]))
+
+    @property
+    def source(self) -> str:
+        """The file of the first problem."""
+        return self.problems[0].source
+
+    @property
+    def path(self) -> str:
+        """The path inside the file of the first problem (e.g. ``phases[0].steps[1].id``)."""
+        return self.problems[0].path
+
+    @property
+    def line(self) -> int | None:
+        """The line of the first problem, where the format has lines."""
+        return self.problems[0].line
+
+    def __str__(self) -> str:
+        return str(self.problems[0])
+
+    def describe(self) -> str:
+        """Every problem, one a line."""
+        return "\n".join(str(p) for p in self.problems)
+
+
+class SpecError(LoadError):
+    """A workflow spec that breaks SPEC-FORMAT §1."""
+
+
+class RosterError(LoadError):
+    """A roster that breaks SPEC-FORMAT §2."""
+
+
+class EventLogError(LoadError):
+    """An event log that cannot be read at all (a malformed line is a verdict, not this)."""
+
+
+class CompileError(SfdWorkflowError, ValueError):
+    """A spec that loads but cannot be compiled, e.g. it names an unregistered predicate."""
+
+
+class UnknownUnitError(SfdWorkflowError, KeyError):
+    """A unit id that is not in the runtime's roster."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown unit"
+
+
+class MissingExtraError(SfdWorkflowError, ImportError):
+    """An optional feature is used without its extra installed."""
+
+    def __init__(self, feature: str, extra: str, missing: str) -> None:
+        self.extra = extra
+        msg = (
+            f"{feature} needs the '{missing}' package: "
+            f"install it with  pip install 'sfd-workflow[{extra}]'"
+        )
+        super().__init__(msg)
