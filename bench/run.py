@@ -1,0 +1,268 @@
+"""Benchmark sfd-workflow against its peers on one 16-state workflow (`make bench`).
+
+Prints the machine, then one table: time and bytes per unit to create the units, and
+microseconds per event, for
+
+* ours: ``sfd_workflow.roster_from_document`` and ``Runtime(compiled, roster)`` (create),
+  ``Runtime.submit`` on the event log, ``sfd_workflow.replay`` on the same log as JSON Lines;
+* (a) ``transitions``, one ``Machine`` per unit; (b) one shared bare ``transitions.Machine``
+  fired with ``machine.events[name].trigger(unit, ...)``; (c) python-statemachine, one per
+  unit; (d) a plain dict transition table;
+
+then the ratios against the targets of issue 2. No assertion on any time: it only measures.
+See bench/README.md for what each column means and the numbers measured so far.
+
+Usage: python bench/run.py [--units N] [--events N] [--quick] [--small N] [--repeats N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import _baselines as base
+import bench_core as core
+
+HERE = Path(__file__).resolve().parent
+SRC = HERE.parent / "src"
+if (SRC / "sfd_workflow").is_dir():
+    # measure the checkout this script lives in, installed or not
+    sys.path.insert(0, str(SRC))
+
+CREATE_US_TARGET = 2.0
+BYTES_TARGET = 1024
+SUBMIT_RATIO_TARGET = 1.5
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--units", type=int, default=None, help="units to create (default 100000)")
+    p.add_argument("--events", type=int, default=None, help="events in the log (default 100000)")
+    p.add_argument(
+        "--small",
+        type=int,
+        default=None,
+        help="units for the machine-per-unit peers (a) and (c) (default 2000)",
+    )
+    p.add_argument("--repeats", type=int, default=None, help="runs per timing (default 3)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: 10000 units and events, 300 for (a) and (c), 1 repeat",
+    )
+    p.add_argument(
+        "--peers-only", action="store_true", help="measure only the peers (a)-(d), not ours"
+    )
+    args = p.parse_args(argv)
+    quick = {"units": 10_000, "events": 10_000, "small": 300, "repeats": 1}
+    full = {"units": 100_000, "events": 100_000, "small": 2_000, "repeats": 3}
+    for name, value in (quick if args.quick else full).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if min(args.units, args.small, args.repeats) < 1 or args.events < 1:
+        p.error("--units, --events, --small and --repeats must be at least 1")
+    if args.events > args.units * base.EVENTS_PER_UNIT:
+        p.error(f"--events is at most {base.EVENTS_PER_UNIT} × --units (all events are legal)")
+    args.small = min(args.small, args.units)
+    return args
+
+
+def progress(what: str) -> None:
+    """One progress line on standard error (the table goes to standard output)."""
+    print(f"  measuring {what} ...", file=sys.stderr, flush=True)
+
+
+def measure_ours(
+    roster_doc: dict[str, Any],
+    events: list[dict[str, Any]],
+    lines: list[str],
+    repeats: int,
+) -> tuple[core.Row, core.Row, core.Row, float]:
+    """Rows for our roster loading, Runtime + submit, and replay; and the compile time (s)."""
+    import sfd_workflow as sw
+
+    units = len(roster_doc["units"])
+    spec = sw.spec_from_document(base.spec_document(), source="bench-16")
+    t0 = time.perf_counter()
+    compiled = sw.compile_workflow(spec)
+    compile_s = time.perf_counter() - t0
+
+    progress("ours: roster_from_document")
+    roster_row = core.measure_create(
+        "ours: roster_from_document",
+        lambda: sw.roster_from_document(roster_doc, spec, source="bench-roster"),
+        units,
+        repeats,
+    )
+    roster = sw.roster_from_document(roster_doc, spec, source="bench-roster")
+
+    progress("ours: Runtime + submit")
+    submit_row = core.measure_create(
+        "ours-submit: Runtime + submit", lambda: sw.Runtime(compiled, roster), units, repeats
+    )
+
+    def submit_all(rt: Any) -> int:
+        submit = rt.submit
+        ok = 0
+        for e in events:
+            if submit(e).accepted:
+                ok += 1
+        return ok
+
+    core.measure_events(
+        submit_row, submit_all, lambda: sw.Runtime(compiled, roster), len(events), repeats
+    )
+
+    progress("ours: replay")
+    replay_row = core.Row("ours-replay: replay(JSON Lines)")
+
+    def replay_all(_: object) -> int:
+        ok = 0
+        for judged in sw.replay(compiled, roster, lines):
+            if judged.verdict.accepted:
+                ok += 1
+        return ok
+
+    core.measure_events(replay_row, replay_all, lambda: None, len(lines), repeats)
+    replay_row.notes.append(
+        "µs/event includes replay's own Runtime set-up over all units and JSON parsing"
+    )
+    return roster_row, submit_row, replay_row, compile_s
+
+
+def measure_peer(
+    peer: base.Peer,
+    roster_doc: dict[str, Any],
+    events: list[dict[str, Any]],
+    repeats: int,
+) -> core.Row:
+    """Create the roster's units with `peer`, then fire `events` on fresh units."""
+    label = f"({peer.key}) {peer.label}"
+    progress(label)
+    units = len(roster_doc["units"])
+    row = core.measure_create(label, lambda: peer.create(roster_doc), units, repeats)
+    world = core.measure_events(
+        row,
+        lambda world: peer.fire(world, events),
+        lambda: peer.create(roster_doc),
+        len(events),
+        repeats,
+    )
+    # a check outside the timed region: every full life cycle in the log reached the end
+    expected = base.finished_units(units, len(events))
+    if peer.final_count(world) != expected:
+        msg = f"{label}: {peer.final_count(world)} units finished, expected {expected}"
+        raise RuntimeError(msg)
+    return row
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print the table."""
+    args = parse_args(argv)
+    print("sfd-workflow benchmark: 16-state workflow (4 steps × 4 states, 12 events per unit,")
+    print("one role guard per event, 2 people per unit), events legal, unit-round-robin")
+    for line in core.machine_info():
+        print(line)
+    print(
+        f"sizes      {args.units:,} units, {args.events:,} events; (a) and (c): "
+        f"{args.small:,} units, {min(args.events, args.small * base.EVENTS_PER_UNIT):,} events;"
+        f" best of {args.repeats}"
+    )
+    print(flush=True)
+
+    started = time.perf_counter()
+    roster_doc = base.roster_document(args.units)
+    events = base.event_documents(args.units, args.events)
+    lines = base.event_lines(events)
+    small_doc = {"units": roster_doc["units"][: args.small]}
+    small_events = base.event_documents(
+        args.small, min(args.events, args.small * base.EVENTS_PER_UNIT)
+    )
+    peers = [make() for make in base.PEERS]
+    # inputs are built once; frozen, they are not walked by the collections we measure
+    gc.collect()
+    gc.freeze()
+
+    rows: list[core.Row] = []
+    compile_s = None
+    if not args.peers_only:
+        roster_row, submit_row, replay_row, compile_s = measure_ours(
+            roster_doc, events, lines, args.repeats
+        )
+        rows += [roster_row, submit_row, replay_row]
+    else:
+        submit_row = roster_row = None
+    by_key: dict[str, core.Row] = {}
+    for peer in peers:
+        small = peer.key in ("a", "c")
+        row = measure_peer(
+            peer,
+            small_doc if small else roster_doc,
+            small_events if small else events,
+            args.repeats,
+        )
+        if small:
+            row.notes.append(
+                f"measured on {args.small:,} units (one machine per unit: 100,000 take minutes)"
+            )
+        by_key[peer.key] = row
+        rows.append(row)
+    elapsed = time.perf_counter() - started
+
+    print("\n".join(core.format_table(rows, by_key["b"])))
+    print()
+    for note in core.notes_of(rows):
+        print(f"* {note}")
+    if compile_s is not None:
+        print(f"* ours: compile_workflow once: {compile_s * 1e3:.1f} ms (not per unit)")
+    print()
+    if submit_row is not None and roster_row is not None:
+        print_targets(roster_row, submit_row, by_key["b"])
+    print(f"total {elapsed:.0f} s")
+    return 0
+
+
+def print_targets(roster_row: core.Row, submit_row: core.Row, shared: core.Row) -> None:
+    """Our numbers against the targets of issue 2."""
+    assert submit_row.event_us and shared.event_us
+    assert submit_row.create_us is not None and roster_row.create_us is not None
+    assert submit_row.bytes_per_unit is not None and roster_row.bytes_per_unit is not None
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    ratio = submit_row.event_us / shared.event_us
+    runtime_us, total_us = submit_row.create_us, submit_row.create_us + roster_row.create_us
+    runtime_b = submit_row.bytes_per_unit
+    total_b = runtime_b + roster_row.bytes_per_unit
+    print("targets (issue 2)")
+    print(
+        f"  submit ÷ (b) per event          {ratio:6.2f}      target ≤ {SUBMIT_RATIO_TARGET}"
+        f"   {verdict(ratio <= SUBMIT_RATIO_TARGET)}"
+    )
+    print(
+        f"  create µs/unit, Runtime only    {runtime_us:6.2f}      target ≤ {CREATE_US_TARGET}"
+        f"   {verdict(runtime_us <= CREATE_US_TARGET)}"
+    )
+    print(
+        f"  create µs/unit, roster+Runtime  {total_us:6.2f}      target ≤ {CREATE_US_TARGET}"
+        f"   {verdict(total_us <= CREATE_US_TARGET)}"
+    )
+    print(
+        f"  bytes/unit, Runtime only        {runtime_b:6.0f}      target ≤ {BYTES_TARGET}"
+        f"   {verdict(runtime_b <= BYTES_TARGET)}"
+    )
+    print(
+        f"  bytes/unit, roster+Runtime      {total_b:6.0f}      target ≤ {BYTES_TARGET}"
+        f"   {verdict(total_b <= BYTES_TARGET)}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
