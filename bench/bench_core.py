@@ -123,7 +123,21 @@ def machine_info() -> list[str]:
     for dist in ("sfd-workflow", "transitions", "python-statemachine"):
         versions.append(f"{dist} {_version(dist)}")
     lines.append("libraries  " + ", ".join(versions))
+    lines.append(f"load       {load_line()}")
     return lines
+
+
+def load_line() -> str:
+    """The 1/5/15-minute load averages, flagged when other work competes for the CPUs."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except (AttributeError, OSError):  # not on Unix
+        return "unknown"
+    text = f"{one:.2f} {five:.2f} {fifteen:.2f}"
+    cpus = os.cpu_count() or 1
+    if one > cpus * 0.75:
+        text += f"  (busy: other work shares the {cpus} cpus; times are inflated, ratios less so)"
+    return text
 
 
 def _processor_name() -> str:

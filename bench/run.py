@@ -73,9 +73,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+_STARTED = time.perf_counter()
+
+
 def progress(what: str) -> None:
     """One progress line on standard error (the table goes to standard output)."""
-    print(f"  measuring {what} ...", file=sys.stderr, flush=True)
+    at = time.perf_counter() - _STARTED
+    print(f"  [{at:5.0f} s] measuring {what} ...", file=sys.stderr, flush=True)
 
 
 def measure_ours(
@@ -224,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     if submit_row is not None and roster_row is not None:
         print_targets(roster_row, submit_row, by_key["b"])
-    print(f"total {elapsed:.0f} s")
+    print(f"total {elapsed:.0f} s; load at the end {core.load_line()}")
     return 0
 
 
