@@ -3,9 +3,10 @@
 Nothing here asserts a time. Each measurement is:
 
 * **time**: `time.perf_counter` around the measured call, best of `repeats` runs, each on
-  fresh state built outside the timed region; the garbage collector stays on (users have
-  it on), after `gc.collect()`; the inputs are built first and `gc.freeze()`-ed so that
-  collections only walk what the implementation itself allocates;
+  fresh state built outside the timed region, the runs of all lines interleaved
+  round-robin; the garbage collector stays on (users have it on), after `gc.collect()`;
+  the inputs are built first and `gc.freeze()`-ed so that collections only walk what the
+  implementation itself allocates;
 * **memory**: `tracemalloc` growth (current traced bytes after − before) over one run of the
   creation, with the result still alive, divided by the number of units.
 """
@@ -20,9 +21,7 @@ import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
-
-T = TypeVar("T")
+from typing import Any
 
 
 @dataclass
@@ -38,26 +37,42 @@ class Row:
     notes: list[str] = field(default_factory=list)
 
 
-def best_time(
-    run: Callable[[T], object], setup: Callable[[], T], repeats: int
-) -> tuple[float, object, T]:
-    """Best wall time in seconds of `run(setup())` over `repeats` runs.
+@dataclass
+class Job:
+    """One timed thing: ``run(setup())``, repeated, interleaved with the other jobs.
 
-    `setup` runs outside the timed region; each repeat's state is released before the next
-    one is set up. Returns the best time, the last result and the last state.
+    `setup` runs outside the timed region; `check(state, result)` too, after every run (it
+    raises when the run did not do what it should, e.g. refused a legal event).
     """
-    best = float("inf")
-    result: object = None
-    held: list[T] = []
-    for _ in range(max(1, repeats)):
-        held.clear()  # release the previous state before building the next
-        held.append(setup())
-        gc.collect()
-        t0 = time.perf_counter()
-        result = run(held[0])
-        elapsed = time.perf_counter() - t0
-        best = min(best, elapsed)
-    return best, result, held[0]
+
+    name: str
+    run: Callable[[Any], object]
+    setup: Callable[[], Any] = lambda: None
+    check: Callable[[Any, object], None] | None = None
+    best: float = float("inf")  # seconds
+
+
+def run_interleaved(
+    jobs: Sequence[Job], repeats: int, progress: Callable[[str], None] | None = None
+) -> None:
+    """Time every job `repeats` times, round-robin, keeping each job's best time.
+
+    Round-robin rather than job after job, so that a burst of load from other processes
+    hits every line alike and the ratios between lines stay fair.
+    """
+    for r in range(max(1, repeats)):
+        for job in jobs:
+            if progress is not None:
+                progress(f"{job.name} (run {r + 1} of {repeats})")
+            state = job.setup()
+            gc.collect()
+            t0 = time.perf_counter()
+            result = job.run(state)
+            elapsed = time.perf_counter() - t0
+            job.best = min(job.best, elapsed)
+            if job.check is not None:
+                job.check(state, result)
+            del state, result  # release before the next job builds its own
 
 
 def traced_growth(make: Callable[[], object]) -> int:
@@ -75,36 +90,15 @@ def traced_growth(make: Callable[[], object]) -> int:
     return after - before
 
 
-def measure_create(label: str, create: Callable[[], object], units: int, repeats: int) -> Row:
-    """A row with the time and bytes per unit of `create()` (which builds `units` units)."""
-    seconds, _, _ = best_time(lambda _state: create(), lambda: None, repeats)
-    grown = traced_growth(create)
-    return Row(
-        label,
-        create_units=units,
-        create_us=seconds / units * 1e6,
-        bytes_per_unit=grown / units,
-    )
+def accepted_all(label: str, events: int) -> Callable[[Any, object], None]:
+    """A `Job.check` that the run returned `events`, the number of events it accepted."""
 
+    def check(_state: object, accepted: object) -> None:
+        if accepted != events:
+            msg = f"{label}: accepted {accepted} of {events} legal events"
+            raise RuntimeError(msg)
 
-def measure_events(
-    row: Row,
-    fire: Callable[[T], int],
-    setup: Callable[[], T],
-    events: int,
-    repeats: int,
-) -> T:
-    """Fill `row` with µs per event of `fire(setup())`, which must accept all `events`.
-
-    Returns the state of the last run, for checks outside the timed region.
-    """
-    seconds, accepted, state = best_time(fire, setup, repeats)
-    if accepted != events:
-        msg = f"{row.label}: accepted {accepted} of {events} legal events"
-        raise RuntimeError(msg)
-    row.events = events
-    row.event_us = seconds / events * 1e6
-    return state
+    return check
 
 
 def machine_info() -> list[str]:

@@ -82,13 +82,62 @@ def progress(what: str) -> None:
     print(f"  [{at:5.0f} s] measuring {what} ...", file=sys.stderr, flush=True)
 
 
-def measure_ours(
-    roster_doc: dict[str, Any],
-    events: list[dict[str, Any]],
-    lines: list[str],
-    repeats: int,
-) -> tuple[core.Row, core.Row, core.Row, float]:
-    """Rows for our roster loading, Runtime + submit, and replay; and the compile time (s)."""
+class Line:
+    """One line of the table and the jobs that measure it."""
+
+    def __init__(self, label: str, units: int | None = None) -> None:
+        self.row = core.Row(label, create_units=units)
+        self.create: core.Job | None = None
+        self.make: Any = None  # the creation callable, for the tracemalloc run
+        self.fire: core.Job | None = None
+        self.events = 0
+
+    def creates(self, make: Any) -> Line:
+        """Measure `make()`, which creates the line's units."""
+        self.make = make
+        self.create = core.Job(f"{self.row.label}: create", lambda _: make())
+        return self
+
+    def fires(self, events: int, run: Any, setup: Any = lambda: None, check: Any = None) -> Line:
+        """Measure `run(setup())`, which fires `events` events and returns how many it accepted."""
+        accepted = core.accepted_all(self.row.label, events)
+
+        def checks(state: object, result: object) -> None:
+            accepted(state, result)
+            if check is not None:
+                check(state)
+
+        self.events = events
+        self.fire = core.Job(f"{self.row.label}: events", run, setup, checks)
+        return self
+
+    def finish(self) -> core.Row:
+        """The row, from the jobs' best times."""
+        r = self.row
+        if self.create is not None and r.create_units:
+            r.create_us = self.create.best / r.create_units * 1e6
+        if self.fire is not None:
+            r.events = self.events
+            r.event_us = self.fire.best / self.events * 1e6
+        return r
+
+
+def finished_check(label: str, expected: int, count: Any) -> Any:
+    """A check that `count(state)` units reached the final state, as the log implies."""
+
+    def check(state: object) -> None:
+        done = count(state)
+        if done != expected:
+            msg = f"{label}: {done} units finished, expected {expected}"
+            raise RuntimeError(msg)
+
+    return check
+
+
+def ours_lines(
+    roster_doc: dict[str, Any], events: list[dict[str, Any]], lines: list[str]
+) -> tuple[list[Line], float]:
+    """Our lines (roster, Runtime + submit, replay) and the compile time in seconds."""
     import sfd_workflow as sw
 
     units = len(roster_doc["units"])
@@ -96,20 +145,9 @@ def measure_ours(
     t0 = time.perf_counter()
     compiled = sw.compile_workflow(spec)
     compile_s = time.perf_counter() - t0
-
-    progress("ours: roster_from_document")
-    roster_row = core.measure_create(
-        "ours: roster_from_document",
-        lambda: sw.roster_from_document(roster_doc, spec, source="bench-roster"),
-        units,
-        repeats,
-    )
     roster = sw.roster_from_document(roster_doc, spec, source="bench-roster")
-
-    progress("ours: Runtime + submit")
-    submit_row = core.measure_create(
-        "ours-submit: Runtime + submit", lambda: sw.Runtime(compiled, roster), units, repeats
-    )
+    finished = base.finished_units(units, len(events))
+    last_step = f"step{base.STEPS - 1}"
 
     def submit_all(rt: Any) -> int:
         submit = rt.submit
@@ -119,12 +157,8 @@ def measure_ours(
                 ok += 1
         return ok
 
-    core.measure_events(
-        submit_row, submit_all, lambda: sw.Runtime(compiled, roster), len(events), repeats
-    )
-
-    progress("ours: replay")
-    replay_row = core.Row("ours-replay: replay(JSON Lines)")
+    def count_finished(rt: Any) -> int:
+        return sum(rt.state(uid)[last_step] == base.FINAL for uid in rt.unit_ids())
 
     def replay_all(_: object) -> int:
         ok = 0
@@ -133,37 +167,40 @@ def measure_ours(
                 ok += 1
         return ok
 
-    core.measure_events(replay_row, replay_all, lambda: None, len(lines), repeats)
-    replay_row.notes.append(
+    roster_line = Line("ours: roster_from_document", units).creates(
+        lambda: sw.roster_from_document(roster_doc, spec, source="bench-roster")
+    )
+    submit_line = (
+        Line("ours-submit: Runtime + submit", units)
+        .creates(lambda: sw.Runtime(compiled, roster))
+        .fires(
+            len(events),
+            submit_all,
+            lambda: sw.Runtime(compiled, roster),
+            finished_check("ours-submit", finished, count_finished),
+        )
+    )
+    replay_line = Line("ours-replay: replay(JSON Lines)").fires(len(lines), replay_all)
+    replay_line.row.notes.append(
         "µs/event includes replay's own Runtime set-up over all units and JSON parsing"
     )
-    return roster_row, submit_row, replay_row, compile_s
+    return [roster_line, submit_line, replay_line], compile_s
 
 
-def measure_peer(
-    peer: base.Peer,
-    roster_doc: dict[str, Any],
-    events: list[dict[str, Any]],
-    repeats: int,
-) -> core.Row:
-    """Create the roster's units with `peer`, then fire `events` on fresh units."""
+def peer_line(peer: base.Peer, roster_doc: dict[str, Any], events: list[dict[str, Any]]) -> Line:
+    """Create the roster's units with `peer`; fire `events` on freshly created units."""
     label = f"({peer.key}) {peer.label}"
-    progress(label)
     units = len(roster_doc["units"])
-    row = core.measure_create(label, lambda: peer.create(roster_doc), units, repeats)
-    world = core.measure_events(
-        row,
-        lambda world: peer.fire(world, events),
-        lambda: peer.create(roster_doc),
-        len(events),
-        repeats,
+    return (
+        Line(label, units)
+        .creates(lambda: peer.create(roster_doc))
+        .fires(
+            len(events),
+            lambda world: peer.fire(world, events),
+            lambda: peer.create(roster_doc),
+            finished_check(label, base.finished_units(units, len(events)), peer.final_count),
+        )
     )
-    # a check outside the timed region: every full life cycle in the log reached the end
-    expected = base.finished_units(units, len(events))
-    if peer.final_count(world) != expected:
-        msg = f"{label}: {peer.final_count(world)} units finished, expected {expected}"
-        raise RuntimeError(msg)
-    return row
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -173,10 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("one role guard per event, 2 people per unit), events legal, unit-round-robin")
     for line in core.machine_info():
         print(line)
+    small_events_n = min(args.events, args.small * base.EVENTS_PER_UNIT)
     print(
         f"sizes      {args.units:,} units, {args.events:,} events; (a) and (c): "
-        f"{args.small:,} units, {min(args.events, args.small * base.EVENTS_PER_UNIT):,} events;"
-        f" best of {args.repeats}"
+        f"{args.small:,} units, {small_events_n:,} events; best of {args.repeats}"
     )
     print(flush=True)
 
@@ -185,49 +222,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     events = base.event_documents(args.units, args.events)
     lines = base.event_lines(events)
     small_doc = {"units": roster_doc["units"][: args.small]}
-    small_events = base.event_documents(
-        args.small, min(args.events, args.small * base.EVENTS_PER_UNIT)
-    )
-    peers = [make() for make in base.PEERS]
+    small_events = base.event_documents(args.small, small_events_n)
+
+    table: list[Line] = []
+    compile_s = None
+    if not args.peers_only:
+        ours, compile_s = ours_lines(roster_doc, events, lines)
+        table += ours
+    by_key: dict[str, Line] = {}
+    for make in base.PEERS:
+        peer = make()
+        small = peer.key in ("a", "c")
+        line = peer_line(
+            peer, small_doc if small else roster_doc, small_events if small else events
+        )
+        if small:
+            line.row.notes.append(
+                f"measured on {args.small:,} units (one machine per unit: 100,000 take minutes)"
+            )
+        by_key[peer.key] = line
+        table.append(line)
     # inputs are built once; frozen, they are not walked by the collections we measure
     gc.collect()
     gc.freeze()
 
-    rows: list[core.Row] = []
-    compile_s = None
-    if not args.peers_only:
-        roster_row, submit_row, replay_row, compile_s = measure_ours(
-            roster_doc, events, lines, args.repeats
-        )
-        rows += [roster_row, submit_row, replay_row]
-    else:
-        submit_row = roster_row = None
-    by_key: dict[str, core.Row] = {}
-    for peer in peers:
-        small = peer.key in ("a", "c")
-        row = measure_peer(
-            peer,
-            small_doc if small else roster_doc,
-            small_events if small else events,
-            args.repeats,
-        )
-        if small:
-            row.notes.append(
-                f"measured on {args.small:,} units (one machine per unit: 100,000 take minutes)"
-            )
-        by_key[peer.key] = row
-        rows.append(row)
+    for line in table:
+        if line.make is not None:
+            progress(f"{line.row.label}: memory")
+            line.row.bytes_per_unit = core.traced_growth(line.make) / (line.row.create_units or 1)
+    jobs = [job for line in table for job in (line.create, line.fire) if job is not None]
+    core.run_interleaved(jobs, args.repeats, progress)
+    rows = [line.finish() for line in table]
     elapsed = time.perf_counter() - started
 
-    print("\n".join(core.format_table(rows, by_key["b"])))
+    print("\n".join(core.format_table(rows, by_key["b"].row)))
     print()
     for note in core.notes_of(rows):
         print(f"* {note}")
     if compile_s is not None:
         print(f"* ours: compile_workflow once: {compile_s * 1e3:.1f} ms (not per unit)")
     print()
-    if submit_row is not None and roster_row is not None:
-        print_targets(roster_row, submit_row, by_key["b"])
+    if not args.peers_only:
+        print_targets(rows[0], rows[1], by_key["b"].row)
     print(f"total {elapsed:.0f} s; load at the end {core.load_line()}")
     return 0
 
