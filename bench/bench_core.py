@@ -34,6 +34,7 @@ class Row:
     bytes_per_unit: float | None = None
     events: int | None = None
     event_us: float | None = None  # µs per event
+    event_cpu_us: float | None = None  # µs of CPU time per event (less moved by other load)
     notes: list[str] = field(default_factory=list)
 
 
@@ -49,7 +50,8 @@ class Job:
     run: Callable[[Any], object]
     setup: Callable[[], Any] = lambda: None
     check: Callable[[Any, object], None] | None = None
-    best: float = float("inf")  # seconds
+    best: float = float("inf")  # wall seconds (time.perf_counter)
+    best_cpu: float = float("inf")  # this process's CPU seconds (time.process_time)
 
 
 def run_interleaved(
@@ -66,10 +68,13 @@ def run_interleaved(
                 progress(f"{job.name} (run {r + 1} of {repeats})")
             state = job.setup()
             gc.collect()
+            c0 = time.process_time()
             t0 = time.perf_counter()
             result = job.run(state)
             elapsed = time.perf_counter() - t0
+            cpu = time.process_time() - c0
             job.best = min(job.best, elapsed)
+            job.best_cpu = min(job.best_cpu, cpu)
             if job.check is not None:
                 job.check(state, result)
             del state, result  # release before the next job builds its own
