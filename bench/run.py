@@ -209,8 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     print("sfd-workflow benchmark: 16-state workflow (4 steps × 4 states, 12 events per unit,")
     print("one role guard per event, 2 people per unit), events legal, unit-round-robin")
-    for line in core.machine_info():
-        print(line)
+    for text in core.machine_info():
+        print(text)
     small_events_n = min(args.events, args.small * base.EVENTS_PER_UNIT)
     print(
         f"sizes      {args.units:,} units, {args.events:,} events; (a) and (c): "
