@@ -1,0 +1,37 @@
+"""Safe YAML loading that remembers the line of every path (``steps.report.loop.p``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+__all__ = ["load_with_lines"]
+
+
+def load_with_lines(text: str) -> tuple[Any, dict[str, int]]:
+    """Parse `text` with the safe loader; return the data and a map path -> 1-based line.
+
+    Raises ``yaml.YAMLError`` on syntax errors (the caller turns it into its own error).
+    """
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    lines: dict[str, int] = {}
+    if node is None:
+        return None, lines
+    _walk(node, "", lines)
+    data = yaml.safe_load(text)
+    return data, lines
+
+
+def _walk(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = str(key.value)
+            sub = f"{path}.{name}" if path else name
+            lines[sub] = key.start_mark.line + 1
+            _walk(value, sub, lines)
+            lines[sub] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, f"{path}[{i}]", lines)
