@@ -421,7 +421,7 @@ def load_sim_model(path: str | Path, spec: Spec) -> SimModel:
     source = str(path)
     if isinstance(path, str) and path.startswith("builtin:"):
         name = path.removeprefix("builtin:")
-        res = resources.files("sfd_workflow.sim").joinpath("models", f"{name}.sim.yaml")
+        res = resources.files("sfd_workflow.sim").joinpath("models").joinpath(f"{name}.sim.yaml")
         if not res.is_file():
             raise SimModelError([Problem(source, "", f"no built-in simulation model {name!r}")])
         text = res.read_text(encoding="utf-8")
@@ -446,7 +446,7 @@ def load_sim_model(path: str | Path, spec: Spec) -> SimModel:
 
 def default_sim_model(spec: Spec) -> SimModel:
     """The packaged model of a built-in spec, else generic defaults starting at its period."""
-    res = resources.files("sfd_workflow.sim").joinpath("models", f"{spec.id}.sim.yaml")
+    res = resources.files("sfd_workflow.sim").joinpath("models").joinpath(f"{spec.id}.sim.yaml")
     if res.is_file():
         return load_sim_model(f"builtin:{spec.id}", spec)
     return sim_model_from_document({"format": FORMAT, "spec": spec.id}, spec,
