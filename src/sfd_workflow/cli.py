@@ -258,3 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
+
+
+from .sim._cli import simulate_command  # noqa: E402  (the sim branch's command, lazy imports)
+
+cli.add_command(simulate_command)

@@ -19,12 +19,11 @@ from collections.abc import Iterable
 from typing import Literal
 
 import attrs
+import numpy as np
+import numpy.typing as npt
 
 from sfd_workflow.sim._errors import CalendarError
 from sfd_workflow.sim._extras import require
-
-import numpy as np
-import numpy.typing as npt
 
 __all__ = ["CalendarKind", "WorkCalendar", "chinese_calendar_years"]
 
@@ -113,9 +112,7 @@ class WorkCalendar:
         it raises `CalendarError` naming the missing year.
         """
         years = list(range(start.year, last.year + 1))
-        if kind == "cn" and last.year + 1 in chinese_calendar_years():
-            years.append(last.year + 1)
-        elif kind == "weekdays":
+        if (kind == "cn" and last.year + 1 in chinese_calendar_years()) or kind == "weekdays":
             years.append(last.year + 1)
         return cls.build(kind, years)
 

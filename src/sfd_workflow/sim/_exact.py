@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import random
 from collections.abc import Callable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -69,8 +70,8 @@ class ExactRun:
 
 
 class _Agent:
-    __slots__ = ("completing", "first", "gate_waits", "gates", "loops_left", "route", "sid",
-                 "sorder", "u", "waiting", "work")
+    __slots__ = ("completing", "first", "gate", "gate_waits", "gates", "loops_left", "passed",
+                 "record_gates", "route", "sid", "sorder", "u", "waiting", "work")
 
     def __init__(self, u: int, sid: str, sorder: int, route: KindRoute, loops: int,
                  work: int) -> None:
@@ -81,7 +82,13 @@ class _Agent:
         self.loops_left = loops
         self.work = work
         self.gates = {g.transition.event: True for g in route.gates if not g.completing}
+        # gates waiting only for another step's record: parked until the unit completes a step
+        self.record_gates = frozenset(g.transition.event for g in route.gates
+                                      if not g.completing and g.record_steps
+                                      and not g.children and g.not_before is None)
         self.waiting: list[Planned] = []
+        self.gate: Planned | None = None
+        self.passed = True
         self.gate_waits = 0
         self.first = True
         self.completing = frozenset(route.step.finals)
@@ -98,7 +105,7 @@ def _numeric_fields(spec: Spec) -> dict[str, frozenset[str]]:
 
 def run_exact(spec: Spec, compiled: CompiledWorkflow, roster: Roster, shape: SpecShape,
               units: UnitArrays, model: SimModel, draws: Draws, cal: WorkCalendar,
-              first_day: int, rng: np.random.Generator,
+              first_day: int, rng: random.Random,
               progress: Callable[[int], None] | None = None) -> ExactRun:
     """Run every unit of `roster` through the campaign (see the module docstring)."""
     rt = Runtime(compiled, roster, keep_log=False)
@@ -149,6 +156,8 @@ def run_exact(spec: Spec, compiled: CompiledWorkflow, roster: Roster, shape: Spe
                 push(day, t, agent, p, 0)
             agent.waiting = list(seg.optional)
             agent.gate_waits = 0
+            agent.gate = seg.gate
+            agent.passed = False
             push(day, max(t + 30, _GATE if agent.first else t + 30), agent, seg.gate, 1)
             agent.first = False
             return
@@ -193,6 +202,25 @@ def run_exact(spec: Spec, compiled: CompiledWorkflow, roster: Roster, shape: Spe
                            int(draws.work[sid][u]))
             schedule_segment(agent, s0, _DAY_START - 30)
 
+    parked: dict[int, list[_Agent]] = {}
+
+    def park(agent: _Agent, day: int) -> None:
+        # the activities of the gate's state go on, one a working day, until the gate passes
+        if agent.waiting:
+            days = cal.at(cal.index_on_or_after(day) + 1 + np.arange(len(agent.waiting)))
+            for d, p in zip(days.tolist(), agent.waiting, strict=True):
+                push(d, _DAY_START, agent, p, 3)
+            agent.waiting = []
+        parked.setdefault(agent.u, []).append(agent)
+
+    def wake(u: int, day: int) -> None:
+        agents = parked.pop(u, None)
+        if agents:
+            nxt = int(cal.next_after(day))
+            for agent in agents:
+                assert agent.gate is not None
+                push(nxt, _GATE, agent, agent.gate, 1)
+
     for u in range(n):
         activate(u, sentinel)
 
@@ -201,6 +229,8 @@ def run_exact(spec: Spec, compiled: CompiledWorkflow, roster: Roster, shape: Spe
         ts, _, _, u, _, agent, planned, kind = heapq.heappop(queue)
         day, sec = divmod(ts, 86400)
         uid = ids[u]
+        if kind == 3 and agent.passed:
+            continue  # an activity of the waiting state planned after the gate passed
         date = dates.get(day)
         if date is None:
             date = dates[day] = cal.date(day)
@@ -212,6 +242,10 @@ def run_exact(spec: Spec, compiled: CompiledWorkflow, roster: Roster, shape: Spe
         verdict = rt.submit(event)
         if not verdict.accepted:
             reason = verdict.reason
+            if kind == 1 and reason == Reason.MISSING_RECORD and t.event in agent.record_gates:
+                retries[str(reason)] = retries.get(str(reason), 0) + 1
+                park(agent, day)
+                continue
             if kind in (1, 2) and reason in _WAIT_REASONS:
                 retries[str(reason)] = retries.get(str(reason), 0) + 1
                 agent.gate_waits += 1
@@ -227,8 +261,6 @@ def run_exact(spec: Spec, compiled: CompiledWorkflow, roster: Roster, shape: Spe
                 else:
                     push(nxt, _COMPLETE, agent, planned, 2)
                 continue
-            if kind == 3:
-                continue  # an activity while waiting that no longer applies
             msg = (f"unit {uid!r}: {t.event!r} by {planned.actor!r} at {at} was refused "
                    f"({reason}); the simulator misread the spec")
             raise SimulationError(msg)
@@ -245,10 +277,12 @@ def run_exact(spec: Spec, compiled: CompiledWorkflow, roster: Roster, shape: Spe
             raise SimulationError(msg)
         if kind == 1:
             agent.waiting = []
+            agent.passed = True
             schedule_segment(agent, day, sec)
         elif kind == 2:
             end[agent.sid][u] = day
             activate(u, day)
+            wake(u, day)
     if progress is not None:
         progress(done % 1000)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import random
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -73,6 +74,17 @@ class Dist:
             return rng.uniform(p[0], p[1], size)
         mu, sigma = math.log(p[0]), (math.log(p[1]) - math.log(p[0])) / _Z90
         return rng.lognormal(mu, sigma, size)
+
+    def draw_one(self, r: random.Random) -> float:
+        """One draw from a stdlib generator (fast for the exact engine's single values)."""
+        p = self.params
+        if self.kind == "fixed":
+            return p[0]
+        if self.kind == "triangular":
+            return r.triangular(p[0], p[2], p[1])
+        if self.kind == "uniform":
+            return r.uniform(p[0], p[1])
+        return r.lognormvariate(math.log(p[0]), (math.log(p[1]) - math.log(p[0])) / _Z90)
 
     def median(self) -> float:
         """The median (for documentation and sanity checks)."""

@@ -19,11 +19,11 @@ planned when the gate has passed, from the runtime's state at that time.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-import numpy as np
 
 from sfd_workflow._spec._model import Guard, Spec, Transition, Unit
 from sfd_workflow.sim._errors import SimulationError
@@ -79,7 +79,7 @@ class _Sym:
 class Planner:
     """Plans the events of one unit (see the module docstring)."""
 
-    def __init__(self, spec: Spec, model: SimModel, unit: Unit, rng: np.random.Generator,
+    def __init__(self, spec: Spec, model: SimModel, unit: Unit, rng: random.Random,
                  numeric_fields: Mapping[str, frozenset[str]]) -> None:
         self.spec = spec
         self.model = model
@@ -121,7 +121,7 @@ class Planner:
 
     def hours(self, event: str) -> float:
         """Hours of one activity, in half hours, at least half an hour (R27)."""
-        x = float(self.model.hours(event).sample(self.rng, 1)[0])
+        x = self.model.hours(event).draw_one(self.rng)
         return max(0.5, round(x * 2) / 2)
 
     # -- planning -------------------------------------------------------------------------
@@ -135,7 +135,7 @@ class Planner:
             msg = (f"unit {self.unit.id!r} ({self.unit.kind}) has nobody who can fire "
                    f"{t.event!r} now (roles: {', '.join(t.guard.role) or 'any'})")
             raise SimulationError(msg)
-        return people[int(self.rng.integers(len(people)))]
+        return people[self.rng.randrange(len(people))]
 
     def _fire(self, out: list[Planned], t: Transition, sym: _Sym, actor: str | None = None,
               payload: dict[str, Any] | None = None, *, optional: bool = False) -> None:
@@ -153,7 +153,7 @@ class Planner:
         chosen = [x for x in pool if self.rng.random() < p]
         if len(chosen) < need:
             rest = [x for x in pool if x not in chosen]
-            extra = self.rng.permutation(len(rest))[: need - len(chosen)]
+            extra = self.rng.sample(range(len(rest)), need - len(chosen))
             chosen += [rest[i] for i in sorted(extra)]
         return chosen
 
@@ -215,7 +215,7 @@ class Planner:
         """Fire an activity the way the model says: `repeat` times, or by each with `p`."""
         ep = self.model.event(prov.event)
         if ep.repeat is not None:
-            count = max(need, int(round(float(ep.repeat.sample(self.rng, 1)[0]))))
+            count = max(need, round(ep.repeat.draw_one(self.rng)))
             actors: list[str | None] = [None] * count
         elif prov.guard.once_per_actor or ep.p < 1.0:
             pool = self.eligible(prov.guard)
