@@ -69,7 +69,44 @@ _WHERE = {
     "expand": "_simulate", "run": "_simulate", "simulate": "_simulate",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "KPI_DEFINITIONS",
+    "CalendarError",
+    "Dist",
+    "Engine",
+    "Ensemble",
+    "EventParams",
+    "LateStart",
+    "Loop",
+    "RunSummary",
+    "SimModel",
+    "SimModelError",
+    "SimResult",
+    "SimulationError",
+    "StepParams",
+    "UnitArrays",
+    "WorkCalendar",
+    "chinese_calendar_years",
+    "cjk_font",
+    "default_sim_model",
+    "demo_main",
+    "district",
+    "expand",
+    "load_sim_model",
+    "national",
+    "plot_gantt",
+    "plot_heatmap",
+    "plot_lateness",
+    "plot_progress",
+    "roster_document",
+    "run",
+    "sim_model_from_document",
+    "simulate",
+    "summary_lines",
+    "unit_arrays",
+    "write_outputs",
+    "write_plots",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -163,17 +163,17 @@ class WorkCalendar:
         arr = np.asarray(days, dtype=np.int64)
         idx = self.workdays.searchsorted(arr, side="left").astype(np.int64)
         self._check_index(idx, arr)
-        return idx  # type: ignore[no-any-return]
+        return idx
 
     def at(self, idx: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """The working days at indices `idx` (raises `CalendarError` past the end)."""
         i = np.asarray(idx, dtype=np.int64)
         self._check_index(i, None)
-        return self.workdays[i]  # type: ignore[no-any-return]
+        return self.workdays[i]
 
     def on_or_after(self, days: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """The first working day on or after each day."""
-        return self.workdays[self.index_on_or_after(days)]  # type: ignore[no-any-return]
+        return self.workdays[self.index_on_or_after(days)]
 
     def add(self, days: npt.ArrayLike, n: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """`n` working days after the first working day on or after each day.

@@ -96,7 +96,7 @@ def _simulate(spec_arg: str, roster_path: str | None, district_n: int | None, na
     from sfd_workflow.sim._rosters import national as national_units
     from sfd_workflow.sim._simulate import run, simulate
 
-    tqdm = require("tqdm", feature="the progress bar", extra="sim").tqdm
+    tqdm_module: Any = require("tqdm", feature="the progress bar", extra="sim")
     spec = load_spec(spec_arg)
     model = load_sim_model(model_path, spec) if model_path else default_sim_model(spec)
     units: Any
@@ -111,7 +111,7 @@ def _simulate(spec_arg: str, roster_path: str | None, district_n: int | None, na
         assert roster_path is not None
         units = load_roster(roster_path, spec)
     engine = engine or "exact"
-    bar = tqdm(disable=not progress, file=click.get_text_stream("stderr"),
+    bar = tqdm_module.tqdm(disable=not progress, file=click.get_text_stream("stderr"),
                unit=" events" if engine == "exact" and runs == 1 else " runs",
                total=None if runs == 1 else runs, desc=f"simulate ({engine})")
     try:

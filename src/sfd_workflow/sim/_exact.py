@@ -291,9 +291,9 @@ def run_exact(spec: Spec, compiled: CompiledWorkflow, roster: Roster, shape: Spe
         ap = np.array([not shape.route(k, sid).skipped for k in kinds], dtype=np.bool_)
         applies[sid] = ap
         step = spec.step_by_id[sid]
-        for u in np.flatnonzero(~ap):
-            done_before = max([sentinel, *(int(end[a][u]) for a in step.after)])
-            end[sid][u] = start[sid][u] = done_before
+        for i in np.flatnonzero(~ap).tolist():
+            done_before = max([sentinel, *(int(end[a][i]) for a in step.after)])
+            end[sid][i] = start[sid][i] = done_before
         stalled = np.flatnonzero(ap & (end[sid] < sentinel))
         if len(stalled):
             msg = (f"step {sid!r} never completed for {len(stalled)} unit(s), e.g. "

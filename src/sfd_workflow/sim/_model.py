@@ -445,7 +445,7 @@ def load_sim_model(path: str | Path, spec: Spec) -> SimModel:
             raise SimModelError([Problem(source, "", f"cannot read: {exc.strerror}")]) from exc
     try:
         if source.endswith(".json"):
-            doc, lines = json.loads(text), {}
+            doc, lines = json.loads(text), dict[str, int]()
         else:
             doc, lines = load_with_lines(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:

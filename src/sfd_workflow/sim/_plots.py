@@ -66,11 +66,13 @@ def _title(result: SimResult, sid: str) -> str:
 _L = {
     "zh": {"progress": "各环节完成进度", "share": "已完成单位比例", "date": "日期",
            "late": "超期工作日数", "units": "单位×环节数", "lateness": "超期分布（工作日）",
-           "on_time": "按期", "gantt": "单位进度甘特图", "heat": "各单位各环节完成时间与期限之差（工作日）",
+           "on_time": "按期", "gantt": "单位进度甘特图",
+           "heat": "各单位各环节完成时间与期限之差（工作日）",
            "heat_c": "完成日 − 期限（工作日，正数为超期）", "wait": "等待", "work": "进行",
            "deadline": "期限", "units_axis": "单位", "band": "区间"},
     "en": {"progress": "Progress of each step", "share": "share of units done", "date": "date",
-           "late": "working days late", "units": "unit-steps", "lateness": "Lateness (working days)",
+           "late": "working days late", "units": "unit-steps",
+           "lateness": "Lateness (working days)",
            "on_time": "on time", "gantt": "Gantt of one unit",
            "heat": "Completion minus deadline per unit and step (working days)",
            "heat_c": "completion − deadline (working days, > 0 late)", "wait": "waiting",
@@ -185,13 +187,13 @@ def plot_gantt(result: SimResult, unit: str | None = None) -> Any:
                 ax.plot([np.datetime64(dl, "D")] * 2, [y - 0.35, y + 0.35], color="#c44e52",
                         linewidth=2, label=_t("deadline") if i == 0 else None)
         if result.events is not None and result.event_steps is not None:
-            pos = {s: len(steps) - i for i, s in enumerate(steps)}
+            row = {s: len(steps) - i for i, s in enumerate(steps)}
             uid = ids[u]
             xs, ys = [], []
-            for e, sid in zip(result.events, result.event_steps, strict=True):
-                if e["unit"] == uid:
-                    xs.append(np.datetime64(e["at"][:10]))
-                    ys.append(pos[sid])
+            for ev, sid in zip(result.events, result.event_steps, strict=True):
+                if ev["unit"] == uid:
+                    xs.append(np.datetime64(ev["at"][:10]))
+                    ys.append(row[sid])
             ax.scatter(xs, ys, marker="|", color="black", s=60, linewidths=0.8, zorder=3)
         ax.set_yticks([len(steps) - i for i in range(len(steps))],
                       [_title(result, s) for s in steps])

@@ -167,7 +167,7 @@ def _layout(n_units: int, rng: np.random.Generator) -> tuple[list[str], list[int
     n_org = max(1, round(n_units * 0.03))
     n_gb = max(2, 2 * round(n_units / 140))
     rest = n_units - n_org - n_gb
-    counts = {k: max(1, int(round(rest * s))) for k, s in _SHARES.items()}
+    counts = {k: max(1, round(rest * s)) for k, s in _SHARES.items()}
     counts["school"] += rest - sum(counts.values())
     kinds = (["organ"] * n_org + ["general_branch"] * n_gb
              + [k for k, c in counts.items() for _ in range(c)])

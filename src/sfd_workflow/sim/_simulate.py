@@ -127,7 +127,7 @@ def expand(result: SimResult, sample: int | Sequence[str] = 10, *, seed: int = 0
         msg = "only a run over a roster can be expanded into events"
         raise SimulationError(msg)
     roster, arrays = result.roster, result.units
-    ids = list(arrays.ids)
+    ids = list(result.units.ids)
     pos = {u: i for i, u in enumerate(ids)}
     if isinstance(sample, int):
         rng = np.random.default_rng(seed)
