@@ -9,17 +9,27 @@ import yaml
 __all__ = ["load_with_lines"]
 
 
+class _Loader(yaml.SafeLoader):
+    """The safe loader, reading dates as strings (checked later, with a path and a line)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_with_lines(text: str) -> tuple[Any, dict[str, int]]:
     """Parse `text` with the safe loader; return the data and a map path -> 1-based line.
 
     Raises ``yaml.YAMLError`` on syntax errors (the caller turns it into its own error).
     """
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    node = yaml.compose(text, Loader=_Loader)
     lines: dict[str, int] = {}
     if node is None:
         return None, lines
     _walk(node, "", lines)
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     return data, lines
 
 
