@@ -7,6 +7,7 @@ extra load when the command runs, so the rest of the CLI starts fast and works w
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -111,7 +112,7 @@ def _simulate(spec_arg: str, roster_path: str | None, district_n: int | None, na
         assert roster_path is not None
         units = load_roster(roster_path, spec)
     engine = engine or "exact"
-    bar = tqdm_module.tqdm(disable=not progress, file=click.get_text_stream("stderr"),
+    bar = tqdm_module.tqdm(disable=not progress, file=sys.stderr,
                unit=" events" if engine == "exact" and runs == 1 else " runs",
                total=None if runs == 1 else runs, desc=f"simulate ({engine})")
     try:

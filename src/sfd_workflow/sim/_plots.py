@@ -233,8 +233,7 @@ def plot_heatmap(result: SimResult, max_units: int = 200) -> Any:
         ax = fig.add_subplot()
         finite = np.abs(diff[np.isfinite(diff)])
         lim = max(5.0, float(np.percentile(finite, 98)) if finite.size else 5.0)
-        cmap = mpl.colormaps["RdBu_r"].copy()
-        cmap.set_bad("#eeeeee")
+        cmap = mpl.colormaps["RdBu_r"].with_extremes(bad="#eeeeee")
         im = ax.imshow(diff[order], aspect="auto", cmap=cmap, vmin=-lim, vmax=lim,
                        interpolation="nearest")
         ax.set_xticks(range(len(steps)), [_title(result, s) for s in steps], rotation=30,
