@@ -74,7 +74,8 @@ def test_bad_arguments_are_one_line_errors(tmp_path: Path, capsys: pytest.Captur
     assert len(err.strip().splitlines()) == 1
 
 
-def test_a_bad_model_file_names_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_model_file_names_its_line(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
     """A model error in the CLI is `FILE:LINE: PATH: message`."""
     model = tmp_path / "m.sim.yaml"
     model.write_text("format: sfd-workflow-sim/1\nsteps:\n  reprot: {duration: 3}\n",

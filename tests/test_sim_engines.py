@@ -31,7 +31,8 @@ def exact(spec: sfd.Spec, roster: sfd.Roster) -> sim.SimResult:
     return sim.run(spec, roster, engine="exact", seed=2009)
 
 
-def _replay(spec: sfd.Spec, roster: sfd.Roster, events: list[dict[str, object]]) -> collections.Counter[object]:
+def _replay(spec: sfd.Spec, roster: sfd.Roster,
+            events: list[dict[str, object]]) -> collections.Counter[object]:
     import json
 
     compiled = sfd.compile_workflow(spec)
@@ -116,7 +117,8 @@ def test_expanding_a_parent_brings_its_children(spec: sfd.Spec) -> None:
     """A general branch cannot finish without its sub-branches: they join the sample."""
     roster = sim.district(140, 1, spec=spec)
     fast = sim.run(spec, roster, engine="fast", seed=1)
-    gb = next(u.id for u in roster.units if u.kind == "general_branch" and roster.children.get(u.id))
+    gb = next(u.id for u in roster.units
+              if u.kind == "general_branch" and roster.children.get(u.id))
     ex = sim.expand(fast, [gb])
     assert set(ex.units.ids or ()) == {gb, *roster.children[gb]}
 

@@ -41,8 +41,8 @@ def test_a_dask_cluster_gives_the_serial_results(spec: sfd.Spec, units: sim.Unit
                                                  serial: sim.Ensemble) -> None:
     """Replications on a dask.distributed LocalCluster, through client.get_executor()."""
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    cluster = distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
         on_dask = sim.simulate(spec, units, seed=42, runs=4, executor=client.get_executor())
     pd.testing.assert_frame_equal(on_dask.kpi_table(), serial.kpi_table())
 

@@ -72,7 +72,8 @@ BAD = [
      4, "out of range"),
     ("format: sfd-workflow-sim/1\nsteps:\n  report:\n    duration: {triangular: [5, 3, 9]}\n",
      "steps.report.duration.triangular", 4, "not ordered"),
-    ("format: sfd-workflow-sim/1\nsteps:\n  plan:\n    duration: {lognormal: {median: 9, p90: 5}}\n",
+    ("format: sfd-workflow-sim/1\nsteps:\n  plan:\n"
+     "    duration: {lognormal: {median: 9, p90: 5}}\n",
      "steps.plan.duration.lognormal", 4, "0 < median < p90"),
     ("format: sfd-workflow-sim/1\nsteps:\n  plan:\n    duration: {gamma: [1, 2]}\n",
      "steps.plan.duration", 4, "unknown distribution 'gamma'"),
