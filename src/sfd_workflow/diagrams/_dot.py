@@ -11,10 +11,11 @@ from collections.abc import Iterable
 
 from sfd_workflow.diagrams._ir import Cluster, Graph, Line, Style
 
-__all__ = ["FONT_SIZES", "to_dot"]
+__all__ = ["FONT_SIZES", "PAD_INCHES", "to_dot"]
 
 FONT_SIZES = {"title": 16, "body": 13, "small": 11}
 _GRAPH_TITLE_SIZE = 22
+PAD_INCHES = 0.3  # margin around the drawing, outside the layout's own bounding box
 
 
 def _quote(value: str) -> str:
@@ -40,8 +41,19 @@ def _line(line: Line, base: str) -> str:
 
 
 def html_label(lines: Iterable[Line], base: str = "body") -> str:
-    """The DOT value of an HTML-like label made of `lines` (``<…>``)."""
-    return "<" + "<BR/>".join(_line(x, base) for x in lines) + ">"
+    """The DOT value of an HTML-like label made of `lines` (``<…>``).
+
+    Lines that are all centred are joined with ``<BR/>``; when some line is left-aligned
+    the label is a borderless table with one cell per line (Graphviz aligns cells, not
+    text after a break).
+    """
+    items = list(lines)
+    if all(x.align == "center" for x in items):
+        return "<" + "<BR/>".join(_line(x, base) for x in items) + ">"
+    rows = "".join(
+        f'<TR><TD ALIGN="{x.align.upper()}">{_line(x, base)}</TD></TR>' for x in items
+    )
+    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{rows}</TABLE>>'
 
 
 def _attrs(pairs: Iterable[tuple[str, str]]) -> str:
@@ -94,7 +106,7 @@ def to_dot(graph: Graph) -> str:
                 ("compound", "true"),
                 ("nodesep", "0.35"),
                 ("ranksep", "0.55"),
-                ("pad", "0.3"),
+                ("pad", str(PAD_INCHES)),
                 ("bgcolor", "white"),
             ]
         )
@@ -143,6 +155,8 @@ def to_dot(graph: Graph) -> str:
             out.append(f"{indent}}}")
 
     emit(None, "  ")
+    for group in graph.same_rank:
+        out.append("  { rank=same; " + " ".join(_quote(n) + ";" for n in group) + " }")
     for e in graph.edges:
         pairs = _style_pairs(e.style)
         if e.label:

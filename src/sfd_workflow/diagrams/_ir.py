@@ -11,15 +11,17 @@ extractor gives, which is document order, so the same input always gives the sam
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 
 __all__ = ["Cluster", "Edge", "Graph", "Line", "Node", "Style"]
 
 
-def _sorted_items(value: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(value.items()))
+def _sorted_items(
+    value: Mapping[str, str] | Iterable[tuple[str, str]],
+) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(dict(value).items()))
 
 
 @attrs.frozen
@@ -31,6 +33,7 @@ class Line:
         default="body", validator=attrs.validators.in_(("title", "body", "small"))
     )
     bold: bool = False
+    align: str = attrs.field(default="center", validator=attrs.validators.in_(("center", "left")))
 
 
 @attrs.frozen
@@ -42,7 +45,7 @@ class Style:
     @classmethod
     def of(cls, **attrs_: str) -> Style:
         """A style from keyword attributes: ``Style.of(fillcolor="#eee", style="filled")``."""
-        return cls(attrs_)  # type: ignore[arg-type]  # converter takes the mapping
+        return cls(attrs_)  # type: ignore[arg-type]  # the converter takes a mapping
 
     def get(self, key: str, default: str = "") -> str:
         """One attribute, or `default`."""
@@ -96,6 +99,7 @@ class Graph:
     )
     fontname: str = "WenQuanYi Micro Hei"
     legend: tuple[tuple[str, Style], ...] = ()  # (text, node style) pairs shown as a key
+    same_rank: tuple[tuple[str, ...], ...] = ()  # groups of node ids drawn side by side
 
     def __attrs_post_init__(self) -> None:
         ids = [n.id for n in self.nodes]
@@ -112,6 +116,10 @@ class Graph:
         for c in self.clusters:
             if c.parent is not None and c.parent not in cluster_ids:
                 msg = f"cluster {c.id!r} names unknown parent cluster {c.parent!r}"
+                raise ValueError(msg)
+        for group in self.same_rank:
+            if not set(group) <= known:
+                msg = f"same_rank names an unknown node: {sorted(set(group) - known)}"
                 raise ValueError(msg)
         for e in self.edges:
             if e.source not in known or e.target not in known:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from sfd_workflow._spec._model import Phase, Spec, Step, Window
 from sfd_workflow.diagrams._ir import Line, Style
@@ -16,6 +17,7 @@ __all__ = [
     "phase_heading",
     "step_number",
     "window_words",
+    "wrap",
 ]
 
 # Light fills for phase clusters, in phase order (repeats after five phases).
@@ -101,3 +103,43 @@ def step_number(spec: Spec, step: Step) -> int:
 def muted() -> Style:
     """The style of things that do not apply (skipped steps)."""
     return Style.of(color=COLOURS["muted"], fontcolor=COLOURS["muted"], fillcolor=COLOURS["skipped"])
+
+
+_BREAK_AFTER = set("；、，：;, ）)")
+_BREAK_BEFORE = set("或（(")
+_NO_BREAK_BEFORE = set("、，；：）)。,;:")
+
+
+def _width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def wrap(text: str, columns: int = 36) -> list[str]:
+    """`text` cut into lines of at most `columns` columns (a Chinese character counts 2).
+
+    Lines break after punctuation or a space where one falls in the line, else anywhere
+    (Chinese has no spaces; a long ASCII identifier is cut too rather than overflow).
+    """
+    out: list[str] = []
+    line = ""
+    width = 0
+    last_break = -1  # index in `line` just after the last break opportunity
+    for ch in text:
+        if ch in _BREAK_BEFORE and line:
+            last_break = len(line)
+        elif ch in _NO_BREAK_BEFORE and last_break == len(line):
+            last_break = -1  # never start a line with a comma
+        line += ch
+        width += _width(ch)
+        if ch in _BREAK_AFTER:
+            last_break = len(line)
+        if width > columns:
+            cut = last_break if 0 < last_break <= len(line) else len(line) - 1
+            head, line = line[:cut], line[cut:]
+            out.append(head.rstrip())
+            line = line.lstrip()
+            width = sum(_width(c) for c in line)
+            last_break = -1
+    if line.strip() or not out:
+        out.append(line.rstrip())
+    return out

@@ -81,6 +81,9 @@ def to_mermaid(graph: Graph) -> str:
 
     emit(None, "  ")
     for e in graph.edges:
+        if "invis" in e.style.get("style"):
+            out.append(f"  {e.source} ~~~ {e.target}")
+            continue
         arrow = "-.->" if "dashed" in e.style.get("style") or "dotted" in e.style.get("style") else "-->"
         if e.style.get("penwidth") and float(e.style.get("penwidth")) >= 2.5:  # noqa: PLR2004
             arrow = "==>"

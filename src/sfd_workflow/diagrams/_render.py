@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 
+from sfd_workflow.diagrams._dot import PAD_INCHES
 from sfd_workflow.errors import MissingExtraError, MissingToolError
 
 __all__ = [
@@ -119,6 +120,24 @@ def with_dpi(dot_text: str, dpi: float) -> str:
     return f"{body[:-1]}  graph [dpi={dpi:.4f}]\n}}\n"
 
 
+def _png_width(data: bytes) -> int:
+    return int.from_bytes(data[16:20], "big")  # IHDR width, right after the signature
+
+
+def _png(dot_text: str, width_px: int) -> bytes:
+    # The layout is in inches and does not change with dpi; the margin (pad) is outside it.
+    inches = layout_width_inches(dot_text) + 2 * PAD_INCHES
+    dpi = width_px / inches
+    data = _pipe(with_dpi(dot_text, dpi), "png")
+    for _ in range(3):  # rounding can leave the raster a pixel or two off: correct it
+        got = _png_width(data)
+        if got == width_px:
+            break
+        dpi *= width_px / got if abs(got - width_px) > 1 else (width_px + 0.5) / (got + 0.5)
+        data = _pipe(with_dpi(dot_text, dpi), "png")
+    return data
+
+
 def rasterise(
     dot_text: str, fmt: str, *, fontname: str, width_px: int = SLIDE_WIDTH_PX
 ) -> bytes:
@@ -136,6 +155,5 @@ def rasterise(
     if has_cjk(dot_text):
         check_font(fontname)
     if fmt == "png":
-        # dot lays out in inches at 72 points per inch; the dpi only scales the raster
-        return _pipe(with_dpi(dot_text, width_px / layout_width_inches(dot_text)), "png")
+        return _png(dot_text, width_px)
     return _pipe(dot_text, fmt)

@@ -56,6 +56,9 @@ def _one(lang: str) -> tuple[str, ...]:
 
 
 def _plural(noun: str) -> str:
+    head, sep, tail = noun.partition(" of ")  # "Representative of the masses"
+    if sep:
+        return _plural(head) + sep + tail
     if noun.endswith("s"):
         return noun
     if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u"):
@@ -138,7 +141,8 @@ def _phrases(
             else:
                 out.append(f"{amount}{role}已有{record}")
         else:
-            out.append(f"{record} by {amount} {_plural(role)}")
+            roles = " or ".join(_plural(r) for r in role.split(" or "))
+            out.append(f"{record} from {amount} {roles}")
     if guard.per_person is not None:
         p = guard.per_person
         role = role_words(spec, [p.role], lang, kind=kind)
