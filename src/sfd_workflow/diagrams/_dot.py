@@ -82,10 +82,12 @@ def _graph_label(graph: Graph) -> str:
         f'<FONT POINT-SIZE="{FONT_SIZES["small"]}">{_html(text)}</FONT></TD>'
         for text, s in graph.legend
     )
+    # the key is a table of its own inside the title's table, so it keeps its own width
     return (
-        '<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3">'
-        f'<TR><TD COLSPAN="{len(graph.legend)}">{title}</TD></TR>'
-        f"<TR>{cells}</TR></TABLE>>"
+        '<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
+        f'<TR><TD ALIGN="LEFT">{title}</TD></TR>'
+        '<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3">'
+        f"<TR>{cells}</TR></TABLE></TD></TR></TABLE>>"
     )
 
 

@@ -42,7 +42,7 @@ __all__ = [
 StepCounts = Mapping[str, Mapping[str, int]]
 _COLUMNS = {"zh": 30, "en": 34}  # label width in columns (a Chinese character is 2)
 _COUNT_WORDS = {
-    "zh": {"active": "进行中", "done": "已完成", "waiting": "未开始", "skipped": "不适用"},
+    "zh": {"active": "进行中", "done": "已完成", "waiting": "未开启", "skipped": "不适用"},
     "en": {"active": "active", "done": "done", "waiting": "waiting", "skipped": "skipped"},
 }
 
