@@ -258,3 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
+
+from .diagrams._cli import render_command, slides_command  # noqa: E402  # after `cli` exists
+
+cli.add_command(render_command)
+cli.add_command(slides_command)
