@@ -60,8 +60,9 @@ def run(out_dir: Path) -> int:
     target = others[0] if others else roster.units[0]
     member = next((p.id for p in target.people if "secretary" not in p.roles),
                   target.people[0].id)
-    # the first event with a quorum shows most at once: order, role and the missing reviews
-    last_event = next((t.event for s, t in spec.transitions() if t.guard.quorum and s.id == "report"),
+    # the report's quorum event shows most at once: order, state and the missing reviews
+    last_event = next((t.event for s, t in spec.transitions()
+                       if t.guard.quorum and s.id == "report"),
                       spec.steps[-1].transitions[-1].event)
     ex = rt.explain(target.id, last_event, member, at="2009-08-31T17:00:00")
     click.echo(f"{target.id} ({target.title or target.kind}): '{last_event}' by {member} on "
