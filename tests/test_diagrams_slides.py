@@ -83,7 +83,7 @@ def test_step_slide_says_who_outputs_guards_deadline_and_requirement_ids(deck: P
 
 def test_every_run_names_the_cjk_font_for_east_asian_text(deck: Path) -> None:
     """PowerPoint and LibreOffice pick the East Asian font from `a:ea`: we set it."""
-    xml = pptx.Presentation(str(deck)).slides[5].shapes[1]._element.xml  # noqa: SLF001
+    xml = pptx.Presentation(str(deck)).slides[5].shapes[1]._element.xml
     assert 'typeface="WenQuanYi Micro Hei"' in xml
     assert "<a:ea " in xml
 
@@ -104,8 +104,8 @@ def test_libreoffice_converts_the_deck_to_a_pdf_with_one_page_per_slide(
     deck: Path, tmp_path: Path
 ) -> None:
     """`soffice --headless --convert-to pdf` reads our pptx: as many pages as slides."""
-    done = subprocess.run(  # noqa: S603
-        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",  # noqa: S607
+    done = subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
          "--convert-to", "pdf", "--outdir", str(tmp_path), str(deck)],
         capture_output=True, text=True, timeout=300, check=False)
     pdf = tmp_path / "deck.pdf"
@@ -168,7 +168,7 @@ def test_render_command_reports_a_bad_spec_file(tmp_path: Path,
 def test_slides_command_writes_a_deck_in_a_subprocess(tmp_path: Path) -> None:
     """The installed entry point: `python -m sfd_workflow slides … -o deck.pptx`."""
     out = tmp_path / "deck.pptx"
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "-m", "sfd_workflow", "slides", BUILTIN, "-o", str(out),
          "--roster", ROSTER, "--events", EVENTS, "--lang", "both"],
         capture_output=True, text=True, check=False,

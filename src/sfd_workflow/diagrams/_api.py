@@ -27,7 +27,7 @@ DEFAULT_FONT = "WenQuanYi Micro Hei"
 
 def _diagram(graph: Graph, view: str, lang: str, fontname: str) -> Diagram:
     if fontname != graph.fontname:
-        from attrs import evolve  # noqa: PLC0415
+        from attrs import evolve
 
         graph = evolve(graph, fontname=fontname)
     return Diagram(graph=graph, view=view, lang=lang)

@@ -23,15 +23,15 @@ __all__ = ["render_command", "slides_command"]
 
 
 def _fail(message: str) -> NoReturn:
-    from sfd_workflow.cli import CliError  # noqa: PLC0415  # cli.py imports this module
+    from sfd_workflow.cli import CliError  # cli.py imports this module
 
     raise CliError(message)
 
 
 def _load(spec_arg: str, roster_arg: str | None, events_arg: str | None) -> tuple[Any, Any]:
     """The spec, and a runtime that judged EVENTS when both ROSTER and EVENTS are given."""
-    from sfd_workflow import load_roster, load_spec, read_event_lines  # noqa: PLC0415
-    from sfd_workflow.diagrams._progress import runtime_from_lines  # noqa: PLC0415
+    from sfd_workflow import load_roster, load_spec, read_event_lines
+    from sfd_workflow.diagrams._progress import runtime_from_lines
 
     if (roster_arg is None) != (events_arg is None):
         _fail("--roster and --events go together: give both or neither")
@@ -50,7 +50,7 @@ def _load(spec_arg: str, roster_arg: str | None, events_arg: str | None) -> tupl
 
 def _diagram(view: str, spec: Any, rt: Any, kind: str | None, unit: str | None,
              lang: str, weight: str, font: str) -> Diagram:
-    from sfd_workflow import diagrams  # noqa: PLC0415
+    from sfd_workflow import diagrams
 
     if view == "machine":
         if kind is None:
@@ -126,7 +126,7 @@ def render_command(spec: str, view: str, kind: str | None, roster_path: str | No
 def slides_command(spec: str, output: str, roster_path: str | None, events_path: str | None,
                    lang: str, font: str) -> None:
     """Write a training deck for SPEC (python-pptx): overview, timeline, phases, steps."""
-    from sfd_workflow.diagrams._slides import build_deck  # noqa: PLC0415
+    from sfd_workflow.diagrams._slides import build_deck
 
     s, rt = _load(spec, roster_path, events_path)
     try:
@@ -135,7 +135,7 @@ def slides_command(spec: str, output: str, roster_path: str | None, events_path:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"{output}: cannot write: {exc.strerror}")
-    import pptx  # noqa: PLC0415  # build_deck succeeded, so the extra is installed
+    import pptx  # build_deck succeeded, so the extra is installed
 
     count = len(pptx.Presentation(str(path)).slides)
     click.echo(f"wrote {path} ({count} slides)", err=True)

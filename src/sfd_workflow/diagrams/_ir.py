@@ -45,7 +45,7 @@ class Style:
     @classmethod
     def of(cls, **attrs_: str) -> Style:
         """A style from keyword attributes: ``Style.of(fillcolor="#eee", style="filled")``."""
-        return cls(attrs_)  # type: ignore[arg-type]  # the converter takes a mapping
+        return cls(attrs_)
 
     def get(self, key: str, default: str = "") -> str:
         """One attribute, or `default`."""

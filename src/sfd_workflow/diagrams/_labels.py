@@ -102,7 +102,8 @@ def step_number(spec: Spec, step: Step) -> int:
 
 def muted() -> Style:
     """The style of things that do not apply (skipped steps)."""
-    return Style.of(color=COLOURS["muted"], fontcolor=COLOURS["muted"], fillcolor=COLOURS["skipped"])
+    return Style.of(color=COLOURS["muted"], fontcolor=COLOURS["muted"],
+                    fillcolor=COLOURS["skipped"])
 
 
 _BREAK_AFTER = set("；、，：;, ）)")

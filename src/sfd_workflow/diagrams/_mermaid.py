@@ -84,8 +84,9 @@ def to_mermaid(graph: Graph) -> str:
         if "invis" in e.style.get("style"):
             out.append(f"  {e.source} ~~~ {e.target}")
             continue
-        arrow = "-.->" if "dashed" in e.style.get("style") or "dotted" in e.style.get("style") else "-->"
-        if e.style.get("penwidth") and float(e.style.get("penwidth")) >= 2.5:  # noqa: PLR2004
+        line = e.style.get("style")
+        arrow = "-.->" if "dashed" in line or "dotted" in line else "-->"
+        if e.style.get("penwidth") and float(e.style.get("penwidth")) >= 2.5:
             arrow = "==>"
         label = f'|"{_text(e.label)}"|' if e.label else ""
         out.append(f"  {e.source} {arrow}{label} {e.target}")

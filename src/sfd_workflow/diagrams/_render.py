@@ -11,6 +11,7 @@ import functools
 import re
 import shutil
 import subprocess
+from typing import Any
 
 from sfd_workflow.diagrams._dot import PAD_INCHES
 from sfd_workflow.errors import MissingExtraError, MissingToolError
@@ -57,7 +58,7 @@ def _font_known(fontname: str) -> bool:
     fc_list = shutil.which("fc-list")
     if fc_list is None:
         return False
-    found = subprocess.run(  # noqa: S603  # a fixed program, the family as one argument
+    found = subprocess.run(  # a fixed program, the family as one argument
         [fc_list, f":family={fontname}", "family"],
         capture_output=True, text=True, check=False,
     )
@@ -82,9 +83,9 @@ def check_font(fontname: str) -> None:
         raise MissingToolError(msg, tool=fontname, package=package)
 
 
-def _graphviz():  # type: ignore[no-untyped-def]  # the module object of an untyped package
+def _graphviz() -> Any:  # the module object of an untyped package
     try:
-        import graphviz  # noqa: PLC0415  # optional extra, imported lazily
+        import graphviz  # optional extra, imported lazily
     except ImportError as exc:
         raise MissingExtraError("drawing diagrams", "diagrams", "graphviz") from exc
     return graphviz

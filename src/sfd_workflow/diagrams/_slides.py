@@ -31,9 +31,15 @@ ROWS_PER_STEP_SLIDE = 5  # transitions per step slide; longer steps continue on 
 _GANTT_COLOURS = ("4E79A7", "59A14F", "F28E2B", "B07AA1", "76B7B2")
 
 
+def _rgb(hex_colour: str) -> Any:
+    from pptx.dml.color import RGBColor
+
+    return RGBColor.from_string(hex_colour)  # type: ignore[no-untyped-call]
+
+
 def _pptx() -> Any:
     try:
-        import pptx  # noqa: PLC0415  # optional extra, imported lazily
+        import pptx  # optional extra, imported lazily
     except ImportError as exc:
         raise MissingExtraError("building slides", "slides", "python-pptx") from exc
     return pptx
@@ -44,7 +50,7 @@ class _Deck:
 
     def __init__(self, fontname: str) -> None:
         self.pptx = _pptx()
-        from pptx.util import Emu, Inches, Pt  # noqa: PLC0415
+        from pptx.util import Emu, Inches, Pt
 
         self.Emu, self.Inches, self.Pt = Emu, Inches, Pt
         self.prs = self.pptx.Presentation()
@@ -54,15 +60,14 @@ class _Deck:
 
     def style_run(self, run: Any, size: float, *, bold: bool = False,
                   colour: str | None = None) -> None:
-        from pptx.dml.color import RGBColor  # noqa: PLC0415
-        from pptx.oxml.ns import qn  # noqa: PLC0415
+        from pptx.oxml.ns import qn
 
         run.font.size = self.Pt(size)
         run.font.bold = bold
         run.font.name = self.font
         if colour is not None:
-            run.font.color.rgb = RGBColor.from_string(colour)
-        rpr = run._r.get_or_add_rPr()  # noqa: SLF001  # python-pptx has no East Asian font API
+            run.font.color.rgb = _rgb(colour)
+        rpr = run._r.get_or_add_rPr()  # python-pptx has no East Asian font API
         for tag in ("a:ea", "a:cs"):
             el = rpr.find(qn(tag))
             if el is None:
@@ -98,7 +103,7 @@ class _Deck:
         return box
 
     def picture(self, slide: Any, png: bytes, top: float = 1.2) -> None:
-        from pptx.util import Inches  # noqa: PLC0415
+        from pptx.util import Inches
 
         width_px = int.from_bytes(png[16:20], "big")
         height_px = int.from_bytes(png[20:24], "big")
@@ -110,7 +115,7 @@ class _Deck:
 
     def table(self, slide: Any, rows: Sequence[Sequence[str]], widths: Sequence[float],
               top: float, size: float = 11) -> None:
-        from pptx.util import Inches  # noqa: PLC0415
+        from pptx.util import Inches
 
         height = SLIDE_H_IN - top - 0.5
         shape = slide.shapes.add_table(len(rows), len(widths), Inches(0.5), Inches(top),
@@ -204,13 +209,12 @@ def _phase_slide(deck: _Deck, spec: Spec, index: int, lang: str) -> None:
         paras.append((_step_title(spec, step, lang), 18, True))
         if step.description is not None:
             text = step.description.get(one)
-            paras.append((text if len(text) <= 160 else text[:158] + "……", 12, False))  # noqa: PLR2004
+            paras.append((text if len(text) <= 160 else text[:158] + "……", 12, False))
     deck.text(slide, 0.6, 1.2, SLIDE_W_IN - 1.2, SLIDE_H_IN - 1.6, paras)
 
 
 def _gantt_slide(deck: _Deck, spec: Spec, lang: str) -> None:
-    from pptx.dml.color import RGBColor  # noqa: PLC0415
-    from pptx.enum.shapes import MSO_SHAPE  # noqa: PLC0415
+    from pptx.enum.shapes import MSO_SHAPE
 
     one = _one(lang)
     slide = deck.slide(_both("时间安排", "Timeline", lang))
@@ -240,10 +244,10 @@ def _gantt_slide(deck: _Deck, spec: Spec, lang: str) -> None:
             line = slide.shapes.add_connector(1, deck.Inches(x_of(month)), deck.Inches(top - 0.1),
                                               deck.Inches(x_of(month)),
                                               deck.Inches(top + rows * row_h))
-            line.line.color.rgb = RGBColor.from_string("CCCCCC")
+            line.line.color.rgb = _rgb("CCCCCC")
         label = f"{month.month}月" if one == "zh" else month.strftime("%b %Y")
         deck.text(slide, x_of(max(month, first)), top - 0.45, 1.2, 0.35, [(label, 11, False)])
-        month = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)  # noqa: PLR2004
+        month = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
     row = 0
     for i, phase in enumerate(spec.phases):
         colour = _GANTT_COLOURS[i % len(_GANTT_COLOURS)]
@@ -258,7 +262,7 @@ def _gantt_slide(deck: _Deck, spec: Spec, lang: str) -> None:
                                 - x_of(phase.window.start), 0.05)),
                 deck.Inches(row_h * 0.7))
             bar.fill.solid()
-            bar.fill.fore_color.rgb = RGBColor.from_string(colour)
+            bar.fill.fore_color.rgb = _rgb(colour)
             bar.line.fill.background()
         row += 1
         for step in phase.steps:
@@ -273,7 +277,7 @@ def _gantt_slide(deck: _Deck, spec: Spec, lang: str) -> None:
                     MSO_SHAPE.DIAMOND, deck.Inches(x_of(t.due) - size / 2),
                     deck.Inches(y + (row_h - size) / 2), deck.Inches(size), deck.Inches(size))
                 mark.fill.solid()
-                mark.fill.fore_color.rgb = RGBColor.from_string(colour)
+                mark.fill.fore_color.rgb = _rgb(colour)
                 mark.line.fill.background()
             row += 1
     note = _both("条形：阶段计划时间；菱形：各事件的期限（due）",

@@ -62,7 +62,7 @@ def _status_lines(spec: Spec, s: StepStatus, lang: str) -> list[Line]:
             text = zh if one == "zh" else en
             out += [Line(("· " if i == 0 else "  ") + x, "small")
                     for i, x in enumerate(wrap(text, _COLUMNS[one]))]
-        if len(s.needs) > 4:  # noqa: PLR2004
+        if len(s.needs) > 4:
             more = len(s.needs) - 4
             out.append(Line(f"……另有{more}项" if one == "zh" else f"… {more} more", "small"))
     return out
@@ -129,8 +129,8 @@ def progress_graph(spec: Spec, roster: Roster, progress: Mapping[str, UnitProgre
     """The unit hierarchy (``unit_graph``) under the district, each unit coloured by progress.
 
     A unit is green when every step that applies to it is done, yellow once it has started
-    (some step left its initial state), grey before; a red outline marks a late or overdue step. Each unit says how
-    many steps it has done and which it is working on.
+    (some step left its initial state), grey before; a red outline marks a late or overdue
+    step. Each unit says how many steps it has done and which it is working on.
     """
     check_lang(lang)
     from sfd_workflow import unit_graph  # the core's hierarchy (lazy: keeps layers apart)

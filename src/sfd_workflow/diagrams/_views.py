@@ -6,6 +6,7 @@ Each returns an IR `Graph`; nothing here knows DOT or Graphviz.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import pairwise
 
 from sfd_workflow._spec._model import Spec, Step, Transition, UnitKind
 from sfd_workflow.diagrams._critical import critical_path, step_weights, weight_mode
@@ -292,7 +293,7 @@ def machine_graph(spec: Spec, kind: str, *, lang: str = "zh") -> Graph:
     # invisible flat edges between them keep them left to right (dot would mirror clusters).
     firsts = tuple(ids("state", s.id, s.initial) for s in spec.steps)
     edges += [Edge(source=a, target=b, style=Style.of(style="invis"), kind="order")
-              for a, b in zip(firsts, firsts[1:], strict=False)]
+              for a, b in pairwise(firsts)]
     kind_zh, kind_en = unit_kind.title.get("zh"), unit_kind.title.get("en")
     legend_words = {
         "zh": ("初始状态（粗框）", "完成状态（双框）", "↻ 不改变状态的事件"),
@@ -323,7 +324,7 @@ def dependencies_graph(spec: Spec, *, lang: str = "zh", weight: str = "auto") ->
     mode = weight_mode(spec, weight)
     weights = step_weights(spec, mode)
     path = critical_path(spec, weight=mode)
-    on_path = set(zip(path, path[1:], strict=False))
+    on_path = set(pairwise(path))
     ids = Ids()
     nodes = []
     unit = {"days": ("天", "days"), "events": ("个事件", "events")}[mode]
