@@ -117,12 +117,15 @@ class _Deck:
               top: float, size: float = 11) -> None:
         from pptx.util import Inches
 
-        height = SLIDE_H_IN - top - 0.5
+        # rows start low and grow with their text in PowerPoint and LibreOffice
+        row_h = 0.4
         shape = slide.shapes.add_table(len(rows), len(widths), Inches(0.5), Inches(top),
-                                       Inches(sum(widths)), Inches(height))
+                                       Inches(sum(widths)), Inches(row_h * len(rows)))
         table = shape.table
         for j, w in enumerate(widths):
             table.columns[j].width = Inches(w)
+        for r in table.rows:
+            r.height = Inches(row_h)
         for i, row in enumerate(rows):
             for j, value in enumerate(row):
                 cell = table.cell(i, j)
