@@ -25,6 +25,20 @@ def test_validate_prints_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert "4 units (general_branch 1, joint_branch 1, retired_branch 1, school 1)" in out
 
 
+def test_validate_warns_of_units_that_can_never_advance(capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    """A unit where nobody holds the role a step starts with is a warning, not an error."""
+    assert main(["validate", SPEC, "--roster", ROSTER]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"warning: {ROSTER}: units[0]: unit 'gb' can never start step 'research': nobody "
+        "holds the role committee",
+        f"warning: {ROSTER}: units[3]: unit 'r1' can never start step 'research': nobody "
+        "holds the role committee",
+    ]
+    assert main(["validate", SPEC, "--roster", ROSTER, "--strict"]) == 1
+
+
 def test_validate_strict_fails_on_warnings(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     """A legal but suspicious spec validates, with warnings; `--strict` makes them fail."""

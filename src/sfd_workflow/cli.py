@@ -20,7 +20,7 @@ from . import __version__
 from ._compile import CompiledWorkflow, compile_workflow
 from ._engine import Runtime, replay
 from ._eventlog import read_event_lines
-from ._roster import load_roster
+from ._roster import load_roster, roster_warnings
 from ._spec._builtin import PREFIX, builtin_ids, builtin_path, sample_paths
 from ._spec._loader import load_spec
 from ._spec._model import Roster, Spec
@@ -97,6 +97,7 @@ def validate(spec: str, roster_path: str | None, strict: bool) -> None:
     """Check a spec (and a roster) and print a summary."""
     s = _spec(spec)
     _compile(s)
+    warnings = list(s.warnings)
     steps = s.steps
     n_states = sum(len(st.states) for st in steps)
     n_trans = sum(len(st.transitions) for st in steps)
@@ -122,9 +123,10 @@ def validate(spec: str, roster_path: str | None, strict: bool) -> None:
         people = sum(len(u.people) for u in r.units)
         counts = ", ".join(f"{k} {n}" for k, n in sorted(by_kind.items()))
         out(f"{r.source}: ok — {len(r)} units ({counts}), {people} people")
-    for w in s.warnings:
+        warnings.extend(roster_warnings(s, r))
+    for w in warnings:
         click.echo(f"warning: {w}", err=True)
-    if strict and s.warnings:
+    if strict and warnings:
         sys.exit(1)
 
 
