@@ -16,7 +16,9 @@ import click
 from . import compile_workflow, load_roster, load_spec, read_event_lines, replay
 from ._engine import Runtime
 from ._spec._builtin import sample_paths
+from ._spec._model import Spec
 from .cli import main as cli_main
+from .errors import SfdWorkflowError
 
 SPEC_ID = "xuhui-edu-2009"
 
@@ -24,6 +26,32 @@ SPEC_ID = "xuhui-edu-2009"
 def _section(title: str) -> None:
     click.echo("")
     click.echo(click.style(f"== {title}", bold=True))
+
+
+def _pictures(spec: Spec, rt: Runtime, unit: str | None, out_dir: Path) -> None:
+    """Overview, school machine, one unit, and the deck; skipped with a reason if unavailable."""
+    try:
+        from . import diagrams
+    except ImportError as exc:  # pragma: no cover - the diagrams extra is not installed
+        click.echo(f"skipped: {exc}")
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [("overview.png", lambda: diagrams.overview(spec, lang="both")),
+            ("machine-school.png", lambda: diagrams.machine(spec, "school", lang="both"))]
+    if unit:
+        jobs.append((f"unit-{unit}.svg", lambda: diagrams.unit(rt, unit, lang="both")))
+    for name, make in jobs:
+        try:
+            make().save(out_dir / name)
+            click.echo(f"wrote {out_dir / name}")
+        except (SfdWorkflowError, ImportError) as exc:
+            click.echo(f"skipped {name}: {exc}")
+    try:
+        deck = out_dir / "deck.pptx"
+        diagrams.build_deck(spec, deck, runtime=rt)
+        click.echo(f"wrote {deck}")
+    except (SfdWorkflowError, ImportError) as exc:
+        click.echo(f"skipped deck.pptx: {exc}")
 
 
 def run(out_dir: Path) -> int:
@@ -71,21 +99,15 @@ def run(out_dir: Path) -> int:
         click.echo(f"  - {req.reason}: {req.zh}")
         click.echo(f"    {'':{len(str(req.reason))}}  {req.en}")
 
-    extras = []
-    try:
-        from .diagrams import demo as diagrams_demo  # type: ignore[attr-defined]
-    except ImportError:
-        diagrams_demo = None
-    if diagrams_demo is not None:
-        _section("4. Pictures for training slides")
-        extras.append(diagrams_demo(out_dir))
+    _section("4. Pictures and slides for training (sfd_workflow.diagrams)")
+    _pictures(spec, rt, unit, out_dir)
     try:
         from .sim import demo_main as sim_demo  # type: ignore[attr-defined]
     except ImportError:
         sim_demo = None
     if sim_demo is not None:
-        _section("5. A district simulation")
-        extras.append(sim_demo(out_dir))
+        _section("5. A district simulation (sfd_workflow.sim)")
+        sim_demo(out_dir)
     click.echo("")
     click.echo(f"done; files (if any) are in {out_dir}")
     return 0
