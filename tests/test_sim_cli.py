@@ -98,3 +98,13 @@ def test_the_console_command_runs_in_a_subprocess(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "simulate (fast)" in proc.stderr
     assert len(proc.stdout.splitlines()) == 6
+
+
+def test_demo_main_writes_the_district_simulation(tmp_path: Path) -> None:
+    """`make demo` calls sim.demo_main: files written, a summary line per step returned."""
+    from sfd_workflow.sim import demo_main
+
+    lines = demo_main(tmp_path, n_units=12, seed=4)
+    assert lines[0].startswith("exact run, 12 units, seed 4")
+    assert sum("on time" in x for x in lines) == 6
+    assert (tmp_path / "events.jsonl").is_file() and (tmp_path / "sim-progress.png").is_file()

@@ -113,8 +113,8 @@ def _simulate(spec_arg: str, roster_path: str | None, district_n: int | None, na
         units = load_roster(roster_path, spec)
     engine = engine or "exact"
     bar = tqdm_module.tqdm(disable=not progress, file=sys.stderr,
-               unit=" events" if engine == "exact" and runs == 1 else " runs",
-               total=None if runs == 1 else runs, desc=f"simulate ({engine})")
+                           unit=" events" if engine == "exact" and runs == 1 else " runs",
+                           total=None if runs == 1 else runs, desc=f"simulate ({engine})")
     try:
         result = run(spec, units, model=model, engine=engine,  # type: ignore[arg-type]
                      seed=seed, progress=bar.update if runs == 1 else None)

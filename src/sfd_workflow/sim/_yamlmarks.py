@@ -9,7 +9,7 @@ import yaml
 __all__ = ["load_with_lines"]
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no types
     """The safe loader, reading dates as strings (checked later, with a path and a line)."""
 
 
