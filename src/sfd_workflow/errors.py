@@ -6,9 +6,12 @@ The tree::
     ├── LoadError(ValueError)            a file that cannot be used
     │   ├── SpecError                    a workflow spec breaks SPEC-FORMAT §1
     │   ├── RosterError                  a roster breaks SPEC-FORMAT §2
-    │   └── EventLogError                an event log cannot be read at all
+    │   ├── EventLogError                an event log cannot be read at all
+    │   └── SimModelError                a simulation model breaks docs/simulation.md
     ├── CompileError(ValueError)         a spec that loads but cannot be compiled
     │                                    (an unregistered custom predicate)
+    ├── CalendarError(ValueError)        a date outside the years the working calendar knows
+    ├── SimulationError(RuntimeError)    a spec, roster or model the simulator cannot drive
     ├── UnknownUnitError(KeyError)       a unit id that is not in the roster
     ├── MissingExtraError(ImportError)   an optional feature whose extra is not installed
     └── MissingToolError(RuntimeError)   a program or font outside Python is not installed
@@ -24,6 +27,7 @@ from collections.abc import Sequence
 import attrs
 
 __all__ = [
+    "CalendarError",
     "CompileError",
     "EventLogError",
     "LoadError",
@@ -32,6 +36,8 @@ __all__ = [
     "Problem",
     "RosterError",
     "SfdWorkflowError",
+    "SimModelError",
+    "SimulationError",
     "SpecError",
     "UnknownUnitError",
 ]
@@ -101,8 +107,20 @@ class EventLogError(LoadError):
     """An event log that cannot be read at all (a malformed line is a verdict, not this)."""
 
 
+class SimModelError(LoadError):
+    """A simulation model file that breaks the simulation-model format."""
+
+
 class CompileError(SfdWorkflowError, ValueError):
     """A spec that loads but cannot be compiled, e.g. it names an unregistered predicate."""
+
+
+class CalendarError(SfdWorkflowError, ValueError):
+    """A date outside the years the working-day calendar has data for."""
+
+
+class SimulationError(SfdWorkflowError, RuntimeError):
+    """A spec, roster or model the simulator cannot drive, with the reason in the message."""
 
 
 class UnknownUnitError(SfdWorkflowError, KeyError):
