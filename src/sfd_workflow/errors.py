@@ -10,7 +10,9 @@ The tree::
     ├── CompileError(ValueError)         a spec that loads but cannot be compiled
     │                                    (an unregistered custom predicate)
     ├── UnknownUnitError(KeyError)       a unit id that is not in the roster
-    └── MissingExtraError(ImportError)   an optional feature whose extra is not installed
+    ├── MissingExtraError(ImportError)   an optional feature whose extra is not installed
+    └── StoreError                       an event store that cannot be created, opened or
+                                         used as asked (sfd_workflow.store)
 
 Rejected *events* are never exceptions: they are `Verdict` values (SPEC-FORMAT §4).
 """
@@ -30,6 +32,7 @@ __all__ = [
     "RosterError",
     "SfdWorkflowError",
     "SpecError",
+    "StoreError",
     "UnknownUnitError",
 ]
 
@@ -118,3 +121,7 @@ class MissingExtraError(SfdWorkflowError, ImportError):
             f"install it with  pip install 'sfd-workflow[{extra}]'"
         )
         super().__init__(msg)
+
+
+class StoreError(SfdWorkflowError):
+    """An event store that cannot be created, opened or used as asked (``sfd_workflow.store``)."""

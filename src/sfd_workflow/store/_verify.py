@@ -1,0 +1,146 @@
+"""`verify`: walk every unit's hash chain and report the first broken link of each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import itertools
+import json
+
+import attrs
+import sqlalchemy as sa
+
+from . import _schema as t
+from ._canonical import canonical_json, event_hash, sha256_hex
+
+__all__ = ["BrokenLink", "VerifyReport", "verify"]
+
+
+@attrs.frozen(kw_only=True)
+class BrokenLink:
+    """The first place a unit's stored history stops matching its hash chain."""
+
+    unit: str
+    seq: int | None
+    """The unit's event number where the chain breaks (None: the unit as a whole)."""
+    problem: str
+
+    def __str__(self) -> str:
+        where = self.unit if self.seq is None else f"{self.unit} event {self.seq}"
+        return f"{where}: {self.problem}"
+
+
+@attrs.frozen(kw_only=True)
+class VerifyReport:
+    """What `EventStore.verify` found. ``ok`` is true when nothing is broken."""
+
+    units: int
+    """Units checked."""
+    events: int
+    """Stored events checked."""
+    broken: tuple[BrokenLink, ...]
+    """The first broken link of every unit that has one, then store-wide problems."""
+    digest: str
+    """SHA-256 over the spec hash and every unit's head: write it down (or publish it) to
+    detect later a history rewritten with recomputed hashes."""
+
+    @property
+    def ok(self) -> bool:
+        """True when every chain, the spec and the roster check out."""
+        return not self.broken
+
+    def lines(self) -> list[str]:
+        """The report as plain lines, first line a summary."""
+        head = (f"ok: {self.events} events of {self.units} units verified, digest {self.digest}"
+                if self.ok else f"BROKEN: {len(self.broken)} problem(s) in {self.events} events "
+                f"of {self.units} units")
+        return [head, *(str(b) for b in self.broken)]
+
+
+_HASHED = ("gseq", "unit", "seq", "event", "actor", "at", "payload", "late", "recorded_at")
+
+
+def _unit_chain(unit: str, genesis: str, rows: Iterable[Any], head_seq: int,
+                head_hash: str) -> tuple[int, BrokenLink | None]:
+    """Check one unit's rows (in seq order); return (rows seen, first broken link)."""
+    prev, expected, last_gseq, n = genesis, 1, 0, 0
+    first: BrokenLink | None = None
+    for row in rows:
+        n += 1
+        if first is not None:
+            continue
+        if row.seq != expected:
+            problem = (f"event {expected} is missing (the next stored is {row.seq})"
+                       if row.seq > expected else f"event {row.seq} is stored twice or moved")
+            first = BrokenLink(unit=unit, seq=expected, problem=problem)
+        elif row.prev_hash != prev:
+            first = BrokenLink(unit=unit, seq=row.seq,
+                               problem="its previous-hash does not match the event before it")
+        elif event_hash(prev, {k: _value(row, k) for k in _HASHED}) != row.hash:
+            first = BrokenLink(unit=unit, seq=row.seq,
+                               problem="its content does not match its hash (edited)")
+        elif row.gseq <= last_gseq:
+            first = BrokenLink(unit=unit, seq=row.seq,
+                               problem="it comes before the event it follows in commit order")
+        prev, expected, last_gseq = row.hash, expected + 1, row.gseq
+    if first is None and (head_seq != n or head_hash != prev):
+        first = BrokenLink(unit=unit, seq=None if head_seq <= n else n + 1,
+                           problem=f"the unit's head says {head_seq} events, {n} are stored "
+                           "with a chain ending elsewhere (events deleted or head edited)")
+    return n, first
+
+
+def _value(row: Any, key: str) -> Any:
+    v = getattr(row, key)
+    return bool(v) if key == "late" else v
+
+
+def verify(conn: sa.Connection, genesis: Callable[[str, str], str]) -> VerifyReport:
+    """Check the stored spec and roster hashes, and every unit's hash chain."""
+    broken: list[BrokenLink] = []
+    meta = dict(conn.execute(sa.select(t.meta.c.key, t.meta.c.value)).tuples().all())
+    spec_sha = meta.get("spec_sha256", "")
+    if sha256_hex(meta.get("spec_json", "")) != spec_sha:
+        broken.append(BrokenLink(unit="*", seq=None, problem="the stored spec was edited"))
+    if sha256_hex(meta.get("roster_json", "")) != meta.get("roster_sha256"):
+        broken.append(BrokenLink(unit="*", seq=None, problem="the stored roster was edited"))
+    heads = {r.unit: r for r in conn.execute(sa.select(t.units).order_by(t.units.c.unit))}
+    digest = sha256_hex(canonical_json({"spec": spec_sha,
+                                        "heads": {u: h.head_hash for u, h in heads.items()}}))
+    try:
+        roster_units = {u["id"] for u in json.loads(meta.get("roster_json", ""))["units"]}
+    except (ValueError, KeyError, TypeError):
+        roster_units = set()
+    if roster_units != set(heads):
+        broken.append(BrokenLink(unit="*", seq=None,
+                                 problem="the units table does not match the roster"))
+    rows = conn.execution_options(yield_per=2000).execute(
+        sa.select(t.events).order_by(t.events.c.unit, t.events.c.seq, t.events.c.gseq))
+    chains: list[BrokenLink] = []
+    total = 0
+    left = dict(heads)
+    for unit, group in itertools.groupby(rows, key=lambda r: r.unit):
+        head = left.pop(unit, None)
+        if head is None:
+            total += sum(1 for _ in group)
+            chains.append(BrokenLink(unit=unit, seq=None,
+                                     problem="events of a unit the store does not have"))
+            continue
+        n, first = _unit_chain(unit, genesis(spec_sha, unit), group, head.head_seq,
+                               head.head_hash)
+        total += n
+        if first is not None:
+            chains.append(first)
+    for unit, head in left.items():
+        _, first = _unit_chain(unit, genesis(spec_sha, unit), (), head.head_seq,
+                               head.head_hash)
+        if first is not None:
+            chains.append(first)
+    chains.sort(key=lambda b: b.unit)
+    clock = conn.execute(sa.select(t.clock.c.gseq)).scalars().all()
+    top = conn.execute(sa.select(sa.func.max(t.events.c.gseq))).scalar()
+    if len(clock) != 1 or (top is not None and top > clock[0]):
+        broken.append(BrokenLink(unit="*", seq=None, problem="the commit counter was edited"))
+    return VerifyReport(units=len(heads), events=total, broken=(*chains, *broken),
+                        digest=digest)
