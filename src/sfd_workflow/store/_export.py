@@ -15,7 +15,7 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ..errors import StoreError

@@ -105,7 +105,8 @@ class EventStore:
         self._compiled = (core.compile_workflow(spec) if predicates is None
                           else core.compile_workflow(spec, predicates))
         self._genesis = {u.id: genesis_hash(spec_sha256, u.id) for u in roster.units}
-        self._lobby = core.Runtime(self._compiled, Roster(units=(), source="<none>"))
+        self._lobby = core.Runtime(self._compiled, Roster(units=(), source="<none>"),
+                                   keep_log=False)
         self._replicas: dict[str, Replica] = {}
         self._postgres = engine.dialect.name == "postgresql"
 
@@ -273,7 +274,7 @@ class EventStore:
         if rep is None or rep.broken:
             core = _core()
             units = subtree(self.roster, unit)
-            rt = core.Runtime(self._compiled, subtree_roster(self.roster, unit))
+            rt = core.Runtime(self._compiled, subtree_roster(self.roster, unit), keep_log=False)
             rep = Replica(rt, units, self._genesis, whole=len(units) == len(self.roster))
             self._replicas[unit] = rep
         return rep
@@ -455,9 +456,13 @@ class EventStore:
         from ._status import unit_status
 
         rows = []
+        with self._engine.connect() as conn:
+            counts = dict(conn.execute(sa.select(t.units.c.unit, t.units.c.head_seq))
+                          .tuples().all())
         for root in (u.id for u in self.roster.units if u.parent is None):
             rt = self._synced(root).rt
-            rows.extend(unit_status(self.spec, self.roster, rt, uid, as_of)
+            rows.extend(unit_status(self.spec, self.roster, rt, uid, as_of,
+                                    events=counts.get(uid, 0))
                         for uid in subtree(self.roster, root))
         order = {u.id: i for i, u in enumerate(self.roster.units)}
         return sorted(rows, key=lambda r: order[r.unit])

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
-
 import itertools
 import json
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import attrs
 import sqlalchemy as sa
