@@ -258,3 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
+
+from .store._cli import store_group  # noqa: E402  (the event store; imports SQLAlchemy lazily)
+
+cli.add_command(store_group)
