@@ -25,7 +25,15 @@ from .._spec._model import Roster
 from ..errors import StoreError
 from . import _schema as t
 
-__all__ = ["Replica", "subtree", "subtree_roster"]
+__all__ = ["Head", "Replica", "subtree", "subtree_roster"]
+
+#: A unit's last applied event: (seq, hash, gseq); (0, genesis hash, 0) before any.
+Head = tuple[int, str, int]
+
+
+_SINCE = (sa.select(t.events).where(t.events.c.gseq > sa.bindparam("gseq"))
+          .order_by(t.events.c.gseq))
+_SINCE_IN = _SINCE.where(t.events.c.unit.in_(sa.bindparam("units", expanding=True)))
 
 
 def subtree(roster: Roster, unit: str) -> tuple[str, ...]:
@@ -55,8 +63,8 @@ class Replica:
         self.units = units
         self.whole = whole  # the subtree is the whole roster: no unit filter needed
         self.gseq = 0  # every subtree event up to this commit number has been applied
-        #: unit -> (seq, hash) of the last event applied
-        self.heads: dict[str, tuple[int, str]] = {u: (0, genesis[u]) for u in units}
+        #: unit -> (seq, hash, gseq) of the last event applied
+        self.heads: dict[str, Head] = {u: (0, genesis[u], 0) for u in units}
         self.broken = False
 
     def sync(self, conn: sa.Connection) -> None:
@@ -66,11 +74,12 @@ class Replica:
             StoreError: a stored event has a gap before it or is refused on replay: the
                 stored history was altered (``verify()`` says where).
         """
-        q = sa.select(t.events).where(t.events.c.gseq > self.gseq).order_by(t.events.c.gseq)
-        if not self.whole:
-            q = q.where(t.events.c.unit.in_(self.units))
-        for row in conn.execute(q):
-            seq, _ = self.heads[row.unit]
+        if self.whole:
+            rows = conn.execute(_SINCE, {"gseq": self.gseq})
+        else:
+            rows = conn.execute(_SINCE_IN, {"gseq": self.gseq, "units": list(self.units)})
+        for row in rows:
+            seq = self.heads[row.unit][0]
             if row.seq > seq + 1 or row.seq <= 0:
                 self.broken = True
                 msg = (f"stored history of unit {row.unit!r} jumps from event {seq} to "
@@ -86,7 +95,7 @@ class Replica:
                            f"refused on replay ({verdict.reason}): the store was altered or "
                            "judged by another spec; run verify")
                     raise StoreError(msg)
-                self.heads[row.unit] = (row.seq, row.hash)
+                self.heads[row.unit] = (row.seq, row.hash, row.gseq)
             # row.seq <= seq: this replica judged and committed it itself (see EventStore)
             self.gseq = row.gseq
 

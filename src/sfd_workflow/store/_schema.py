@@ -5,9 +5,9 @@ Schema version 1 (``SCHEMA_VERSION``)::
     sfd_schema   version ─ applied_at ─ description       one row per applied version
     sfd_meta     key ─ value                               spec and roster (canonical JSON,
                                                            SHA-256), store id, creation time
-    sfd_units    unit ─ head_seq ─ head_hash               one row per roster unit: the
-                                                           optimistic-concurrency token and
-                                                           the head of its hash chain
+    sfd_units    unit ─ head_seq                           one row per roster unit: its number
+                                                           of events, the optimistic-
+                                                           concurrency token
     sfd_clock    id ─ gseq                                 one row: the commit counter
     sfd_events   gseq ─ unit ─ seq ─ event ─ actor ─ at ─ payload ─ late ─ recorded_at
                  ─ prev_hash ─ hash                        accepted events; UNIQUE(unit, seq)
@@ -52,7 +52,6 @@ units = sa.Table(
     "sfd_units", metadata,
     sa.Column("unit", sa.Text, primary_key=True),
     sa.Column("head_seq", sa.Integer, nullable=False),
-    sa.Column("head_hash", sa.Text, nullable=False),
 )
 
 clock = sa.Table(

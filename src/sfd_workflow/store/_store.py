@@ -40,7 +40,7 @@ from . import _schema as t
 from ._canonical import canonical_json, event_hash, genesis_hash, sha256_hex
 from ._database import is_retryable, make_engine, write_options
 from ._records import Attempt, AuditEntry, StoredEvent, prepare, roster_document
-from ._replica import Replica, subtree, subtree_roster
+from ._replica import Head, Replica, subtree, subtree_roster
 
 __all__ = ["EventStore"]
 
@@ -48,6 +48,20 @@ __all__ = ["EventStore"]
 OPTIMISTIC_TRIES = 4
 #: Database errors (deadlock, serialization failure) tolerated in one submit.
 MAX_TRIES = 50
+
+
+# Statements built once (building a statement costs more than running it on SQLite).
+_LOCK_UNIT = (sa.select(t.units.c.unit).where(t.units.c.unit == sa.bindparam("unit"))
+              .with_for_update())
+_HEADS = (sa.select(t.units.c.unit, t.units.c.head_seq)
+          .where(t.units.c.unit.in_(sa.bindparam("units", expanding=True)))
+          .with_for_update(read=True))
+_CAS = (t.units.update()
+        .where(t.units.c.unit == sa.bindparam("u"), t.units.c.head_seq == sa.bindparam("old"))
+        .values(head_seq=sa.bindparam("new")))
+_TICK = (t.clock.update().where(t.clock.c.id == 1).values(gseq=t.clock.c.gseq + 1)
+         .returning(t.clock.c.gseq))
+_CLOCK = sa.select(t.clock.c.gseq).where(t.clock.c.id == 1)
 
 
 class _Conflict(Exception):
@@ -108,6 +122,9 @@ class EventStore:
         self._lobby = core.Runtime(self._compiled, Roster(units=(), source="<none>"),
                                    keep_log=False)
         self._replicas: dict[str, Replica] = {}
+        self.conflicts = 0
+        """Races this store object lost (a head moved between judging and writing) and won on
+        a retry: a measure of contention."""
         self._postgres = engine.dialect.name == "postgresql"
 
     # ------------------------------------------------------------------ create / open
@@ -143,7 +160,7 @@ class EventStore:
                         "store_id": store_id, "created_at": _now()}
                 conn.execute(t.meta.insert(), [{"key": k, "value": v} for k, v in meta.items()])
                 conn.execute(t.units.insert(), [
-                    {"unit": u.id, "head_seq": 0, "head_hash": genesis_hash(spec_sha, u.id)}
+                    {"unit": u.id, "head_seq": 0}
                     for u in roster.units])
         except sa.exc.SQLAlchemyError as exc:
             engine.dispose()
@@ -168,6 +185,10 @@ class EventStore:
         """
         engine = make_engine(url)
         shown = _shown(url)
+        database = engine.url.database
+        if engine.dialect.name == "sqlite" and database and not Path(database).exists():
+            engine.dispose()  # sqlite would create an empty file: say what is wrong instead
+            raise StoreError(f"no event store at {shown}: no such file")
         try:
             _upgrade(engine, shown)
             with engine.connect() as conn:
@@ -261,6 +282,7 @@ class EventStore:
                 return self._try(attempt, pessimistic=conflicts >= OPTIMISTIC_TRIES)
             except _Conflict:
                 conflicts += 1
+                self.conflicts += 1
             except sa.exc.SQLAlchemyError as exc:
                 if not is_retryable(exc):
                     raise StoreError(f"cannot write to {self.url}: {_why(exc)}") from None
@@ -315,72 +337,65 @@ class EventStore:
         return verdict
 
     def _write(self, conn: sa.Connection, attempt: Attempt, verdict: Any,
-               heads: Mapping[str, tuple[int, str]],
-               watched: tuple[str, ...]) -> tuple[int, str] | None:
+               heads: Mapping[str, Head], watched: tuple[str, ...]) -> Head | None:
         """Append or audit, after checking that the heads the verdict read have not moved."""
         if verdict.accepted:
             return self._append(conn, attempt, verdict, heads, watched[1:])
         self._check_heads(conn, watched, heads)
-        self._write_audit(attempt, verdict, heads[watched[0]][0], conn)
+        # Its place in the serial order: right after the last event it read.
+        after = max(heads[u][2] for u in watched)
+        self._write_audit(attempt, verdict, heads[watched[0]][0], conn, after)
         return None
 
     def _lock(self, conn: sa.Connection, watched: tuple[str, ...]) -> None:
         # The unit first, then its children: every lock wait points down the unit tree (or
         # at the clock, whose holder waits for nothing), so writers cannot deadlock.
-        conn.execute(sa.select(t.units.c.unit).where(t.units.c.unit == watched[0])
-                     .with_for_update())
+        conn.execute(_LOCK_UNIT, {"unit": watched[0]})
         if len(watched) > 1:
-            conn.execute(sa.select(t.units.c.unit).where(t.units.c.unit.in_(watched[1:]))
-                         .with_for_update(read=True))
+            conn.execute(_HEADS, {"units": list(watched[1:])})
 
     def _check_heads(self, conn: sa.Connection, names: tuple[str, ...],
-                     heads: Mapping[str, tuple[int, str]]) -> None:
-        rows = conn.execute(sa.select(t.units.c.unit, t.units.c.head_seq)
-                            .where(t.units.c.unit.in_(names)).with_for_update(read=True))
-        now = dict(rows.tuples().all())
+                     heads: Mapping[str, Head]) -> None:
+        now = dict(conn.execute(_HEADS, {"units": list(names)}).tuples().all())
         if any(now.get(u) != heads[u][0] for u in names):
             raise _Conflict
 
     def _append(self, conn: sa.Connection, attempt: Attempt, verdict: Any,
-                heads: Mapping[str, tuple[int, str]],
-                children: tuple[str, ...]) -> tuple[int, str]:
+                heads: Mapping[str, Head], children: tuple[str, ...]) -> Head:
         unit = attempt.unit
         assert unit is not None
-        seq, prev = heads[unit]
+        seq, prev, _ = heads[unit]
         # Compare-and-set of the unit's head: the optimistic-concurrency check (and lock).
-        moved = conn.execute(t.units.update()
-                             .where(t.units.c.unit == unit, t.units.c.head_seq == seq)
-                             .values(head_seq=seq + 1))
-        if moved.rowcount != 1:
+        if conn.execute(_CAS, {"u": unit, "old": seq, "new": seq + 1}).rowcount != 1:
             raise _Conflict
         if children:
             self._check_heads(conn, children, heads)
-        gseq = conn.execute(t.clock.update().where(t.clock.c.id == 1)
-                            .values(gseq=t.clock.c.gseq + 1)
-                            .returning(t.clock.c.gseq)).scalar_one()
+        # Last: the clock row stays locked until commit, so commit numbers follow commit order.
+        gseq = conn.execute(_TICK).scalar_one()
         row = {"gseq": gseq, "unit": unit, "seq": seq + 1, "event": attempt.event,
                "actor": attempt.actor, "at": attempt.at, "payload": attempt.payload,
                "late": bool(verdict.late), "recorded_at": _now()}
         digest = event_hash(prev, _hashed(row))
-        conn.execute(t.events.insert().values(**row, prev_hash=prev, hash=digest))
-        conn.execute(t.units.update().where(t.units.c.unit == unit).values(head_hash=digest))
-        return seq + 1, digest
+        conn.execute(t.events.insert(), {**row, "prev_hash": prev, "hash": digest})
+        return seq + 1, digest, gseq
 
     def _write_audit(self, attempt: Attempt, verdict: Any, unit_seq: int | None,
-                     conn: sa.Connection | None = None) -> None:
+                     conn: sa.Connection | None = None, after: int | None = None) -> None:
         if conn is None:
             try:
                 with self._engine.connect().execution_options(**write_options()) as c, \
                         c.begin():
-                    self._write_audit(attempt, verdict, unit_seq, c)
+                    self._write_audit(attempt, verdict, unit_seq, c, after)
             except sa.exc.SQLAlchemyError as exc:
                 raise StoreError(f"cannot write to {self.url}: {_why(exc)}") from None
             return
-        after = conn.execute(sa.select(t.clock.c.gseq).where(t.clock.c.id == 1)).scalar_one()
-        conn.execute(t.audit.insert().values(
-            attempted_at=_now(), unit=attempt.unit, event=attempt.event, actor=attempt.actor,
-            at=attempt.at, payload=attempt.payload, raw=attempt.raw,
-            reason=str(verdict.reason), unit_seq=unit_seq, after_gseq=after))
+        if after is None:  # a verdict that read no state: any place will do, say "now"
+            after = conn.execute(_CLOCK).scalar_one()
+        conn.execute(t.audit.insert(), {
+            "attempted_at": _now(), "unit": attempt.unit, "event": attempt.event,
+            "actor": attempt.actor, "at": attempt.at, "payload": attempt.payload,
+            "raw": attempt.raw, "reason": str(verdict.reason), "unit_seq": unit_seq,
+            "after_gseq": after})
 
     # ------------------------------------------------------------------ reading
     def _synced(self, unit: str) -> Replica:

@@ -41,8 +41,8 @@ class VerifyReport:
     broken: tuple[BrokenLink, ...]
     """The first broken link of every unit that has one, then store-wide problems."""
     digest: str
-    """SHA-256 over the spec hash and every unit's head: write it down (or publish it) to
-    detect later a history rewritten with recomputed hashes."""
+    """SHA-256 over the spec hash and the last hash of every unit's chain: write it down (or
+    publish it) to detect later a history rewritten with recomputed hashes."""
 
     @property
     def ok(self) -> bool:
@@ -60,9 +60,9 @@ class VerifyReport:
 _HASHED = ("gseq", "unit", "seq", "event", "actor", "at", "payload", "late", "recorded_at")
 
 
-def _unit_chain(unit: str, genesis: str, rows: Iterable[Any], head_seq: int,
-                head_hash: str) -> tuple[int, BrokenLink | None]:
-    """Check one unit's rows (in seq order); return (rows seen, first broken link)."""
+def _unit_chain(unit: str, genesis: str, rows: Iterable[Any],
+                head_seq: int) -> tuple[int, str, BrokenLink | None]:
+    """Check one unit's rows (in seq order); return (rows, last hash, first broken link)."""
     prev, expected, last_gseq, n = genesis, 1, 0, 0
     first: BrokenLink | None = None
     for row in rows:
@@ -83,11 +83,11 @@ def _unit_chain(unit: str, genesis: str, rows: Iterable[Any], head_seq: int,
             first = BrokenLink(unit=unit, seq=row.seq,
                                problem="it comes before the event it follows in commit order")
         prev, expected, last_gseq = row.hash, expected + 1, row.gseq
-    if first is None and (head_seq != n or head_hash != prev):
-        first = BrokenLink(unit=unit, seq=None if head_seq <= n else n + 1,
-                           problem=f"the unit's head says {head_seq} events, {n} are stored "
-                           "with a chain ending elsewhere (events deleted or head edited)")
-    return n, first
+    if first is None and head_seq != n:
+        first = BrokenLink(unit=unit, seq=n + 1 if head_seq > n else None,
+                           problem=f"the unit has had {head_seq} events, {n} are stored "
+                           "(events deleted, or its event count edited)")
+    return n, prev, first
 
 
 def _value(row: Any, key: str) -> Any:
@@ -105,8 +105,7 @@ def verify(conn: sa.Connection, genesis: Callable[[str, str], str]) -> VerifyRep
     if sha256_hex(meta.get("roster_json", "")) != meta.get("roster_sha256"):
         broken.append(BrokenLink(unit="*", seq=None, problem="the stored roster was edited"))
     heads = {r.unit: r for r in conn.execute(sa.select(t.units).order_by(t.units.c.unit))}
-    digest = sha256_hex(canonical_json({"spec": spec_sha,
-                                        "heads": {u: h.head_hash for u, h in heads.items()}}))
+    last: dict[str, str] = {}
     try:
         roster_units = {u["id"] for u in json.loads(meta.get("roster_json", ""))["units"]}
     except (ValueError, KeyError, TypeError):
@@ -126,14 +125,13 @@ def verify(conn: sa.Connection, genesis: Callable[[str, str], str]) -> VerifyRep
             chains.append(BrokenLink(unit=unit, seq=None,
                                      problem="events of a unit the store does not have"))
             continue
-        n, first = _unit_chain(unit, genesis(spec_sha, unit), group, head.head_seq,
-                               head.head_hash)
+        n, last[unit], first = _unit_chain(unit, genesis(spec_sha, unit), group,
+                                           head.head_seq)
         total += n
         if first is not None:
             chains.append(first)
     for unit, head in left.items():
-        _, first = _unit_chain(unit, genesis(spec_sha, unit), (), head.head_seq,
-                               head.head_hash)
+        _, last[unit], first = _unit_chain(unit, genesis(spec_sha, unit), (), head.head_seq)
         if first is not None:
             chains.append(first)
     chains.sort(key=lambda b: b.unit)
@@ -141,5 +139,6 @@ def verify(conn: sa.Connection, genesis: Callable[[str, str], str]) -> VerifyRep
     top = conn.execute(sa.select(sa.func.max(t.events.c.gseq))).scalar()
     if len(clock) != 1 or (top is not None and top > clock[0]):
         broken.append(BrokenLink(unit="*", seq=None, problem="the commit counter was edited"))
+    digest = sha256_hex(canonical_json({"spec": spec_sha, "heads": last}))
     return VerifyReport(units=len(heads), events=total, broken=(*chains, *broken),
                         digest=digest)
