@@ -192,7 +192,7 @@ class EventStore:
         try:
             _upgrade(engine, shown)
             with engine.connect() as conn:
-                meta = dict(conn.execute(sa.select(t.meta.c.key, t.meta.c.value)).tuples().all())
+                meta = dict(conn.execute(sa.select(t.meta.c.key, t.meta.c.value)).all())
         except sa.exc.SQLAlchemyError as exc:
             engine.dispose()
             raise StoreError(f"cannot open the store at {shown}: {_why(exc)}") from None
@@ -356,7 +356,7 @@ class EventStore:
 
     def _check_heads(self, conn: sa.Connection, names: tuple[str, ...],
                      heads: Mapping[str, Head]) -> None:
-        now = dict(conn.execute(_HEADS, {"units": list(names)}).tuples().all())
+        now = dict(conn.execute(_HEADS, {"units": list(names)}).all())
         if any(now.get(u) != heads[u][0] for u in names):
             raise _Conflict
 
@@ -473,7 +473,7 @@ class EventStore:
         rows = []
         with self._engine.connect() as conn:
             counts = dict(conn.execute(sa.select(t.units.c.unit, t.units.c.head_seq))
-                          .tuples().all())
+                          .all())
         for root in (u.id for u in self.roster.units if u.parent is None):
             rt = self._synced(root).rt
             rows.extend(unit_status(self.spec, self.roster, rt, uid, as_of,

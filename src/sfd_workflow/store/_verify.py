@@ -98,7 +98,7 @@ def _value(row: Any, key: str) -> Any:
 def verify(conn: sa.Connection, genesis: Callable[[str, str], str]) -> VerifyReport:
     """Check the stored spec and roster hashes, and every unit's hash chain."""
     broken: list[BrokenLink] = []
-    meta = dict(conn.execute(sa.select(t.meta.c.key, t.meta.c.value)).tuples().all())
+    meta = dict(conn.execute(sa.select(t.meta.c.key, t.meta.c.value)).all())
     spec_sha = meta.get("spec_sha256", "")
     if sha256_hex(meta.get("spec_json", "")) != spec_sha:
         broken.append(BrokenLink(unit="*", seq=None, problem="the stored spec was edited"))
