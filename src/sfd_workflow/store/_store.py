@@ -482,12 +482,20 @@ class EventStore:
         order = {u.id: i for i, u in enumerate(self.roster.units)}
         return sorted(rows, key=lambda r: order[r.unit])
 
-    def verify(self) -> Any:
-        """Check every unit's hash chain and the stored spec and roster (a `VerifyReport`)."""
+    def verify(self, anchor: Mapping[str, Any] | None = None) -> Any:
+        """Check every unit's hash chain and the stored spec and roster (a `VerifyReport`).
+
+        Args:
+            anchor: ``report.anchor()`` of an earlier verify, kept outside the database:
+                also check that no unit lost or changed an event the anchor saw.
+        """
         from ._verify import verify
 
-        with self._engine.connect() as conn:
-            return verify(conn, self._genesis_for)
+        try:
+            with self._engine.connect() as conn:
+                return verify(conn, self._genesis_for, anchor)
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot read {self.url}: {_why(exc)}") from None
 
     def _genesis_for(self, spec_sha256: str, unit: str) -> str:
         return genesis_hash(spec_sha256, unit)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -44,6 +44,15 @@ class VerifyReport:
     """SHA-256 over the spec hash and the last hash of every unit's chain: write it down (or
     publish it) to detect later a history rewritten with recomputed hashes."""
 
+    heads: Mapping[str, tuple[int, str]] = attrs.field(factory=dict, repr=False)
+    """Each unit's number of events and the hash of its last one."""
+
+    def anchor(self) -> dict[str, list[Any]]:
+        """A JSON-ready record of every unit's head: keep it outside the database (print it,
+        publish it) and pass it to ``verify(anchor=...)`` later. A history truncated or rewritten
+        since, even with every hash recomputed, then fails to verify."""
+        return {u: [n, h] for u, (n, h) in self.heads.items()}
+
     @property
     def ok(self) -> bool:
         """True when every chain, the spec and the roster check out."""
@@ -60,13 +69,17 @@ class VerifyReport:
 _HASHED = ("gseq", "unit", "seq", "event", "actor", "at", "payload", "late", "recorded_at")
 
 
-def _unit_chain(unit: str, genesis: str, rows: Iterable[Any],
-                head_seq: int) -> tuple[int, str, BrokenLink | None]:
-    """Check one unit's rows (in seq order); return (rows, last hash, first broken link)."""
+def _unit_chain(unit: str, genesis: str, rows: Iterable[Any], head_seq: int,
+                pin: tuple[int, str] | None, gseqs: set[int]) -> tuple[int, str, BrokenLink | None]:
+    """Check one unit's rows (in seq order); return (rows, last hash, first broken link).
+
+    `pin` is the (seq, hash) an anchor recorded for the unit; `gseqs` collects commit numbers.
+    """
     prev, expected, last_gseq, n = genesis, 1, 0, 0
     first: BrokenLink | None = None
     for row in rows:
         n += 1
+        gseqs.add(row.gseq)
         if first is not None:
             continue
         if row.seq != expected:
@@ -82,7 +95,14 @@ def _unit_chain(unit: str, genesis: str, rows: Iterable[Any],
         elif row.gseq <= last_gseq:
             first = BrokenLink(unit=unit, seq=row.seq,
                                problem="it comes before the event it follows in commit order")
+        elif pin is not None and row.seq == pin[0] and row.hash != pin[1]:
+            first = BrokenLink(unit=unit, seq=row.seq,
+                               problem="it differs from the anchor (history rewritten)")
         prev, expected, last_gseq = row.hash, expected + 1, row.gseq
+    if first is None and pin is not None and n < pin[0]:
+        first = BrokenLink(unit=unit, seq=n + 1,
+                           problem=f"the anchor saw {pin[0]} events, {n} are stored "
+                           "(history truncated)")
     if first is None and head_seq != n:
         first = BrokenLink(unit=unit, seq=n + 1 if head_seq > n else None,
                            problem=f"the unit has had {head_seq} events, {n} are stored "
@@ -95,8 +115,12 @@ def _value(row: Any, key: str) -> Any:
     return bool(v) if key == "late" else v
 
 
-def verify(conn: sa.Connection, genesis: Callable[[str, str], str]) -> VerifyReport:
-    """Check the stored spec and roster hashes, and every unit's hash chain."""
+def verify(conn: sa.Connection, genesis: Callable[[str, str], str],
+           anchor: Mapping[str, Sequence[Any]] | None = None) -> VerifyReport:
+    """Check the stored spec and roster hashes, every unit's hash chain, that commit numbers
+    run 1..N without a gap, and (given an `anchor` from an earlier report) that every unit
+    still holds the event the anchor recorded."""
+    pins = {u: (int(p[0]), str(p[1])) for u, p in (anchor or {}).items()}
     broken: list[BrokenLink] = []
     meta = dict(conn.execute(sa.select(t.meta.c.key, t.meta.c.value)).all())
     spec_sha = meta.get("spec_sha256", "")
@@ -106,6 +130,8 @@ def verify(conn: sa.Connection, genesis: Callable[[str, str], str]) -> VerifyRep
         broken.append(BrokenLink(unit="*", seq=None, problem="the stored roster was edited"))
     heads = {r.unit: r for r in conn.execute(sa.select(t.units).order_by(t.units.c.unit))}
     last: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    gseqs: set[int] = set()
     try:
         roster_units = {u["id"] for u in json.loads(meta.get("roster_json", ""))["units"]}
     except (ValueError, KeyError, TypeError):
@@ -126,12 +152,14 @@ def verify(conn: sa.Connection, genesis: Callable[[str, str], str]) -> VerifyRep
                                      problem="events of a unit the store does not have"))
             continue
         n, last[unit], first = _unit_chain(unit, genesis(spec_sha, unit), group,
-                                           head.head_seq)
+                                           head.head_seq, pins.get(unit), gseqs)
+        counts[unit] = n
         total += n
         if first is not None:
             chains.append(first)
     for unit, head in left.items():
-        _, last[unit], first = _unit_chain(unit, genesis(spec_sha, unit), (), head.head_seq)
+        counts[unit], last[unit], first = _unit_chain(
+            unit, genesis(spec_sha, unit), (), head.head_seq, pins.get(unit), gseqs)
         if first is not None:
             chains.append(first)
     chains.sort(key=lambda b: b.unit)
@@ -139,6 +167,12 @@ def verify(conn: sa.Connection, genesis: Callable[[str, str], str]) -> VerifyRep
     top = conn.execute(sa.select(sa.func.max(t.events.c.gseq))).scalar()
     if len(clock) != 1 or (top is not None and top > clock[0]):
         broken.append(BrokenLink(unit="*", seq=None, problem="the commit counter was edited"))
+    elif len(gseqs) != clock[0] or (gseqs and (min(gseqs) != 1 or max(gseqs) != clock[0])):
+        # Every committed append took the next number: a gap is a deleted event.
+        broken.append(BrokenLink(unit="*", seq=None, problem=(
+            f"the commit numbers run to {clock[0]} but {len(gseqs)} events are stored "
+            "(events deleted)")))
     digest = sha256_hex(canonical_json({"spec": spec_sha, "heads": last}))
     return VerifyReport(units=len(heads), events=total, broken=(*chains, *broken),
-                        digest=digest)
+                        digest=digest,
+                        heads={u: (counts[u], last[u]) for u in sorted(last)})
