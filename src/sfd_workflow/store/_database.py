@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, Operationa
 
 from ..errors import StoreError
 
-__all__ = ["BUSY_TIMEOUT_MS", "is_retryable", "make_engine", "write_options"]
+__all__ = ["BUSY_TIMEOUT_MS", "is_retryable", "make_engine", "read_options", "write_options"]
 
 #: How long a SQLite writer waits for the write lock before giving up.
 BUSY_TIMEOUT_MS = 60_000
@@ -69,13 +69,19 @@ def make_engine(url: str) -> sa.Engine:
         if parsed.get_driver_name() != "psycopg":
             parsed = parsed.set(drivername="postgresql+psycopg")
         try:
-            return sa.create_engine(parsed, pool_pre_ping=True)
+            return sa.create_engine(parsed)
         except ImportError:  # pragma: no cover - psycopg ships with the store extra
             from ..errors import MissingExtraError
 
             raise MissingExtraError("an event store on PostgreSQL", "store", "psycopg") from None
     msg = f"unsupported database {backend!r} in {url!r}: use sqlite:/// or postgresql+psycopg://"
     raise StoreError(msg)
+
+
+def read_options(engine: sa.Engine) -> dict[str, Any]:
+    """Execution options for a connection that runs single reads: no BEGIN/ROLLBACK round
+    trips on PostgreSQL (one statement is its own consistent snapshot)."""
+    return {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
 
 
 def write_options() -> dict[str, Any]:

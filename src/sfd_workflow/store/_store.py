@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -38,7 +39,7 @@ from .._spec._model import Roster, Spec
 from ..errors import LoadError, StoreError
 from . import _schema as t
 from ._canonical import canonical_json, event_hash, genesis_hash, sha256_hex
-from ._database import is_retryable, make_engine, write_options
+from ._database import is_retryable, make_engine, read_options, write_options
 from ._records import Attempt, AuditEntry, StoredEvent, prepare, roster_document
 from ._replica import Head, Replica, subtree, subtree_roster
 
@@ -122,9 +123,12 @@ class EventStore:
         self._lobby = core.Runtime(self._compiled, Roster(units=(), source="<none>"),
                                    keep_log=False)
         self._replicas: dict[str, Replica] = {}
+        # Replicas (Runtimes) are not thread-safe: threads sharing this object take turns.
+        self._lock_replicas = threading.RLock()
         self.conflicts = 0
         """Races this store object lost (a head moved between judging and writing) and won on
         a retry: a measure of contention."""
+        self._read = read_options(engine)
         self._postgres = engine.dialect.name == "postgresql"
 
     # ------------------------------------------------------------------ create / open
@@ -279,7 +283,8 @@ class EventStore:
         conflicts = 0
         for tries in range(MAX_TRIES):
             try:
-                return self._try(attempt, pessimistic=conflicts >= OPTIMISTIC_TRIES)
+                with self._lock_replicas:
+                    return self._try(attempt, pessimistic=conflicts >= OPTIMISTIC_TRIES)
             except _Conflict:
                 conflicts += 1
                 self.conflicts += 1
@@ -317,10 +322,21 @@ class EventStore:
                     verdict = _judge(rep.rt, attempt)
                     judged = True
                     head = self._write(conn, attempt, verdict, heads, watched)
-            else:
-                with self._engine.connect() as conn:
+            elif self._postgres:
+                # Reading inside the write transaction takes no lock on PostgreSQL (MVCC) and
+                # saves round trips; the heads are still checked before anything is written.
+                with self._engine.connect().execution_options(**write_options()) as conn, \
+                        conn.begin():
                     rep.sync(conn)
-                    conn.rollback()
+                    heads = {u: rep.heads[u] for u in watched}
+                    verdict = _judge(rep.rt, attempt)
+                    judged = True
+                    head = self._write(conn, attempt, verdict, heads, watched)
+            else:
+                # SQLite: BEGIN IMMEDIATE takes the database's write lock, so read and judge
+                # before it.
+                with self._engine.connect().execution_options(**self._read) as conn:
+                    rep.sync(conn)
                 heads = {u: rep.heads[u] for u in watched}
                 verdict = _judge(rep.rt, attempt)
                 judged = True
@@ -403,9 +419,9 @@ class EventStore:
             from ..errors import UnknownUnitError
 
             raise UnknownUnitError(f"no unit {unit!r} in the store's roster")
-        rep = self._replica(unit)
         try:
-            with self._engine.connect() as conn:
+            with self._lock_replicas, self._engine.connect() as conn:
+                rep = self._replica(unit)
                 rep.sync(conn)
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"cannot read {self.url}: {_why(exc)}") from None
