@@ -22,13 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
-from store_support import spec_and_roster, workload  # noqa: E402
-
 from sfd_workflow.store import EventStore  # noqa: E402
+from store_support import spec_and_roster, workload  # noqa: E402
 
 
 def _writer(url: str, seed: int, n: int, start: mp.synchronize.Event) -> None:
-    spec, roster = spec_and_roster()
+    _, roster = spec_and_roster()
     events = workload(seed, n, [u.id for u in roster.units], roster)
     with EventStore.open(url) as store:
         store.state(roster.units[0].id)  # warm the connection pool

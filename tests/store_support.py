@@ -93,8 +93,8 @@ def fresh_pg_database() -> Iterator[str]:
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture(params=BACKENDS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(params=BACKENDS, name="store_url")
+def store_url_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL where no store exists yet, on SQLite and (marked `postgres`) on PostgreSQL."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"

@@ -11,11 +11,11 @@ from typing import Any
 import attrs
 import pytest
 import sqlalchemy as sa
-from store_support import approval_script, ev, spec_and_roster, store_url  # noqa: F401
 
 import sfd_workflow as sfd
 from sfd_workflow.errors import StoreError, UnknownUnitError
 from sfd_workflow.store import SCHEMA_VERSION, EventStore
+from store_support import approval_script, ev, spec_and_roster, store_url_fixture  # noqa: F401
 
 
 def _replay_verdicts(events: list[Any]) -> list[sfd.Verdict]:
@@ -186,7 +186,7 @@ def test_the_schema_version_is_recorded_and_a_newer_one_is_refused(store_url: st
 def test_opening_where_there_is_no_store_says_so(tmp_path: Path) -> None:
     """A missing file is reported, not created."""
     target = tmp_path / "missing.db"
-    with pytest.raises(StoreError, match="no event store at .*missing.db"):
+    with pytest.raises(StoreError, match=r"no event store at .*missing\.db"):
         EventStore.open(f"sqlite:///{target}")
     assert not target.exists()
 
@@ -213,7 +213,7 @@ def test_an_edited_stored_event_is_refused_instead_of_judged_on(store_url: str) 
         conn.exec_driver_sql("UPDATE sfd_events SET actor = 'm4' WHERE seq = 2")
     engine.dispose()
     with EventStore.open(store_url) as store:
-        with pytest.raises(StoreError, match="event 2 of unit 'ps-0-0' .* refused on replay"):
+        with pytest.raises(StoreError, match=r"event 2 of unit 'ps-0-0' .* refused on replay"):
             store.state("ps-0-0")
         report = store.verify()
         assert not report.ok

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from store_support import ROSTER, SPEC, approval_script
 
 from sfd_workflow.cli import main
+from store_support import ROSTER, SPEC, approval_script
 
 
 def _log(tmp_path: Path) -> Path:

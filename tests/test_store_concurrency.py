@@ -13,18 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from store_support import fresh_pg_database, spec_and_roster, workload
 
 import sfd_workflow as sfd
 from sfd_workflow.store import EventStore
 from sfd_workflow.store._canonical import canonical_json
+from store_support import fresh_pg_database, spec_and_roster, workload
 
 WRITERS = 4
 EVENTS = 2500
 
 
 def _writer(url: str, seed: int, n: int, out: str, start: Any) -> None:
-    spec, roster = spec_and_roster()
+    _, roster = spec_and_roster()
     events = workload(seed, n, [u.id for u in roster.units], roster)
     with EventStore.open(url) as store:
         start.wait()
@@ -96,7 +96,7 @@ def run_processes(url: str, tmp_path: Path, writers: int, events: int) -> list[d
 
 def _concurrent_processes(url: str, tmp_path: Path) -> None:
     results = run_processes(url, tmp_path, WRITERS, EVENTS)
-    spec, roster = spec_and_roster()
+    _, roster = spec_and_roster()
     units = [u.id for u in roster.units]
     submitted = [workload(seed, EVENTS, units, roster) for seed in range(WRITERS)]
     verdicts = [r["verdicts"] for r in results]

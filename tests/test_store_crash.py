@@ -12,17 +12,15 @@ import signal
 import time
 from pathlib import Path
 
-import pytest
-from store_support import approval_script, spec_and_roster, store_url  # noqa: F401
-
 from sfd_workflow.store import EventStore
+from store_support import approval_script, spec_and_roster, store_url_fixture  # noqa: F401
 
 KILLS = 50
 
 
 def _writer(url: str, first: int, acks: str) -> None:
     """Submit marked events forever; after each `submit` returns, append 'n verdict'."""
-    spec, roster = spec_and_roster()
+    _, roster = spec_and_roster()
     rng = random.Random(first)
     units = [u.id for u in roster.units]
     fd = os.open(acks, os.O_WRONLY | os.O_APPEND | os.O_CREAT)

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
-from store_support import approval_script, spec_and_roster, store_url  # noqa: F401
 
 from sfd_workflow.store import EventStore
+from store_support import approval_script, spec_and_roster, store_url_fixture  # noqa: F401
 
 Tamper = Callable[[sa.Connection], None]
 

@@ -486,7 +486,7 @@ class EventStore:
         """
         from ._status import unit_status
 
-        rows = []
+        rows: list[Any] = []
         with self._engine.connect() as conn:
             counts = dict(conn.execute(sa.select(t.units.c.unit, t.units.c.head_seq))
                           .all())
