@@ -14,7 +14,6 @@ Opt-in areas are subpackages: `sfd_workflow.testing` (Hypothesis strategies),
 `sfd_workflow.diagrams`, `sfd_workflow.sim`, `sfd_workflow.store`.
 """
 
-from __future__ import annotations
 
 from ._compile import CompiledWorkflow, compile_workflow
 from ._engine import Explanation, LogEntry, PredicateContext, Record, ReplayLine, Runtime, replay
@@ -45,6 +44,7 @@ from .errors import (
     EventLogError,
     LoadError,
     MissingExtraError,
+    MissingToolError,
     Problem,
     RosterError,
     SfdWorkflowError,
@@ -64,6 +64,7 @@ __all__ = [
     "LoadError",
     "LogEntry",
     "MissingExtraError",
+    "MissingToolError",
     "PerPerson",
     "Person",
     "Phase",

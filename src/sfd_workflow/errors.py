@@ -11,6 +11,8 @@ The tree::
     │                                    (an unregistered custom predicate)
     ├── UnknownUnitError(KeyError)       a unit id that is not in the roster
     ├── MissingExtraError(ImportError)   an optional feature whose extra is not installed
+    ├── MissingToolError(RuntimeError)   a program or font outside Python is not installed
+    │                                    (Graphviz's dot, a CJK font, LibreOffice)
     └── StoreError                       an event store that cannot be created, opened or
                                          used as asked (sfd_workflow.store)
 
@@ -28,6 +30,7 @@ __all__ = [
     "EventLogError",
     "LoadError",
     "MissingExtraError",
+    "MissingToolError",
     "Problem",
     "RosterError",
     "SfdWorkflowError",
@@ -56,13 +59,14 @@ class Problem:
 
 
 class LoadError(SfdWorkflowError, ValueError):
-    """An input file cannot be used; `problems` lists every problem found, first one first."""
+    """An input file cannot be used; `problems` lists every problem found, in document order."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         if not problems:
             msg = "LoadError needs at least one problem"
             raise ValueError(msg)
-        self.problems: tuple[Problem, ...] = tuple(problems)
+        # document order: a problem without a line (the whole file) comes first
+        self.problems: tuple[Problem, ...] = tuple(sorted(problems, key=lambda p: p.line or 0))
         super().__init__(str(self.problems[0]))
 
     @property
@@ -121,6 +125,15 @@ class MissingExtraError(SfdWorkflowError, ImportError):
             f"install it with  pip install 'sfd-workflow[{extra}]'"
         )
         super().__init__(msg)
+
+
+class MissingToolError(SfdWorkflowError, RuntimeError):
+    """A program or font outside Python is not installed; `package` is the Debian package."""
+
+    def __init__(self, message: str, *, tool: str, package: str) -> None:
+        self.tool = tool
+        self.package = package
+        super().__init__(message)
 
 
 class StoreError(SfdWorkflowError):
