@@ -8,7 +8,10 @@ from __future__ import annotations
 import collections
 import json
 import multiprocessing as mp
+import shutil
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,28 +113,29 @@ def _concurrent_processes(url: str, tmp_path: Path) -> None:
     assert sum(r["conflicts"] for r in results) > 0  # writers lost races and retried
 
 
-def _dev_shm(tmp_path: Path) -> Path:
-    # The test is about the concurrency protocol, not the disk: on tmpfs, fsync costs nothing.
+@pytest.fixture
+def fast_dir(tmp_path: Path) -> Iterator[Path]:
+    """A private directory on tmpfs when there is one: the tests are about the concurrency
+    protocol, not the disk, and on tmpfs an fsync costs nothing."""
     shm = Path("/dev/shm")
-    if shm.is_dir():
-        d = shm / f"sfd-store-test-{tmp_path.name}"
-        d.mkdir(exist_ok=True)
-        return d
-    return tmp_path
-
-
-def test_four_processes_on_sqlite_store_exactly_a_serial_history(tmp_path: Path) -> None:
-    """4 × 2,500 contended events on SQLite: history == serial replay of commit order."""
-    import shutil
-
-    d = _dev_shm(tmp_path)
+    if not shm.is_dir():
+        yield tmp_path
+        return
+    d = Path(tempfile.mkdtemp(prefix="sfd-store-test-", dir=shm))
     try:
-        _concurrent_processes(f"sqlite:///{d / 'store.db'}", tmp_path)
+        yield d
     finally:
-        if d != tmp_path:
-            shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(d, ignore_errors=True)
 
 
+@pytest.mark.slow
+def test_four_processes_on_sqlite_store_exactly_a_serial_history(tmp_path: Path,
+                                                                 fast_dir: Path) -> None:
+    """4 × 2,500 contended events on SQLite: history == serial replay of commit order."""
+    _concurrent_processes(f"sqlite:///{fast_dir / 'store.db'}", tmp_path)
+
+
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_four_processes_on_postgresql_store_exactly_a_serial_history(tmp_path: Path) -> None:
     """4 × 2,500 contended events on PostgreSQL: history == serial replay of commit order."""
@@ -139,10 +143,10 @@ def test_four_processes_on_postgresql_store_exactly_a_serial_history(tmp_path: P
         _concurrent_processes(url, tmp_path)
 
 
-def test_threads_sharing_one_store_and_threads_with_their_own(tmp_path: Path) -> None:
+def test_threads_sharing_one_store_and_threads_with_their_own(fast_dir: Path) -> None:
     """Threads may share a store object (it serialises them) or hold one each."""
     spec, roster = spec_and_roster()
-    url = f"sqlite:///{_dev_shm(tmp_path) / 'threads.db'}"
+    url = f"sqlite:///{fast_dir / 'threads.db'}"
     shared = EventStore.create(url, spec, roster)
     units = [u.id for u in roster.units]
     submitted = [workload(100 + i, 300, units, roster) for i in range(4)]

@@ -12,6 +12,8 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from sfd_workflow.store import EventStore
 from store_support import approval_script, spec_and_roster, store_url_fixture  # noqa: F401
 
@@ -45,6 +47,7 @@ def _marks(store: EventStore) -> tuple[set[int], set[int]]:
     return stored, audited
 
 
+@pytest.mark.slow
 def test_a_writer_killed_fifty_times_loses_nothing_and_leaves_nothing_partial(
         store_url: str, tmp_path: Path) -> None:
     """SIGKILL at random moments: acknowledged events survive, the chain verifies."""
