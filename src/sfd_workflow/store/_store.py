@@ -311,7 +311,7 @@ class EventStore:
         assert unit is not None
         rep = self._replica(unit)
         watched = (unit, *self.roster.children.get(unit, ()))
-        judged = False
+        judged = False  # True once the replica holds an event that may not be stored
         try:
             if pessimistic:
                 with self._engine.connect().execution_options(**write_options()) as conn, \
@@ -320,7 +320,7 @@ class EventStore:
                     rep.sync(conn)
                     heads = {u: rep.heads[u] for u in watched}
                     verdict = _judge(rep.rt, attempt)
-                    judged = True
+                    judged = verdict.accepted
                     head = self._write(conn, attempt, verdict, heads, watched)
             elif self._postgres:
                 # Reading inside the write transaction takes no lock on PostgreSQL (MVCC) and
@@ -330,7 +330,7 @@ class EventStore:
                     rep.sync(conn)
                     heads = {u: rep.heads[u] for u in watched}
                     verdict = _judge(rep.rt, attempt)
-                    judged = True
+                    judged = verdict.accepted
                     head = self._write(conn, attempt, verdict, heads, watched)
             else:
                 # SQLite: BEGIN IMMEDIATE takes the database's write lock, so read and judge
@@ -339,13 +339,14 @@ class EventStore:
                     rep.sync(conn)
                 heads = {u: rep.heads[u] for u in watched}
                 verdict = _judge(rep.rt, attempt)
-                judged = True
+                judged = verdict.accepted
                 with self._engine.connect().execution_options(**write_options()) as conn, \
                         conn.begin():
                     head = self._write(conn, attempt, verdict, heads, watched)
         except BaseException:
             if judged:
-                # The replica may hold an event the database does not: rebuild it.
+                # The replica may hold an event the database does not: rebuild it. (A
+                # rejection changed nothing in it.)
                 rep.broken = True
             raise
         if head is not None:
