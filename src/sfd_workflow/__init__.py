@@ -49,6 +49,7 @@ from .errors import (
     RosterError,
     SfdWorkflowError,
     SpecError,
+    StoreError,
     UnknownUnitError,
 )
 
@@ -82,6 +83,7 @@ __all__ = [
     "Spec",
     "SpecError",
     "Step",
+    "StoreError",
     "Text",
     "Transition",
     "Unit",

@@ -264,6 +264,8 @@ def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
 
+
+# Commands of the optional areas; each imports its extra's packages only when run.
 from .diagrams._cli import render_command, slides_command  # noqa: E402  # after `cli` exists
 
 cli.add_command(render_command)
@@ -272,3 +274,7 @@ cli.add_command(slides_command)
 from .sim._cli import simulate_command  # noqa: E402  (the sim branch's command, lazy imports)
 
 cli.add_command(simulate_command)
+
+from .store._cli import store_group  # noqa: E402  (the event store; imports SQLAlchemy lazily)
+
+cli.add_command(store_group)

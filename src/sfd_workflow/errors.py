@@ -14,8 +14,10 @@ The tree::
     ├── SimulationError(RuntimeError)    a spec, roster or model the simulator cannot drive
     ├── UnknownUnitError(KeyError)       a unit id that is not in the roster
     ├── MissingExtraError(ImportError)   an optional feature whose extra is not installed
-    └── MissingToolError(RuntimeError)   a program or font outside Python is not installed
-                                         (Graphviz's dot, a CJK font, LibreOffice)
+    ├── MissingToolError(RuntimeError)   a program or font outside Python is not installed
+    │                                    (Graphviz's dot, a CJK font, LibreOffice)
+    └── StoreError                       an event store that cannot be created, opened or
+                                         used as asked (sfd_workflow.store)
 
 Rejected *events* are never exceptions: they are `Verdict` values (SPEC-FORMAT §4).
 """
@@ -39,6 +41,7 @@ __all__ = [
     "SimModelError",
     "SimulationError",
     "SpecError",
+    "StoreError",
     "UnknownUnitError",
 ]
 
@@ -149,3 +152,7 @@ class MissingToolError(SfdWorkflowError, RuntimeError):
         self.tool = tool
         self.package = package
         super().__init__(message)
+
+
+class StoreError(SfdWorkflowError):
+    """An event store that cannot be created, opened or used as asked (``sfd_workflow.store``)."""
