@@ -315,7 +315,11 @@ def _key_holds(
         return True
     if key == "custom":
         ctx = ReferenceContext(
-            ev["unit"], ev["event"], ev["actor"], ev["at"], ev["payload"],
+            ev["unit"],
+            ev["event"],
+            ev["actor"],
+            ev["at"],
+            ev["payload"],
             dict(world.states[ev["unit"]]),
         )
         return all(predicates[name](ctx) for name in _as_list(value))
@@ -448,8 +452,14 @@ def reference_replay(
         ev = _parse(spec_doc, line)
         if ev is None:
             out.append(
-                {"line": number, "unit": None, "event": None, "verdict": "rejected",
-                 "reason": "malformed", "late": False}
+                {
+                    "line": number,
+                    "unit": None,
+                    "event": None,
+                    "verdict": "rejected",
+                    "reason": "malformed",
+                    "late": False,
+                }
             )
             continue
         reason, late = _judge(world, ev, predicates or {})
