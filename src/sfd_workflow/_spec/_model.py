@@ -12,10 +12,12 @@ from functools import cached_property
 
 import attrs
 
+from ..errors import Problem
+
 __all__ = [
     "Guard",
-    "Person",
     "PerPerson",
+    "Person",
     "Phase",
     "Quorum",
     "Roster",
@@ -216,6 +218,7 @@ class Spec:
     description: Text | None = None
     source: str = "<spec>"
     document: Mapping[str, object] = attrs.field(factory=dict, eq=False, repr=False)
+    warnings: tuple[Problem, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @cached_property
     def steps(self) -> tuple[Step, ...]:

@@ -1,0 +1,105 @@
+"""sfd-workflow: declarative campaign workflows as per-unit state machines.
+
+Load a format-1 spec, compile it onto `transitions`, and judge events unit by unit::
+
+    import sfd_workflow as sfd
+
+    spec = sfd.load_spec("builtin:xuhui-edu-2009")
+    roster = sfd.load_roster("roster.yaml", spec)
+    rt = sfd.Runtime(sfd.compile_workflow(spec), roster)
+    verdict = rt.submit({"unit": "xh-ps-01", "event": "hold_mobilisation",
+                         "actor": "p1", "at": "2009-03-10T14:00:00+08:00"})
+
+Opt-in areas are subpackages: `sfd_workflow.testing` (Hypothesis strategies),
+`sfd_workflow.diagrams`, `sfd_workflow.sim`, `sfd_workflow.store`.
+"""
+
+from __future__ import annotations
+
+from ._compile import CompiledWorkflow, compile_workflow
+from ._engine import Explanation, LogEntry, PredicateContext, Record, ReplayLine, Runtime, replay
+from ._eventlog import read_event_lines
+from ._graph import step_graph, unit_graph
+from ._guards import Requirement, register_predicate
+from ._roster import load_roster, roster_from_document, roster_from_text
+from ._spec._builtin import builtin_ids
+from ._spec._loader import load_spec, spec_from_document, spec_from_text
+from ._spec._model import (
+    Guard,
+    PerPerson,
+    Person,
+    Phase,
+    Quorum,
+    Roster,
+    Spec,
+    Step,
+    Text,
+    Transition,
+    Unit,
+    UnitKind,
+    Window,
+)
+from ._verdict import CHECK_ORDER, Reason, Verdict
+from .errors import (
+    CompileError,
+    EventLogError,
+    LoadError,
+    MissingExtraError,
+    Problem,
+    RosterError,
+    SfdWorkflowError,
+    SpecError,
+    UnknownUnitError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CHECK_ORDER",
+    "CompileError",
+    "CompiledWorkflow",
+    "EventLogError",
+    "Explanation",
+    "Guard",
+    "LoadError",
+    "LogEntry",
+    "MissingExtraError",
+    "PerPerson",
+    "Person",
+    "Phase",
+    "PredicateContext",
+    "Problem",
+    "Quorum",
+    "Reason",
+    "Record",
+    "ReplayLine",
+    "Requirement",
+    "Roster",
+    "RosterError",
+    "Runtime",
+    "SfdWorkflowError",
+    "Spec",
+    "SpecError",
+    "Step",
+    "Text",
+    "Transition",
+    "Unit",
+    "UnitKind",
+    "UnknownUnitError",
+    "Verdict",
+    "Window",
+    "__version__",
+    "builtin_ids",
+    "compile_workflow",
+    "load_roster",
+    "load_spec",
+    "read_event_lines",
+    "register_predicate",
+    "replay",
+    "roster_from_document",
+    "roster_from_text",
+    "spec_from_document",
+    "spec_from_text",
+    "step_graph",
+    "unit_graph",
+]

@@ -1,0 +1,5 @@
+"""``python -m sfd_workflow`` runs the command line."""
+
+from .cli import run
+
+run()

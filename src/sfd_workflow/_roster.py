@@ -1,0 +1,134 @@
+"""Loading a roster of units (SPEC-FORMAT §2) against a spec."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ._spec._document import Document, PathKey, parse_text, read_document
+from ._spec._model import Person, Roster, Spec, Unit
+from ._spec._reader import Reader
+from .errors import RosterError
+
+__all__ = ["load_roster", "roster_from_document", "roster_from_text"]
+
+_UNIT_KEYS = ("id", "kind", "parent", "people", "title")
+_PERSON_KEYS = ("id", "roles", "title")
+
+
+def _person(r: Reader, value: Any, path: PathKey, spec: Spec) -> Person | None:
+    m = r.mapping(value, path, allowed=_PERSON_KEYS, required=("id", "roles"))
+    if m is None or "id" not in m or "roles" not in m:
+        return None
+    pid = r.string(m["id"], (*path, "id"), "person id")
+    roles = r.id_list(m["roles"], (*path, "roles"), "role")
+    for k, role in enumerate(roles):
+        if role not in spec.roles:
+            r.unknown((*path, "roles", k), "role", role, spec.roles)
+    return Person(id=pid, roles=roles) if pid is not None else None
+
+
+def _unit(r: Reader, value: Any, path: PathKey, spec: Spec) -> Unit | None:
+    m = r.mapping(value, path, allowed=_UNIT_KEYS, required=("id", "kind"))
+    if m is None or "id" not in m or "kind" not in m:
+        return None
+    uid = r.string(m["id"], (*path, "id"), "unit id")
+    kind = r.string(m["kind"], (*path, "kind"), "unit kind")
+    if kind is not None and kind not in spec.unit_kinds:
+        r.unknown((*path, "kind"), "unit kind", kind, spec.unit_kinds)
+    parent = r.string(m["parent"], (*path, "parent"), "parent unit id") \
+        if m.get("parent") is not None else None
+    title = r.text(m["title"], (*path, "title")) if "title" in m else None
+    people: list[Person] = []
+    if "people" in m:
+        pp = (*path, "people")
+        if not isinstance(m["people"], list):
+            r.fail(pp, "must be a list of people")
+        else:
+            seen: set[str] = set()
+            for i, pv in enumerate(m["people"]):
+                person = _person(r, pv, (*pp, i), spec)
+                if person is None:
+                    continue
+                if person.id in seen:
+                    r.fail((*pp, i, "id"), f"duplicate person id '{person.id}' in unit '{uid}'")
+                seen.add(person.id)
+                people.append(person)
+    if uid is None or kind is None:
+        return None
+    return Unit(id=uid, kind=kind, people=tuple(people), parent=parent, title=title)
+
+
+def _parent_cycle(parent_of: Mapping[str, str | None], start: str) -> list[str] | None:
+    seen = [start]
+    cur = parent_of.get(start)
+    while cur is not None:
+        if cur == start:
+            return [*seen, start]
+        if cur in seen or cur not in parent_of:
+            return None
+        seen.append(cur)
+        cur = parent_of.get(cur)
+    return None
+
+
+def _load(doc: Document, spec: Spec) -> Roster:
+    r = Reader(doc)
+    m = r.mapping(doc.value, (), allowed=("units",), required=("units",))
+    units: list[Unit] = []
+    paths: dict[str, PathKey] = {}
+    if m is not None and "units" in m:
+        if not isinstance(m["units"], list):
+            r.fail(("units",), "must be a list of units")
+        else:
+            for i, uv in enumerate(m["units"]):
+                u = _unit(r, uv, ("units", i), spec)
+                if u is None:
+                    continue
+                if u.id in paths:
+                    r.fail(("units", i, "id"), f"duplicate unit id '{u.id}'")
+                    continue
+                paths[u.id] = ("units", i)
+                units.append(u)
+    parent_of = {u.id: u.parent for u in units}
+    reported: set[str] = set()
+    for u in units:
+        if u.parent is None:
+            continue
+        if u.parent not in parent_of:
+            r.unknown((*paths[u.id], "parent"), "parent unit", u.parent, parent_of)
+        elif u.id not in reported:
+            cycle = _parent_cycle(parent_of, u.id)
+            if cycle:
+                reported.update(cycle)
+                r.fail((*paths[u.id], "parent"),
+                       f"units' parents form a cycle: {' → '.join(cycle)}")
+    if r.problems:
+        raise RosterError(r.problems)
+    return Roster(units=tuple(units), source=doc.source)
+
+
+def roster_from_document(document: Mapping[str, Any], spec: Spec,
+                         source: str = "<document>") -> Roster:
+    """A roster from a parsed document (``{"units": [...]}``), checked against `spec`.
+
+    Raises:
+        RosterError: unknown kinds, parents or roles, duplicate ids or parent cycles.
+    """
+    return _load(Document(document, source), spec)
+
+
+def roster_from_text(text: str, spec: Spec, source: str = "<text>",
+                     *, fmt: str | None = None) -> Roster:
+    """A roster from YAML (or JSON) text."""
+    return _load(parse_text(text, source, fmt=fmt, error=RosterError), spec)
+
+
+def load_roster(path: str | Path, spec: Spec) -> Roster:
+    """Load a roster file (YAML or JSON), checked against `spec`.
+
+    Raises:
+        RosterError: the file cannot be read or breaks SPEC-FORMAT §2.
+    """
+    return _load(read_document(path, error=RosterError), spec)

@@ -1,0 +1,200 @@
+"""Small typed readers over a `Document` that collect problems instead of raising at once.
+
+Each reader returns a value (or a safe fallback) and notes a `Problem` with the path and the
+line, so that one load reports every problem of a file, first one first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..errors import Problem
+from ._document import Document, PathKey
+from ._model import Text
+
+__all__ = ["ID_RE", "Reader", "known_list", "suggest"]
+
+ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
+
+
+def known_list(names: Iterable[str]) -> str:
+    """``(known: a, b, c)`` — sorted, shortened when long."""
+    items = sorted(set(names))
+    if len(items) > 12:
+        items = [*items[:12], "…"]
+    return f"(known: {', '.join(items)})" if items else "(none defined)"
+
+
+def suggest(name: str, names: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for a near miss, else an empty string."""
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.7)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, dt.date):
+        return "a date"
+    return type(value).__name__
+
+
+class Reader:
+    """Reads values out of one document, collecting problems."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = []
+
+    def fail(self, path: PathKey, message: str) -> None:
+        """Note a problem at `path`."""
+        self.problems.append(self.doc.problem(path, message))
+
+    def unknown(self, path: PathKey, what: str, name: str, known: Iterable[str]) -> None:
+        """Note an unknown reference with the known names and a near-miss suggestion."""
+        names = list(known)
+        self.fail(path, f"unknown {what} '{name}' {known_list(names)}{suggest(name, names)}")
+
+    def mapping(self, value: Any, path: PathKey, *, allowed: Iterable[str],
+                required: Iterable[str] = ()) -> dict[str, Any] | None:
+        """A mapping with only `allowed` keys and every `required` key."""
+        if not isinstance(value, dict):
+            self.fail(path, f"must be a mapping, not {_type_name(value)}")
+            return None
+        allowed = list(allowed)
+        for key in value:
+            if not isinstance(key, str):
+                self.fail(path, f"keys must be strings, not {_type_name(key)} {key!r}")
+            elif key not in allowed:
+                self.fail((*path, key), f"unknown key '{key}' {known_list(allowed)}"
+                          f"{suggest(key, allowed)}")
+        for key in required:
+            if key not in value:
+                self.fail(path, f"missing required key '{key}'")
+        return value
+
+    def ident(self, value: Any, path: PathKey, what: str = "id") -> str | None:
+        """An id: a string matching ``[a-z0-9][a-z0-9_-]*``."""
+        if not isinstance(value, str):
+            self.fail(path, f"{what} must be a string, not {_type_name(value)}")
+            return None
+        if not ID_RE.match(value):
+            self.fail(path, f"{what} '{value}' must match [a-z0-9][a-z0-9_-]* "
+                            "(lower-case ASCII; put other scripts in titles)")
+            return None
+        return value
+
+    def string(self, value: Any, path: PathKey, what: str = "value") -> str | None:
+        """A non-empty string."""
+        if not isinstance(value, str) or not value:
+            self.fail(path, f"{what} must be a non-empty string, not {_type_name(value)}")
+            return None
+        return value
+
+    def text(self, value: Any, path: PathKey) -> Text | None:
+        """A text: a string, or a map of language code to string (at least one entry)."""
+        if isinstance(value, str) and value:
+            return Text({"": value})
+        if isinstance(value, dict):
+            if not value:
+                self.fail(path, "a text map needs at least one language")
+                return None
+            ok = True
+            for lang, s in value.items():
+                if not isinstance(lang, str) or not isinstance(s, str) or not s:
+                    self.fail((*path, lang), "a text map maps a language code to a non-empty "
+                                             "string")
+                    ok = False
+            return Text(value) if ok else None
+        self.fail(path, f"must be a string or a map of language to string, "
+                        f"not {_type_name(value)}")
+        return None
+
+    def date(self, value: Any, path: PathKey) -> dt.date | None:
+        """A date: YAML's date or an ISO ``YYYY-MM-DD`` string."""
+        if isinstance(value, dt.datetime):
+            self.fail(path, "must be a date (YYYY-MM-DD), not a date-time")
+            return None
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.fail(path, f"must be a date (YYYY-MM-DD), not {value!r}")
+        return None
+
+    def id_list(self, value: Any, path: PathKey, what: str, *,
+                single: bool = False) -> tuple[str, ...]:
+        """A list of ids (or one id where `single` allows it)."""
+        if single and isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.fail(path, f"must be a list of {what}s, not {_type_name(value)}")
+            return ()
+        out = []
+        for i, item in enumerate(value):
+            ident = self.ident(item, (*path, i), what)
+            if ident is not None:
+                out.append(ident)
+        return tuple(out)
+
+    def str_list(self, value: Any, path: PathKey, what: str) -> tuple[str, ...]:
+        """A list of non-empty strings."""
+        if not isinstance(value, list):
+            self.fail(path, f"must be a list of {what}s, not {_type_name(value)}")
+            return ()
+        out = []
+        for i, item in enumerate(value):
+            s = self.string(item, (*path, i), what)
+            if s is not None:
+                out.append(s)
+        return tuple(out)
+
+    def boolean(self, value: Any, path: PathKey) -> bool:
+        """A boolean."""
+        if not isinstance(value, bool):
+            self.fail(path, f"must be true or false, not {value!r}")
+            return False
+        return value
+
+    def number(self, value: Any, path: PathKey) -> float | None:
+        """A number (not a boolean)."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(path, f"must be a number, not {_type_name(value)}")
+            return None
+        return float(value)
+
+    def window(self, value: Any, path: PathKey) -> tuple[dt.date, dt.date] | None:
+        """``{start, end}`` dates, start ≤ end."""
+        m = self.mapping(value, path, allowed=("start", "end"), required=("start", "end"))
+        if m is None or "start" not in m or "end" not in m:
+            return None
+        start, end = self.date(m["start"], (*path, "start")), self.date(m["end"], (*path, "end"))
+        if start is None or end is None:
+            return None
+        if end < start:
+            self.fail((*path, "end"), f"ends ({end}) before it starts ({start})")
+            return None
+        return start, end
+
+    def cites(self, m: Mapping[str, Any], path: PathKey) -> tuple[str, ...]:
+        """The optional ``cites`` list of requirement ids."""
+        if "cites" not in m:
+            return ()
+        return self.str_list(m["cites"], (*path, "cites"), "requirement id")
