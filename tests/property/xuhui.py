@@ -125,14 +125,18 @@ def sample_roster_document() -> dict[str, Any] | None:
     return doc
 
 
+@cache
+def workflow() -> WorkflowModel:
+    """The model's reading of the original built-in spec."""
+    return WorkflowModel.from_document(spec_document())
+
+
 def world(
     spec_doc: dict[str, Any] | None = None, roster_doc: dict[str, Any] | None = None
 ) -> WorldModel:
     """A fresh model of the (given or built-in) spec on the (given or small) roster."""
-    return WorldModel(
-        WorkflowModel.from_document(spec_doc or spec_document()),
-        RosterModel.from_document(roster_doc or SMALL_ROSTER),
-    )
+    wf = workflow() if spec_doc is None else WorkflowModel.from_document(spec_doc)
+    return WorldModel(wf, RosterModel.from_document(roster_doc or SMALL_ROSTER))
 
 
 @cache
@@ -147,3 +151,13 @@ def campaign_log() -> tuple[str, ...]:
         for step in STEPS:
             planner.complete(unit, step)
     return tuple(planner.lines)
+
+
+def finals(step_id: str) -> frozenset[str]:
+    """The final states of a step of the original built-in spec."""
+    return workflow().steps[step_id].finals
+
+
+def initial(step_id: str) -> str:
+    """The initial state of a step of the original built-in spec."""
+    return workflow().steps[step_id].states[0]

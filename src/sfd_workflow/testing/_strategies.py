@@ -385,10 +385,16 @@ def _draw_log(
     max_events: int,
     predicates: Mapping[str, Any],
     bad: bool,
+    start: Sequence[str] = (),
 ) -> list[str]:
     world = WorldModel(wf, roster, predicates)
     clock = start_clock(world)
-    lines = []
+    for line in start:
+        world.submit_line(line)
+    times = [u.last_at for u in world.units.values() if u.last_at is not None]
+    if times:
+        clock.now = max(times).astimezone(wf.tz)
+    lines = list(start)
     for _ in range(draw(st.integers(0, max_events))):
         line = draw_line(draw, world, clock, bad=bad)
         world.submit_line(line)
@@ -403,6 +409,7 @@ def event_logs(
     max_events: int = 30,
     bad: bool = True,
     predicates: Mapping[str, Any] | None = None,
+    start: Sequence[str] = (),
 ) -> st.SearchStrategy[list[str]]:
     """Event logs for `spec` and `roster`: lists of JSON Lines strings (SPEC-FORMAT §3).
 
@@ -416,10 +423,12 @@ def event_logs(
     Args:
         spec: a spec document (dict) or a loaded `sfd_workflow.Spec`.
         roster: a roster document (dict) or a loaded roster.
-        max_events: at most this many lines.
+        max_events: at most this many lines (after `start`).
         bad: also draw bad events.
         predicates: the custom predicates the spec names, by name; each gets a context
             with ``unit``, ``event``, ``actor``, ``at``, ``payload`` and ``state``.
+        start: lines every drawn log begins with (e.g. a prefix of a real campaign), so
+            the drawn events start from a deep state; the clock starts at their last time.
     """
     if max_events < 0:
         msg = f"max_events must be at least 0, not {max_events!r}"
@@ -429,7 +438,7 @@ def event_logs(
     if not rm.units:
         msg = "the roster has no units"
         raise ValueError(msg)
-    return _draw_log(wf, rm, max_events, dict(predicates or {}), bad)
+    return _draw_log(wf, rm, max_events, dict(predicates or {}), bad, tuple(start))
 
 
 @st.composite
