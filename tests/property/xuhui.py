@@ -35,6 +35,9 @@ SMALL_ROSTER: dict[str, Any] = {
                 {"id": "o2", "roles": ["member", "leading_cadre"]},
                 {"id": "o3", "roles": ["masses_rep"]},
                 {"id": "o4", "roles": ["non_party_cadre"]},
+            # A committee member listed without the member role: the only person here who
+            # may not join the discussion or comment on the report.
+            {"id": "o5", "roles": ["committee"]},
             ],
         },
         {
@@ -62,7 +65,9 @@ SMALL_ROSTER: dict[str, Any] = {
             "kind": "kindergarten",
             "parent": "gb",
             "people": [
-                {"id": "k1", "roles": ["secretary", "principal", "committee", "member"]},
+                # No committee here: the life meeting's quorum of committee outlines is 0 of 0,
+            # so only `has: [speaking_outline]` asks for an outline.
+            {"id": "k1", "roles": ["secretary", "principal", "member"]},
                 {"id": "k2", "roles": ["masses_rep"]},
             ],
         },
