@@ -17,16 +17,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import xuhui
-from reference import reference_replay
 
+from reference import reference_replay
 from sfd_workflow import Roster, Runtime
 from sfd_workflow._compile import CompiledWorkflow
 
 #: The steps of each phase of the built-in spec, in order (fixed ids, issue 3).
 PHASES = (("study_research", "discussion"), ("life_meetings", "report"), ("plan", "solve"))
 RETIRED_SKIPS = ("life_meetings", "report", "plan")
-R15_FIELDS = ("goals", "items", "time_limits", "measures", "responsible_leaders",
-              "responsible_departments")
+R15_FIELDS = (
+    "goals",
+    "items",
+    "time_limits",
+    "measures",
+    "responsible_leaders",
+    "responsible_departments",
+)
 
 State = dict[str, dict[str, str]]
 
@@ -62,16 +68,18 @@ class Observation:
         return [s.line for s in self.steps]
 
 
-def _snapshot(rt: Runtime, units: Sequence[str]) -> tuple[State, dict[str, list[tuple[str, str]]],
-                                                         dict[str, dt.datetime | None]]:
+def _snapshot(
+    rt: Runtime, units: Sequence[str]
+) -> tuple[State, dict[str, list[tuple[str, str]]], dict[str, dt.datetime | None]]:
     states = {u: dict(rt.state(u)) for u in units}
     live = {u: sorted((r.kind, r.actor) for r in rt.records(u, live=True)) for u in units}
     last = {u: rt.last_at(u) for u in units}
     return states, live, last
 
 
-def observe(compiled: CompiledWorkflow, roster: Roster, roster_doc: dict[str, Any],
-            lines: Sequence[str]) -> Observation:
+def observe(
+    compiled: CompiledWorkflow, roster: Roster, roster_doc: dict[str, Any], lines: Sequence[str]
+) -> Observation:
     """Submit each line to a fresh runtime and record everything the properties read."""
     rt = Runtime(compiled, roster)
     units = [u["id"] for u in roster_doc["units"]]
@@ -86,15 +94,25 @@ def observe(compiled: CompiledWorkflow, roster: Roster, roster_doc: dict[str, An
             obj = json.loads(line)
         except ValueError:
             obj = None
-        steps.append(Step(
-            line=line, event=obj if isinstance(obj, dict) else None, accepted=v.accepted,
-            reason=None if v.reason is None else str(v.reason), late=v.late,
-            before=before, after=after,
-            # Completeness of every unit, only where R21 looks: a parent's solve moved.
-            complete_after={u: {s: rt.is_complete(u, s) for s in step_ids} for u in units}
-            if any(before[p]["solve"] != after[p]["solve"] for p in parents) else {},
-            live_before=live_b, live_after=live_a, last_before=last_b, last_after=last_a,
-        ))
+        steps.append(
+            Step(
+                line=line,
+                event=obj if isinstance(obj, dict) else None,
+                accepted=v.accepted,
+                reason=None if v.reason is None else str(v.reason),
+                late=v.late,
+                before=before,
+                after=after,
+                # Completeness of every unit, only where R21 looks: a parent's solve moved.
+                complete_after={u: {s: rt.is_complete(u, s) for s in step_ids} for u in units}
+                if any(before[p]["solve"] != after[p]["solve"] for p in parents)
+                else {},
+                live_before=live_b,
+                live_after=live_a,
+                last_before=last_b,
+                last_after=last_a,
+            )
+        )
         before, live_b, last_b = after, live_a, last_a
     return Observation(steps, roster_doc, compiled, roster)
 
@@ -127,8 +145,9 @@ def _moved(step: Step, step_id: str, dest: str) -> str | None:
     return None
 
 
-def _accepted_since_reset(obs: Observation, upto: int, unit: str, reset_event_state: tuple[str, str]
-                          ) -> list[dict[str, Any]]:
+def _accepted_since_reset(
+    obs: Observation, upto: int, unit: str, reset_event_state: tuple[str, str]
+) -> list[dict[str, Any]]:
     """Accepted events of `unit` before line `upto`, after the last time `report` went back."""
     step_id, state = reset_event_state
     events: list[dict[str, Any]] = []
@@ -153,18 +172,30 @@ def r14_report_needs_secretary_draft_and_evaluations(obs: Observation) -> str | 
             continue
         doc = _unit_doc(obs, unit)
         since = _accepted_since_reset(obs, i, unit, ("report", "drafting"))
-        drafted = [e for e in since if e.get("event") == "submit_report_draft"
-                   and _has_role(doc, e["actor"], "secretary")]
+        drafted = [
+            e
+            for e in since
+            if e.get("event") == "submit_report_draft" and _has_role(doc, e["actor"], "secretary")
+        ]
         members = _people_with(doc, "member")
-        evaluators = {e["actor"] for e in since if e.get("event") == "evaluate_report"
-                      and e["actor"] in members}
-        masses = [e for e in since if e.get("event") == "masses_evaluate_report"
-                  and _has_role(doc, e["actor"], "masses_rep")]
+        evaluators = {
+            e["actor"]
+            for e in since
+            if e.get("event") == "evaluate_report" and e["actor"] in members
+        }
+        masses = [
+            e
+            for e in since
+            if e.get("event") == "masses_evaluate_report"
+            and _has_role(doc, e["actor"], "masses_rep")
+        ]
         if not drafted:
             return f"line {i + 1}: {unit}'s report approved without a draft by its secretary"
         if len(evaluators) < len(members) // 2 + 1:
-            return (f"line {i + 1}: {unit}'s report approved with {len(evaluators)} of"
-                    f" {len(members)} members' evaluations")
+            return (
+                f"line {i + 1}: {unit}'s report approved with {len(evaluators)} of"
+                f" {len(members)} members' evaluations"
+            )
         if not masses:
             return f"line {i + 1}: {unit}'s report approved without masses' evaluation"
         approver = (st.event or {}).get("actor", "")
@@ -212,8 +243,10 @@ def phase_order(obs: Observation) -> str | None:
             if kind == "retired_branch" and s in RETIRED_SKIPS:
                 continue
             if st.before[unit][s] not in xuhui.finals(s):
-                return (f"line {i + 1}: {unit} got {st.event['event']} ({step_id}) while"
-                        f" {s} was still {st.before[unit][s]}")
+                return (
+                    f"line {i + 1}: {unit} got {st.event['event']} ({step_id}) while"
+                    f" {s} was still {st.before[unit][s]}"
+                )
     return None
 
 
@@ -243,8 +276,12 @@ def r24_retired_branch_never_gets_skipped_steps(obs: Observation) -> str | None:
             for s in RETIRED_SKIPS:
                 if st.after[u["id"]][s] != initial[s]:
                     return f"line {i + 1}: retired branch {u['id']} moved {s}"
-            if (st.accepted and st.event and st.event.get("unit") == u["id"]
-                    and xuhui.workflow().step_of_event.get(st.event["event"]) in RETIRED_SKIPS):
+            if (
+                st.accepted
+                and st.event
+                and st.event.get("unit") == u["id"]
+                and xuhui.workflow().step_of_event.get(st.event["event"]) in RETIRED_SKIPS
+            ):
                 return f"line {i + 1}: retired branch {u['id']} accepted {st.event['event']}"
     return None
 
@@ -259,7 +296,12 @@ def r27_summary_needs_48_hours_per_member(obs: Observation) -> str | None:
         hours: dict[str, float] = {}
         for prev in obs.steps[:i]:
             e = prev.event
-            if prev.accepted and e and e.get("unit") == unit and e.get("event") == "log_study_hours":
+            if (
+                prev.accepted
+                and e
+                and e.get("unit") == unit
+                and e.get("event") == "log_study_hours"
+            ):
                 h = (e.get("payload") or {}).get("hours")
                 if isinstance(h, int | float) and not isinstance(h, bool):
                     hours[e["actor"]] = hours.get(e["actor"], 0) + h
@@ -272,8 +314,11 @@ def r27_summary_needs_48_hours_per_member(obs: Observation) -> str | None:
 def rejected_events_change_nothing(obs: Observation) -> str | None:
     """SPEC-FORMAT §4: a rejected event changes no state, record or time."""
     for i, st in enumerate(obs.steps):
-        if not st.accepted and (st.before != st.after or st.live_before != st.live_after
-                                or st.last_before != st.last_after):
+        if not st.accepted and (
+            st.before != st.after
+            or st.live_before != st.live_after
+            or st.last_before != st.last_after
+        ):
             return f"line {i + 1}: rejected ({st.reason}) but the state changed"
     return None
 
@@ -295,7 +340,8 @@ def accepted_prefix_replays_to_the_same_state(obs: Observation) -> str | None:
     rt = Runtime(obs.compiled, obs.roster)
     again = [rt.submit_line(st.line) for st in obs.steps]
     if [(v.accepted, None if v.reason is None else str(v.reason), v.late) for v in again] != [
-            (s.accepted, s.reason, s.late) for s in obs.steps]:
+        (s.accepted, s.reason, s.late) for s in obs.steps
+    ]:
         return "the same log replayed twice gives other verdicts"
     return None
 
@@ -312,8 +358,10 @@ def conforms_to_spec_format(obs: Observation) -> str | None:
 
 #: The named properties, domain invariants first, the full conformance check last.
 PROPERTIES: list[tuple[str, Callable[[Observation], str | None]]] = [
-    ("R14 approval needs secretary's draft and evaluations",
-     r14_report_needs_secretary_draft_and_evaluations),
+    (
+        "R14 approval needs secretary's draft and evaluations",
+        r14_report_needs_secretary_draft_and_evaluations,
+    ),
     ("R15 published plan states everything", r15_published_plan_states_everything),
     ("R6 phase order", phase_order),
     ("R21 parent after children", r21_parent_completes_after_children),

@@ -35,13 +35,16 @@ def campaign_logs(draw: st.DrawFn) -> list[str]:
 
 def _observe(lines: list[str], *, noted: bool = False) -> invariants.Observation:
     if noted:
-        note("events.jsonl (replay with the small roster of tests/property/xuhui.py):\n"
-             + "\n".join(lines))
+        note(
+            "events.jsonl (replay with the small roster of tests/property/xuhui.py):\n"
+            + "\n".join(lines)
+        )
     return invariants.observe(xuhui.compiled(), xuhui.small_roster(), xuhui.SMALL_ROSTER, lines)
 
 
-@pytest.mark.parametrize(("name", "prop"), invariants.PROPERTIES,
-                         ids=[n for n, _ in invariants.PROPERTIES])
+@pytest.mark.parametrize(
+    ("name", "prop"), invariants.PROPERTIES, ids=[n for n, _ in invariants.PROPERTIES]
+)
 def test_each_named_invariant_holds_on_the_planned_campaign(name: str, prop: Any) -> None:
     """Every property holds on the whole planned campaign of every unit."""
     assert prop(_observe(list(xuhui.campaign_log()))) is None, name

@@ -11,10 +11,11 @@ import datetime as dt
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
-from reference import reference_replay
 
+from reference import reference_replay
 from sfd_workflow import (
     Runtime,
     compile_workflow,
@@ -22,7 +23,7 @@ from sfd_workflow import (
     roster_from_document,
     spec_from_document,
 )
-from sfd_workflow.testing import event_logs, from_spec, rosters, specs
+from sfd_workflow.testing import event_logs, rosters, specs
 
 #: Custom predicates named by generated specs; each reads only what both sides expose.
 PREDICATES: dict[str, Any] = {
@@ -102,3 +103,52 @@ def test_submit_line_gives_the_same_verdicts_as_replay(
             v.late,
         )
         assert got == (expected["verdict"], expected["reason"], expected["late"]), line
+
+
+def _builtin_case_check(roster_doc: dict[str, Any], lines: list[str]) -> None:
+    import xuhui
+
+    note("events.jsonl:\n" + "\n".join(lines))
+    spec = xuhui.spec()
+    got = [
+        r.to_json() for r in replay(xuhui.compiled(), roster_from_document(roster_doc, spec), lines)
+    ]
+    assert got == reference_replay(xuhui.spec_document(), roster_doc, lines)
+
+
+@st.composite
+def builtin_small_logs(draw: st.DrawFn) -> list[str]:
+    import xuhui
+
+    full = xuhui.campaign_log()
+    prefix = full[: draw(st.integers(0, len(full)))]
+    lines: list[str] = draw(
+        event_logs(xuhui.spec_document(), xuhui.SMALL_ROSTER, max_events=40, start=prefix)
+    )
+    return lines
+
+
+@given(builtin_small_logs())
+def test_core_and_reference_agree_on_the_builtin_spec(lines: list[str]) -> None:
+    """On builtin:xuhui-edu-2009 (small district, deep prefixes), both agree line by line."""
+    import xuhui
+
+    _builtin_case_check(xuhui.SMALL_ROSTER, lines)
+
+
+@given(st.data())
+def test_core_and_reference_agree_on_the_builtin_sample_roster(data: st.DataObject) -> None:
+    """On builtin:xuhui-edu-2009 with its sample roster (and sample log), both agree."""
+    import xuhui
+
+    from sfd_workflow._spec._builtin import sample_paths
+
+    roster_doc = xuhui.sample_roster_document()
+    if roster_doc is None:
+        pytest.skip("the built-in sample roster is not shipped yet")
+    _, events_path = sample_paths("xuhui-edu-2009")
+    start: list[str] = []
+    if events_path is not None and data.draw(st.booleans(), label="start from the sample log"):
+        start = events_path.read_text(encoding="utf-8").splitlines()
+    lines = data.draw(event_logs(xuhui.spec_document(), roster_doc, max_events=40, start=start))
+    _builtin_case_check(roster_doc, lines)

@@ -23,8 +23,7 @@ import pytest
 import xuhui
 
 from sfd_workflow import compile_workflow, roster_from_document, spec_from_document
-from sfd_workflow.testing._model import WorkflowModel, WorldModel
-from sfd_workflow.testing._model import RosterModel
+from sfd_workflow.testing._model import RosterModel, WorkflowModel, WorldModel
 from sfd_workflow.testing._planner import PlanError, Planner
 
 Mutant = tuple[str, dict[str, Any], str, int]  # id, document, step id, transition index
@@ -34,12 +33,14 @@ Mutant = tuple[str, dict[str, Any], str, int]  # id, document, step id, transiti
 #: spec never clears those kinds. The test checks that they do survive, so this list stays
 #: honest.
 EQUIVALENT = {
-    "drop life_meetings.hold_org_life_meeting#2 guard.has":
+    "drop life_meetings.hold_org_life_meeting#2 guard.has": (
         "life_meeting_held is entered only by hold_democratic_life_meeting, which records"
-        " democratic_life_meeting",
-    "drop solve.archive_materials#10 guard.has":
+        " democratic_life_meeting"
+    ),
+    "drop solve.archive_materials#10 guard.has": (
         "evaluated is reached only through summarise, notify and evaluate, which record"
-        " campaign_summary, notification and satisfaction_evaluation",
+        " campaign_summary, notification and satisfaction_evaluation"
+    ),
 }
 
 
@@ -103,9 +104,12 @@ def candidate_logs(doc: dict[str, Any], step_id: str, index: int) -> Iterator[li
                     yield planner.lines
 
 
-def _violation(compiled: Any, roster: Any, lines: list[str],
-               only: Callable[[invariants.Observation], str | None] | None = None
-               ) -> tuple[str, str] | None:
+def _violation(
+    compiled: Any,
+    roster: Any,
+    lines: list[str],
+    only: Callable[[invariants.Observation], str | None] | None = None,
+) -> tuple[str, str] | None:
     obs = invariants.observe(compiled, roster, xuhui.SMALL_ROSTER, lines)
     if only is not None:
         msg = only(obs)
@@ -119,7 +123,7 @@ def shrink(compiled: Any, roster: Any, lines: list[str], name: str) -> list[str]
     current = list(lines)
     i = len(current) - 1
     while i >= 0:
-        trial = current[:i] + current[i + 1:]
+        trial = current[:i] + current[i + 1 :]
         if trial and _violation(compiled, roster, trial, prop) is not None:
             current = trial
         i -= 1
@@ -166,9 +170,11 @@ def test_every_mutant_of_the_builtin_spec_is_killed_by_some_property(
         by_property[name] = by_property.get(name, 0) + 1
         out.append(f"* {mutant_id} -> {name}: {msg}")
         out.extend(f"    {line}" for line in lines)
-    out.append(f"{len(rows) - len(survivors)}/{len(rows) - len(EQUIVALENT)} non-equivalent"
-               f" mutants killed ({len(EQUIVALENT)} equivalent); by property: "
-               + json.dumps(by_property, ensure_ascii=False))
+    out.append(
+        f"{len(rows) - len(survivors)}/{len(rows) - len(EQUIVALENT)} non-equivalent"
+        f" mutants killed ({len(EQUIVALENT)} equivalent); by property: "
+        + json.dumps(by_property, ensure_ascii=False)
+    )
     with capsys.disabled():
         print("\n".join(out))
     assert sorted(survivors) == sorted(EQUIVALENT), (

@@ -24,8 +24,11 @@ TestBuiltinMachine = BuiltinMachine.TestCase
 TestBuiltinMachine.settings = settings(STEPS, deadline=None)
 
 
-@settings(max_examples=max(5, settings().max_examples // 10), deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.nested_given])
+@settings(
+    max_examples=max(5, settings().max_examples // 10),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.nested_given],
+)
 @given(st.data())
 def test_state_machine_of_a_generated_spec_agrees_with_the_model(data: st.DataObject) -> None:
     """A machine built from generated documents runs without disagreement.
@@ -35,8 +38,9 @@ def test_state_machine_of_a_generated_spec_agrees_with_the_model(data: st.DataOb
     spec_doc = data.draw(specs())
     roster_doc = data.draw(rosters(spec_doc))
     machine = workflow_state_machine(spec_doc, roster_doc)
-    run_state_machine_as_test(machine, settings=settings(stateful_step_count=15,
-                                                        max_examples=3, deadline=None))
+    run_state_machine_as_test(
+        machine, settings=settings(stateful_step_count=15, max_examples=3, deadline=None)
+    )
 
 
 def test_a_runtime_that_disagrees_is_reported_with_a_replayable_log() -> None:
@@ -50,15 +54,25 @@ def test_a_runtime_that_disagrees_is_reported_with_a_replayable_log() -> None:
 
             def lenient(line: str):  # type: ignore[no-untyped-def]
                 v = real(line)
-                return type(v)(True, None, v.late) if v.reason is not None and str(
-                    v.reason) == "role" else v
+                return (
+                    type(v)(True, None, v.late)
+                    if v.reason is not None and str(v.reason) == "role"
+                    else v
+                )
 
             self.runtime.submit_line = lenient  # type: ignore[method-assign]
 
     with pytest.raises(AssertionError) as info:
-        run_state_machine_as_test(Broken, settings=settings(
-            stateful_step_count=40, max_examples=200, deadline=None, database=None,
-            derandomize=True))
+        run_state_machine_as_test(
+            Broken,
+            settings=settings(
+                stateful_step_count=40,
+                max_examples=200,
+                deadline=None,
+                database=None,
+                derandomize=True,
+            ),
+        )
     text = str(info.value)
     assert "sfd-workflow replay" in text
     log = [line for line in text.splitlines() if line.startswith("{")]

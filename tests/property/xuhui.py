@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from sfd_workflow import Roster, Spec, compile_workflow, load_spec, roster_from_document
-from sfd_workflow._spec._builtin import builtin_path, sample_paths
 from sfd_workflow._compile import CompiledWorkflow
+from sfd_workflow._spec._builtin import builtin_path, sample_paths
 from sfd_workflow.testing._model import RosterModel, WorkflowModel, WorldModel
 from sfd_workflow.testing._planner import Planner
 
@@ -35,9 +35,9 @@ SMALL_ROSTER: dict[str, Any] = {
                 {"id": "o2", "roles": ["member", "leading_cadre"]},
                 {"id": "o3", "roles": ["masses_rep"]},
                 {"id": "o4", "roles": ["non_party_cadre"]},
-            # A committee member listed without the member role: the only person here who
-            # may not join the discussion or comment on the report.
-            {"id": "o5", "roles": ["committee"]},
+                # A committee member listed without the member role: the only person here who
+                # may not join the discussion or comment on the report.
+                {"id": "o5", "roles": ["committee"]},
             ],
         },
         {
@@ -66,8 +66,8 @@ SMALL_ROSTER: dict[str, Any] = {
             "parent": "gb",
             "people": [
                 # No committee here: the life meeting's quorum of committee outlines is 0 of 0,
-            # so only `has: [speaking_outline]` asks for an outline.
-            {"id": "k1", "roles": ["secretary", "principal", "member"]},
+                # so only `has: [speaking_outline]` asks for an outline.
+                {"id": "k1", "roles": ["secretary", "principal", "member"]},
                 {"id": "k2", "roles": ["masses_rep"]},
             ],
         },

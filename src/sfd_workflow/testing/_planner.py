@@ -11,6 +11,7 @@ firing. Every planned event is accepted by the model, so the log is a legal sequ
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -120,7 +121,7 @@ class Planner:
         except nx.NetworkXNoPath:
             msg = f"no path from {current} to {sorted(targets)} in step {step_id}"
             raise PlanError(msg) from None
-        for a, b in zip(path, path[1:], strict=False):
+        for a, b in itertools.pairwise(path):
             keys = sorted(self._graphs[step_id][a][b])
             errors = []
             for k in keys:  # the first transition a -> b that the planner can fire
