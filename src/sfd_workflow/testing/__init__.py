@@ -21,7 +21,7 @@ Needs the ``testing`` extra (``pip install 'sfd-workflow[testing]'``) for Hypoth
 from __future__ import annotations
 
 try:
-    import hypothesis  # noqa: F401  (only to fail early with the extra's name)
+    import hypothesis as _hypothesis  # noqa: F401  (fail early, naming the extra)
 except ImportError:  # pragma: no cover - exercised with hypothesis uninstalled
     from sfd_workflow.errors import MissingExtraError
 

@@ -20,8 +20,10 @@ from ._model import Event, MTransition, WorldModel
 
 __all__ = ["Clock", "draw_line", "start_clock"]
 
-_FIELD_VALUES = st.sampled_from(["ok", "目标", "x", 1, 2.5, ["a"], {"k": "v"}, True])
-_EMPTY_VALUES = st.sampled_from([None, "", [], {}])
+_FIELD_VALUES: st.SearchStrategy[Any] = st.sampled_from(
+    ["ok", "目标", "x", 1, 2.5, ["a"], {"k": "v"}, True]
+)
+_EMPTY_VALUES: st.SearchStrategy[Any] = st.sampled_from([None, "", [], {}])
 
 # Malformed lines of every sort (§3): not JSON, not an object, a key missing or not a
 # string, `at` not a date-time, payload not an object, JSON constants.
@@ -192,7 +194,8 @@ def _random_event(
             st.sampled_from([t for t in world.workflow.steps[step].transitions if t.event == event])
         )
     payload = _payload_for(draw, world, t)
-    if payload and draw(st.booleans()):
+    empty: bool = draw(st.booleans())
+    if payload and empty:
         # Empty values do not fill a field (§1 `fields`).
         payload = {k: draw(_EMPTY_VALUES) for k in payload}
     return Event(unit, event, actor, _advance(draw, clock), payload)

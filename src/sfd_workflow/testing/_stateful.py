@@ -170,7 +170,9 @@ def workflow_state_machine(
         "roster_model": RosterModel.from_roster(roster),
         "predicates": preds,
     }
-    machine = type(f"WorkflowMachine_{spec.id.replace('-', '_')}", (WorkflowMachine,), attrs_)
+    machine: type[WorkflowMachine] = type(
+        f"WorkflowMachine_{spec.id.replace('-', '_')}", (WorkflowMachine,), attrs_
+    )
     # Runtimes can be slow to build for large rosters; a deadline would only add flakiness.
     machine.TestCase.settings = settings(deadline=None)
     return machine
