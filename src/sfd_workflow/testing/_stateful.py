@@ -138,9 +138,10 @@ def workflow_state_machine(
     Args:
         spec: a loaded `sfd_workflow.Spec`, or a spec document (dict).
         roster: a loaded roster, or a roster document (dict).
-        predicates: custom predicates the spec names, by name. They are registered with
-            `sfd_workflow.register_predicate` and given to the model too; they should read
-            only ``ctx.payload``, ``ctx.unit``, ``ctx.actor``, ``ctx.at``.
+        predicates: custom predicates the spec names, by name (on top of those registered
+            with `sfd_workflow.register_predicate`). They are given to the compilation and
+            to the model, so they should read only ``ctx.payload``, ``ctx.unit``,
+            ``ctx.actor`` and ``ctx.at``.
 
     Returns:
         A subclass of `WorkflowMachine`; run it with its ``TestCase`` attribute::
@@ -149,7 +150,6 @@ def workflow_state_machine(
     """
     from sfd_workflow import (
         compile_workflow,
-        register_predicate,
         roster_from_document,
         spec_from_document,
     )
@@ -159,9 +159,8 @@ def workflow_state_machine(
     if isinstance(roster, Mapping):
         roster = roster_from_document(roster, spec)
     preds = dict(predicates or {})
-    for name, fn in preds.items():
-        register_predicate(name)(fn)
-    compiled = compile_workflow(spec)
+    # Given to this compilation only: no global registration as a side effect.
+    compiled = compile_workflow(spec, predicates=preds)
     attrs_: dict[str, Any] = {
         "spec": spec,
         "roster": roster,
