@@ -320,3 +320,27 @@ def test_unknown_unit_in_queries_raises_a_clear_error(rt: sfd.Runtime) -> None:
     """Queries (not submissions) about a unit that does not exist raise UnknownUnitError."""
     with pytest.raises(sfd.UnknownUnitError, match="unknown unit 'zz'"):
         rt.state("zz")
+
+
+def test_snapshot_and_restore_round_trip_a_unit(rt: sfd.Runtime, spec: sfd.Spec) -> None:
+    """A snapshot restored into a fresh runtime judges the next events exactly the same."""
+    import json
+
+    open_report(rt)
+    assert rt.submit(ev("s1", "submit_report", "a", "2009-05-10T09:00")).accepted
+    assert rt.submit(ev("s1", "review_report", "b", "2009-05-11T09:00")).accepted
+    assert rt.submit(ev("s1", "return_report", "a", "2009-05-12T09:00")).accepted
+    snap = json.loads(json.dumps(rt.snapshot("s1")))  # JSON-safe
+    fresh = sfd.Runtime(rt.compiled, rt.roster)
+    fresh.restore("s1", snap)
+    assert fresh.snapshot("s1") == snap
+    assert fresh.state("s1") == rt.state("s1")
+    assert fresh.last_at("s1") == rt.last_at("s1")
+    for e in (ev("s1", "review_report", "b", "2009-05-12T10:00"),
+              ev("s1", "submit_report", "a", "2009-05-12T08:00"),
+              ev("s1", "submit_report", "a", "2009-05-13T09:00"),
+              ev("s1", "review_report", "b", "2009-05-13T10:00"),
+              ev("s1", "review_report", "b", "2009-05-13T11:00")):
+        assert fresh.submit(e) == rt.submit(e)
+    with pytest.raises(ValueError, match="has no state 'lost'"):
+        fresh.restore("s1", {**snap, "states": {"report": "lost"}})
