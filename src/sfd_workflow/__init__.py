@@ -14,7 +14,6 @@ Opt-in areas are subpackages: `sfd_workflow.testing` (Hypothesis strategies),
 `sfd_workflow.diagrams`, `sfd_workflow.sim`, `sfd_workflow.store`.
 """
 
-from __future__ import annotations
 
 from ._compile import CompiledWorkflow, compile_workflow
 from ._engine import Explanation, LogEntry, PredicateContext, Record, ReplayLine, Runtime, replay
@@ -45,10 +44,12 @@ from .errors import (
     EventLogError,
     LoadError,
     MissingExtraError,
+    MissingToolError,
     Problem,
     RosterError,
     SfdWorkflowError,
     SpecError,
+    StoreError,
     UnknownUnitError,
 )
 
@@ -64,6 +65,7 @@ __all__ = [
     "LoadError",
     "LogEntry",
     "MissingExtraError",
+    "MissingToolError",
     "PerPerson",
     "Person",
     "Phase",
@@ -81,6 +83,7 @@ __all__ = [
     "Spec",
     "SpecError",
     "Step",
+    "StoreError",
     "Text",
     "Transition",
     "Unit",

@@ -36,15 +36,14 @@ class StepMachine:
     Args:
         states: the step's states, the first being the initial state.
         attribute: the unit attribute holding this step's state.
-        transitions: ``(event, sources, dest, condition, after)`` in document order;
-            `condition` and `after` receive the context passed to `fire`.
+        transitions: ``(event, sources, dest, condition)`` in document order; `condition`
+            receives the context passed to `fire`.
     """
 
     __slots__ = ("_events", "attribute", "machine")
 
     def __init__(self, name: str, states: Sequence[str], attribute: str,
-                 transitions: Sequence[tuple[str, Sequence[str], str,
-                                             Callable[[Any], bool], Callable[[Any], None]]]
+                 transitions: Sequence[tuple[str, Sequence[str], str, Callable[[Any], bool]]]
                  ) -> None:
         self.attribute = attribute
         self.machine = Machine(
@@ -56,9 +55,8 @@ class StepMachine:
             model_attribute=attribute,
             name=name,
         )
-        for event, sources, dest, condition, after in transitions:
-            self.machine.add_transition(event, list(sources), dest,
-                                        conditions=[condition], after=[after])
+        for event, sources, dest, condition in transitions:
+            self.machine.add_transition(event, list(sources), dest, conditions=[condition])
         self._events = self.machine.events
 
     def fire(self, unit: object, event: str, ctx: Any) -> bool:

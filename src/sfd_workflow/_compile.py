@@ -76,16 +76,12 @@ def _condition(ct: CompiledTransition) -> Callable[[Context], bool]:
                 if ctx.reason is None:  # the first candidate's first failing key (§4.9)
                     ctx.reason = check.reason
                 return False
+        # transitions fires the first candidate whose condition holds, so this is the one;
+        # noting it here saves an `after` callback on the hot path
+        ctx.fired = ct
         return True
 
     return condition
-
-
-def _after(ct: CompiledTransition) -> Callable[[Context], None]:
-    def after(ctx: Context) -> None:
-        ctx.fired = ct
-
-    return after
 
 
 class CompiledWorkflow:
@@ -119,7 +115,7 @@ class CompiledWorkflow:
                 for src in t.sources:
                     key = (t.event, src)
                     ck.candidates[key] = (*ck.candidates.get(key, ()), ct)
-                wiring.append((t.event, t.sources, t.dest, _condition(ct), _after(ct)))
+                wiring.append((t.event, t.sources, t.dest, _condition(ct)))
             ck.machines[cs.index] = StepMachine(f"{self.spec.id}:{kind.id}:{cs.step.id}",
                                                 cs.step.states, cs.attr, wiring)
         return ck

@@ -48,14 +48,20 @@ class Record:
 
 
 class UnitState:
-    """Base of the per-workflow unit classes; subclasses add one slot per step."""
+    """Base of the per-workflow unit classes.
 
-    __slots__ = ("_people", "_roles", "history", "id", "kind", "last", "last_at", "live", "unit")
+    Step states live in the list `st`; each workflow's subclass adds one property per step
+    (``s0``, ``s1``, …), the ``model_attribute`` its step machine reads and writes.
+    """
 
-    def __init__(self, unit: Unit, kind: CompiledKind) -> None:
+    __slots__ = ("_people", "_roles", "history", "id", "kind", "last", "last_at", "live", "st",
+                 "unit")
+
+    def __init__(self, unit: Unit, kind: CompiledKind, states: list[str]) -> None:
         self.unit = unit
         self.id = unit.id
         self.kind = kind
+        self.st = states
         self.last = -1e300  # no accepted event yet
         self.last_at: dt.datetime | None = None
         self.live: dict[str, list[Record]] | None = None
@@ -82,9 +88,20 @@ class UnitState:
         return n
 
 
+def _state_property(index: int) -> property:
+    def get(self: UnitState) -> str:
+        return self.st[index]
+
+    def put(self: UnitState, value: str) -> None:
+        self.st[index] = value
+
+    return property(get, put, doc=f"the state of step {index}")
+
+
 def _unit_class(compiled: CompiledWorkflow) -> type[UnitState]:
+    props = {s.attr: _state_property(s.index) for s in compiled.steps}
     return type(f"Unit_{compiled.spec.id.replace('-', '_')}", (UnitState,),
-                {"__slots__": compiled.attrs})
+                {"__slots__": (), **props})
 
 
 class PredicateContext:
@@ -236,21 +253,9 @@ class Runtime:
         cls = _unit_class(compiled)
         self._cls = cls
         kinds = compiled.kinds
-        initial = [(s.attr, s.initial) for s in compiled.steps]
-        units: dict[str, UnitState] = {}
-        new = cls.__new__
-        for u in roster.units:
-            us = new(cls)
-            us.unit = u
-            us.id = u.id
-            us.kind = kinds[u.kind]
-            us.last = -1e300
-            us.last_at = None
-            us.live = us.history = us._people = us._roles = None
-            for attr, state in initial:
-                setattr(us, attr, state)
-            units[u.id] = us
-        self._units = units
+        initial = [s.initial for s in compiled.steps]
+        self._units: dict[str, UnitState] = {
+            u.id: cls(u, kinds[u.kind], initial.copy()) for u in roster.units}
         self._ctx = Context(self)
 
     # --- queries ----------------------------------------------------------------------------
@@ -274,7 +279,7 @@ class Runtime:
         return self.roster.children.get(unit_id, ())
 
     def _complete(self, us: UnitState, cs: CompiledStep) -> bool:
-        if getattr(us, cs.attr) in cs.finals:
+        if us.st[cs.index] in cs.finals:
             return True
         if cs.index in us.kind.skipped:
             steps = self._steps
@@ -307,7 +312,7 @@ class Runtime:
     def state(self, unit_id: str) -> dict[str, str]:
         """The current state of each step of the unit."""
         us = self._unit(unit_id)
-        return {cs.step.id: getattr(us, cs.attr) for cs in self._steps}
+        return {cs.step.id: us.st[cs.index] for cs in self._steps}
 
     def records(self, unit_id: str, *, live: bool = True) -> list[Record]:
         """The unit's records in the order stored: live ones, or all (``live=False``)."""
@@ -318,6 +323,52 @@ class Runtime:
     def last_at(self, unit_id: str) -> dt.datetime | None:
         """The time of the unit's last accepted event, as written in the event."""
         return self._unit(unit_id).last_at
+
+    def snapshot(self, unit_id: str) -> dict[str, Any]:
+        """The unit's whole state as a JSON-safe mapping (see `restore`).
+
+        Keys: ``states`` (step -> state), ``last_at`` (ISO time of the last accepted event, or
+        None) and ``records`` (every record in the order stored, retired ones included, each
+        with kind, actor, at, payload, event and retired).
+        """
+        us = self._unit(unit_id)
+        return {
+            "states": {cs.step.id: us.st[cs.index] for cs in self._steps},
+            "last_at": None if us.last_at is None else us.last_at.isoformat(),
+            "records": [{"kind": r.kind, "actor": r.actor, "at": r.at.isoformat(),
+                         "payload": dict(r.payload), "event": r.event, "retired": r.retired}
+                        for r in us.history or ()],
+        }
+
+    def restore(self, unit_id: str, snapshot: Mapping[str, Any]) -> None:
+        """Put a unit back in the state a `snapshot` took (of a runtime of the same spec).
+
+        Raises:
+            ValueError: the snapshot names a step or state the workflow does not have.
+        """
+        us = self._unit(unit_id)
+        states = list(us.st)
+        for step_id, state in snapshot["states"].items():
+            cs = self._step(step_id)
+            if state not in cs.step.states:
+                msg = f"snapshot of '{unit_id}': step '{step_id}' has no state '{state}'"
+                raise ValueError(msg)
+            states[cs.index] = state
+        history: list[Record] = []
+        live: dict[str, list[Record]] = {}
+        for r in snapshot["records"]:
+            at = dt.datetime.fromisoformat(r["at"])
+            rec = Record(r["kind"], r["actor"], at, at.timestamp(), r["payload"], r["event"])
+            rec.retired = bool(r["retired"])
+            history.append(rec)
+            if not rec.retired:
+                live.setdefault(rec.kind, []).append(rec)
+        last_at = snapshot.get("last_at")
+        us.st = states
+        us.history = history or None
+        us.live = live or None
+        us.last_at = None if last_at is None else dt.datetime.fromisoformat(last_at)
+        us.last = -1e300 if us.last_at is None else us.last_at.timestamp()
 
     # --- judging ----------------------------------------------------------------------------
 
@@ -366,7 +417,7 @@ class Runtime:
             return REJECTED[Reason.OUT_OF_ORDER]
         if cs.after and not self._open(us, cs):
             return REJECTED[Reason.STEP_BLOCKED]
-        state = getattr(us, cs.attr)
+        state = us.st[cs.index]
         if (ev.event, state) not in kind.candidates:
             return REJECTED[Reason.WRONG_STATE]
         ctx = self._ctx
@@ -383,7 +434,7 @@ class Runtime:
         if not kind.machines[cs.index].fire(us, ev.event, ctx):
             reason = ctx.reason
             return REJECTED[reason if reason is not None else Reason.WRONG_STATE]
-        ct = ctx.fired
+        ct = ctx.fired  # set by the condition that held (see _compile._condition)
         assert ct is not None
         self._apply(us, ct, ev)
         us.last = t

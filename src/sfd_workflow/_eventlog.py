@@ -51,7 +51,7 @@ def parse_at(value: Any, tz: dt.tzinfo) -> dt.datetime | None:
 
 def parse_event(event: Any, tz: dt.tzinfo) -> ParsedEvent | None:
     """The parsed event, or None when it is malformed."""
-    if not isinstance(event, Mapping):
+    if type(event) is not dict and not isinstance(event, Mapping):  # dict: the fast path
         return None
     unit, name, actor = event.get("unit"), event.get("event"), event.get("actor")
     if not (isinstance(unit, str) and isinstance(name, str) and isinstance(actor, str)):
@@ -62,7 +62,7 @@ def parse_event(event: Any, tz: dt.tzinfo) -> ParsedEvent | None:
     payload = event.get("payload")
     if payload is None:
         payload = _EMPTY
-    elif not isinstance(payload, Mapping):
+    elif type(payload) is not dict and not isinstance(payload, Mapping):
         return None
     return ParsedEvent(event, unit, name, actor, at, payload)
 

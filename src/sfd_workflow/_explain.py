@@ -58,7 +58,7 @@ def explain(rt: Runtime, unit_id: str, event: str, actor_id: str,
             unmet.append(_req(Reason.STEP_BLOCKED,
                               f"需先完成“{prev.step.title.get('zh')}”",
                               f"step '{prev.step.title.get('en')}' must be complete first"))
-    state = getattr(us, cs.attr)
+    state = us.st[cs.index]
     candidates = us.kind.candidates.get((event, state), ())
     if not candidates:
         sources = sorted({s for t_ in step.transitions if t_.event == event

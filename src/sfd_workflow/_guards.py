@@ -74,6 +74,13 @@ class Requirement:
         return f"{self.reason}: {self.en}"
 
 
+def _in_sentence(title: str) -> str:
+    """'Party members' -> 'party members' inside a sentence; 'NPC deputy' stays."""
+    if len(title) > 1 and title[0].isupper() and title[1].islower():
+        return title[0].lower() + title[1:]
+    return title
+
+
 def _ids(titles: list[str]) -> str:
     return "、".join(titles)
 
@@ -98,10 +105,10 @@ class Check:
         raise NotImplementedError
 
     def _rec(self, kind: str, lang: str) -> str:
-        return self.spec.record_title(kind).get(lang)
+        return _in_sentence(self.spec.record_title(kind).get(lang))
 
     def _role(self, role: str, lang: str) -> str:
-        return self.spec.role_title(role).get(lang)
+        return _in_sentence(self.spec.role_title(role).get(lang))
 
 
 class RoleCheck(Check):

@@ -9,9 +9,9 @@ from typing import Any
 from ._spec._document import Document, PathKey, parse_text, read_document
 from ._spec._model import Person, Roster, Spec, Unit
 from ._spec._reader import Reader
-from .errors import RosterError
+from .errors import Problem, RosterError
 
-__all__ = ["load_roster", "roster_from_document", "roster_from_text"]
+__all__ = ["load_roster", "roster_from_document", "roster_from_text", "roster_warnings"]
 
 _UNIT_KEYS = ("id", "kind", "parent", "people", "title")
 _PERSON_KEYS = ("id", "roles", "title")
@@ -132,3 +132,38 @@ def load_roster(path: str | Path, spec: Spec) -> Roster:
         RosterError: the file cannot be read or breaks SPEC-FORMAT §2.
     """
     return _load(read_document(path, error=RosterError), spec)
+
+
+def roster_warnings(spec: Spec, roster: Roster) -> list[Problem]:
+    """Units that can never advance a step: nobody holds the roles its first transitions need,
+    or a quorum asks for more people than the unit has."""
+    out: list[Problem] = []
+    for i, unit in enumerate(roster.units):
+        kind = spec.unit_kinds[unit.kind]
+        roles = [frozenset(p.roles) for p in unit.people]
+
+        def someone(role_ids: tuple[str, ...], kind: Any = kind, roles: Any = roles) -> bool:
+            accepted = frozenset().union(*(kind.accepted_roles(r) for r in role_ids))
+            return any(not accepted.isdisjoint(r) for r in roles)
+
+        for step in spec.steps:
+            if step.id in kind.skip:
+                continue
+            first = [t for t in step.transitions if step.initial in t.sources]
+            if first and all(t.guard.role and not someone(t.guard.role) for t in first):
+                needed = sorted({r for t in first for r in t.guard.role})
+                out.append(Problem(roster.source, f"units[{i}]",
+                                   f"unit '{unit.id}' can never start step '{step.id}': "
+                                   f"nobody holds the role {' or '.join(needed)}"))
+                continue
+            for t in step.transitions:
+                q = t.guard.quorum
+                if q is None:
+                    continue
+                n = sum(1 for r in roles if not kind.accepted_roles(q.role).isdisjoint(r))
+                if q.needed(n) > n:
+                    out.append(Problem(roster.source, f"units[{i}]",
+                                       f"unit '{unit.id}' can never fire '{t.event}': its "
+                                       f"quorum needs {q.needed(n)} {q.role} but the unit "
+                                       f"has {n}"))
+    return out

@@ -20,7 +20,7 @@ from . import __version__
 from ._compile import CompiledWorkflow, compile_workflow
 from ._engine import Runtime, replay
 from ._eventlog import read_event_lines
-from ._roster import load_roster
+from ._roster import load_roster, roster_warnings
 from ._spec._builtin import PREFIX, builtin_ids, builtin_path, sample_paths
 from ._spec._loader import load_spec
 from ._spec._model import Roster, Spec
@@ -30,12 +30,17 @@ __all__ = ["cli", "main", "run"]
 
 
 class CliError(click.ClickException):
-    """A one-line error, exit status 2."""
+    """One-line errors (one or more, each on its own line), exit status 2."""
 
     exit_code = 2
 
+    def __init__(self, message: str, *more: str) -> None:
+        super().__init__(message)
+        self.lines = (message, *more)
+
     def show(self, file: Any = None) -> None:
-        click.echo(f"sfd-workflow: error: {self.message}", err=True)
+        for line in self.lines:
+            click.echo(f"sfd-workflow: error: {line}", err=True)
 
 
 def _fail(message: str) -> NoReturn:
@@ -43,10 +48,8 @@ def _fail(message: str) -> NoReturn:
 
 
 def _load_error(exc: LoadError) -> NoReturn:
-    # every problem on its own line; the first is the one that counts
-    for problem in exc.problems[1:]:
-        click.echo(f"sfd-workflow: error: {problem}", err=True)
-    raise CliError(str(exc.problems[0]))
+    # every problem on its own line, first one first
+    raise CliError(*(str(p) for p in exc.problems))
 
 
 def _spec(arg: str) -> Spec:
@@ -94,6 +97,7 @@ def validate(spec: str, roster_path: str | None, strict: bool) -> None:
     """Check a spec (and a roster) and print a summary."""
     s = _spec(spec)
     _compile(s)
+    warnings = list(s.warnings)
     steps = s.steps
     n_states = sum(len(st.states) for st in steps)
     n_trans = sum(len(st.transitions) for st in steps)
@@ -119,9 +123,10 @@ def validate(spec: str, roster_path: str | None, strict: bool) -> None:
         people = sum(len(u.people) for u in r.units)
         counts = ", ".join(f"{k} {n}" for k, n in sorted(by_kind.items()))
         out(f"{r.source}: ok — {len(r)} units ({counts}), {people} people")
-    for w in s.warnings:
+        warnings.extend(roster_warnings(s, r))
+    for w in warnings:
         click.echo(f"warning: {w}", err=True)
-    if strict and s.warnings:
+    if strict and warnings:
         sys.exit(1)
 
 
@@ -258,3 +263,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
+
+
+# Commands of the optional areas; each imports its extra's packages only when run.
+from .diagrams._cli import render_command, slides_command  # noqa: E402  # after `cli` exists
+
+cli.add_command(render_command)
+cli.add_command(slides_command)
+
+from .sim._cli import simulate_command  # noqa: E402  (the sim branch's command, lazy imports)
+
+cli.add_command(simulate_command)
+
+from .store._cli import store_group  # noqa: E402  (the event store; imports SQLAlchemy lazily)
+
+cli.add_command(store_group)

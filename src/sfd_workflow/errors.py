@@ -6,11 +6,18 @@ The tree::
     ├── LoadError(ValueError)            a file that cannot be used
     │   ├── SpecError                    a workflow spec breaks SPEC-FORMAT §1
     │   ├── RosterError                  a roster breaks SPEC-FORMAT §2
-    │   └── EventLogError                an event log cannot be read at all
+    │   ├── EventLogError                an event log cannot be read at all
+    │   └── SimModelError                a simulation model breaks docs/simulation.md
     ├── CompileError(ValueError)         a spec that loads but cannot be compiled
     │                                    (an unregistered custom predicate)
+    ├── CalendarError(ValueError)        a date outside the years the working calendar knows
+    ├── SimulationError(RuntimeError)    a spec, roster or model the simulator cannot drive
     ├── UnknownUnitError(KeyError)       a unit id that is not in the roster
-    └── MissingExtraError(ImportError)   an optional feature whose extra is not installed
+    ├── MissingExtraError(ImportError)   an optional feature whose extra is not installed
+    ├── MissingToolError(RuntimeError)   a program or font outside Python is not installed
+    │                                    (Graphviz's dot, a CJK font, LibreOffice)
+    └── StoreError                       an event store that cannot be created, opened or
+                                         used as asked (sfd_workflow.store)
 
 Rejected *events* are never exceptions: they are `Verdict` values (SPEC-FORMAT §4).
 """
@@ -22,14 +29,19 @@ from collections.abc import Sequence
 import attrs
 
 __all__ = [
+    "CalendarError",
     "CompileError",
     "EventLogError",
     "LoadError",
     "MissingExtraError",
+    "MissingToolError",
     "Problem",
     "RosterError",
     "SfdWorkflowError",
+    "SimModelError",
+    "SimulationError",
     "SpecError",
+    "StoreError",
     "UnknownUnitError",
 ]
 
@@ -53,13 +65,14 @@ class Problem:
 
 
 class LoadError(SfdWorkflowError, ValueError):
-    """An input file cannot be used; `problems` lists every problem found, first one first."""
+    """An input file cannot be used; `problems` lists every problem found, in document order."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         if not problems:
             msg = "LoadError needs at least one problem"
             raise ValueError(msg)
-        self.problems: tuple[Problem, ...] = tuple(problems)
+        # document order: a problem without a line (the whole file) comes first
+        self.problems: tuple[Problem, ...] = tuple(sorted(problems, key=lambda p: p.line or 0))
         super().__init__(str(self.problems[0]))
 
     @property
@@ -97,8 +110,20 @@ class EventLogError(LoadError):
     """An event log that cannot be read at all (a malformed line is a verdict, not this)."""
 
 
+class SimModelError(LoadError):
+    """A simulation model file that breaks the simulation-model format."""
+
+
 class CompileError(SfdWorkflowError, ValueError):
     """A spec that loads but cannot be compiled, e.g. it names an unregistered predicate."""
+
+
+class CalendarError(SfdWorkflowError, ValueError):
+    """A date outside the years the working-day calendar has data for."""
+
+
+class SimulationError(SfdWorkflowError, RuntimeError):
+    """A spec, roster or model the simulator cannot drive, with the reason in the message."""
 
 
 class UnknownUnitError(SfdWorkflowError, KeyError):
@@ -118,3 +143,16 @@ class MissingExtraError(SfdWorkflowError, ImportError):
             f"install it with  pip install 'sfd-workflow[{extra}]'"
         )
         super().__init__(msg)
+
+
+class MissingToolError(SfdWorkflowError, RuntimeError):
+    """A program or font outside Python is not installed; `package` is the Debian package."""
+
+    def __init__(self, message: str, *, tool: str, package: str) -> None:
+        self.tool = tool
+        self.package = package
+        super().__init__(message)
+
+
+class StoreError(SfdWorkflowError):
+    """An event store that cannot be created, opened or used as asked (``sfd_workflow.store``)."""

@@ -31,11 +31,15 @@ __all__ = [
 ]
 
 
+def _text_map(value: Mapping[str, str]) -> dict[str, str]:
+    return dict(value)
+
+
 @attrs.frozen
 class Text:
     """A text in one or more languages: ``Text({"zh": "学习调研", "en": "Study"})``."""
 
-    by_lang: Mapping[str, str] = attrs.field(converter=lambda m: dict(m))
+    by_lang: Mapping[str, str] = attrs.field(converter=_text_map)
 
     @classmethod
     def of(cls, value: str | Mapping[str, str]) -> Text:

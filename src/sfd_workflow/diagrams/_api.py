@@ -1,0 +1,112 @@
+"""The five views as functions returning `Diagram` objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sfd_workflow._spec._model import Spec
+from sfd_workflow.diagrams._diagram import Diagram
+from sfd_workflow.diagrams._ir import Graph
+from sfd_workflow.diagrams._progress import (
+    UnitProgress,
+    cohort_counts,
+    late_steps,
+    reference_time,
+    unit_progress,
+)
+from sfd_workflow.diagrams._status_views import progress_graph, unit_graph_view
+from sfd_workflow.diagrams._views import dependencies_graph, machine_graph, overview_graph
+from sfd_workflow.diagrams._words import check_lang
+
+__all__ = ["VIEWS", "all_progress", "dependencies", "machine", "overview", "progress", "unit"]
+
+VIEWS = ("overview", "machine", "unit", "progress", "dependencies")
+DEFAULT_FONT = "WenQuanYi Micro Hei"
+
+
+def _diagram(graph: Graph, view: str, lang: str, fontname: str) -> Diagram:
+    if fontname != graph.fontname:
+        from attrs import evolve
+
+        graph = evolve(graph, fontname=fontname)
+    return Diagram(graph=graph, view=view, lang=lang)
+
+
+def all_progress(runtime: Any, *, at: dt.datetime | None = None,
+                 explain: bool = False) -> dict[str, UnitProgress]:
+    """The progress of every unit of a runtime, in roster order.
+
+    Args:
+        runtime: a `sfd_workflow.Runtime` that has judged the events (its ``log`` gives
+            the late steps).
+        at: the reference time for ``overdue`` (default: the latest accepted event).
+        explain: also work out what each active step still needs (slower: it asks
+            ``Runtime.explain`` for every person of every unit).
+    """
+    when = at if at is not None else reference_time(runtime)
+    late = late_steps(runtime)
+    return {u: unit_progress(runtime, u, at=when, late=late, explain=explain)
+            for u in runtime.unit_ids()}
+
+
+def overview(spec: Spec, *, lang: str = "zh", runtime: Any = None,
+             fontname: str = DEFAULT_FONT) -> Diagram:
+    """Phases, steps, roles and dependencies; with `runtime`, how many units are in each step.
+
+    Args:
+        spec: the workflow.
+        lang: ``zh``, ``en`` or ``both`` (Chinese above English).
+        runtime: optional `Runtime`: draws the cohort overlay (units active, done, waiting
+            and skipping each step).
+        fontname: a font family with Chinese glyphs known to fontconfig.
+    """
+    check_lang(lang)
+    counts = None
+    if runtime is not None:
+        counts = cohort_counts(all_progress(runtime).values())
+    return _diagram(overview_graph(spec, lang=lang, counts=counts), "overview", lang, fontname)
+
+
+def machine(spec: Spec, kind: str, *, lang: str = "zh", fontname: str = DEFAULT_FONT) -> Diagram:
+    """The full state machine of one unit kind, with every guard in words.
+
+    Raises:
+        ValueError: `kind` is not a unit kind of the spec.
+    """
+    return _diagram(machine_graph(spec, kind, lang=lang), "machine", lang, fontname)
+
+
+def dependencies(spec: Spec, *, lang: str = "zh", weight: str = "auto",
+                 fontname: str = DEFAULT_FONT) -> Diagram:
+    """The step graph with its critical path in red.
+
+    Args:
+        weight: ``days`` (planned days from phase windows and ``due`` dates), ``events``
+            (fewest events to finish each step) or ``auto`` (``days`` when every step is
+            dated); see `critical_path`.
+    """
+    return _diagram(dependencies_graph(spec, lang=lang, weight=weight), "dependencies",
+                    lang, fontname)
+
+
+def unit(runtime: Any, unit_id: str, *, lang: str = "zh", at: dt.datetime | None = None,
+         fontname: str = DEFAULT_FONT) -> Diagram:
+    """One unit's position: done, active, blocked and skipped steps, late steps in red.
+
+    Raises:
+        sfd_workflow.UnknownUnitError: the roster has no such unit.
+    """
+    check_lang(lang)
+    p = unit_progress(runtime, unit_id, at=at)
+    graph = unit_graph_view(runtime.spec, runtime.roster, p, lang=lang)
+    return _diagram(graph, "unit", lang, fontname)
+
+
+def progress(runtime: Any, *, lang: str = "zh", at: dt.datetime | None = None,
+             fontname: str = DEFAULT_FONT) -> Diagram:
+    """The unit hierarchy under the district, each unit coloured by its progress."""
+    check_lang(lang)
+    graph = progress_graph(runtime.spec, runtime.roster, all_progress(runtime, at=at),
+                           lang=lang)
+    return _diagram(graph, "progress", lang, fontname)

@@ -1,0 +1,171 @@
+"""IR → DOT text. Deterministic: same graph, same bytes (no dates, no counters, no dict order).
+
+Labels are Graphviz HTML-like labels (``<<B>…</B><BR/>…>``) so that a title line can be
+bold and a detail line smaller; every text is escaped. The legend is drawn inside the graph
+label as a table, so it never moves the nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sfd_workflow.diagrams._ir import Cluster, Graph, Line, Style
+
+__all__ = ["FONT_SIZES", "PAD_INCHES", "to_dot"]
+
+FONT_SIZES = {"title": 16, "body": 13, "small": 11}
+_GRAPH_TITLE_SIZE = 22
+PAD_INCHES = 0.3  # margin around the drawing, outside the layout's own bounding box
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _html(text: str) -> str:
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+    )
+
+
+def _line(line: Line, base: str) -> str:
+    text = _html(line.text)
+    if line.bold:
+        text = f"<B>{text}</B>"
+    if line.size != base:
+        text = f'<FONT POINT-SIZE="{FONT_SIZES[line.size]}">{text}</FONT>'
+    return text
+
+
+def html_label(lines: Iterable[Line], base: str = "body") -> str:
+    """The DOT value of an HTML-like label made of `lines` (``<…>``).
+
+    Lines that are all centred are joined with ``<BR/>``; when some line is left-aligned
+    the label is a borderless table with one cell per line (Graphviz aligns cells, not
+    text after a break).
+    """
+    items = list(lines)
+    if all(x.align == "center" for x in items):
+        return "<" + "<BR/>".join(_line(x, base) for x in items) + ">"
+    rows = "".join(
+        f'<TR><TD ALIGN="{x.align.upper()}">{_line(x, base)}</TD></TR>' for x in items
+    )
+    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{rows}</TABLE>>'
+
+
+def _attrs(pairs: Iterable[tuple[str, str]]) -> str:
+    parts = []
+    for key, value in pairs:
+        parts.append(f"{key}={value if value.startswith('<') else _quote(value)}")
+    return ", ".join(parts)
+
+
+def _style_pairs(style: Style) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in style.items]
+
+
+def _graph_label(graph: Graph) -> str:
+    title = "<BR/>".join(
+        f'<FONT POINT-SIZE="{_GRAPH_TITLE_SIZE}"><B>{_html(x.text)}</B></FONT>'
+        if i == 0
+        else _line(x, "body")
+        for i, x in enumerate(graph.title)
+    )
+    if not graph.legend:
+        return f"<{title}>"
+    cells = "".join(
+        f'<TD BGCOLOR="{_html(s.get("fillcolor", "white"))}" BORDER="1" '
+        f'COLOR="{_html(s.get("color", "black"))}">'
+        f'<FONT POINT-SIZE="{FONT_SIZES["small"]}">{_html(text)}</FONT></TD>'
+        for text, s in graph.legend
+    )
+    # the key is a table of its own inside the title's table, so it keeps its own width
+    return (
+        '<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
+        f'<TR><TD ALIGN="LEFT">{title}</TD></TR>'
+        '<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3">'
+        f"<TR>{cells}</TR></TABLE></TD></TR></TABLE>>"
+    )
+
+
+def to_dot(graph: Graph) -> str:
+    """The DOT text of `graph`, ending with a newline."""
+    font = graph.fontname
+    out = [f"digraph {_quote(graph.name)} {{"]
+    out.append(
+        "  graph ["
+        + _attrs(
+            [
+                ("rankdir", graph.direction),
+                ("fontname", font),
+                ("label", _graph_label(graph)),
+                ("labelloc", "t"),
+                ("labeljust", "l"),
+                ("newrank", "true"),
+                ("compound", "true"),
+                ("nodesep", "0.35"),
+                ("ranksep", "0.55"),
+                ("pad", str(PAD_INCHES)),
+                ("bgcolor", "white"),
+            ]
+        )
+        + "]"
+    )
+    out.append(
+        "  node ["
+        + _attrs(
+            [
+                ("fontname", font),
+                ("fontsize", str(FONT_SIZES["body"])),
+                ("shape", "box"),
+                ("style", "rounded,filled"),
+                ("fillcolor", "white"),
+                ("margin", "0.15,0.08"),
+            ]
+        )
+        + "]"
+    )
+    out.append(
+        "  edge ["
+        + _attrs([("fontname", font), ("fontsize", str(FONT_SIZES["small"])), ("color", "#555555")])
+        + "]"
+    )
+
+    children: dict[str | None, list[Cluster]] = {}
+    for c in graph.clusters:
+        children.setdefault(c.parent, []).append(c)
+    members: dict[str | None, list[str]] = {}
+    for n in graph.nodes:
+        pairs = [("label", html_label(n.label)), *_style_pairs(n.style)]
+        members.setdefault(n.cluster, []).append(f"{_quote(n.id)} [{_attrs(pairs)}]")
+
+    def emit(parent: str | None, indent: str) -> None:
+        for stmt in members.get(parent, []):
+            out.append(f"{indent}{stmt}")
+        for c in children.get(parent, []):
+            out.append(f"{indent}subgraph {_quote('cluster_' + c.id)} {{")
+            pairs = [
+                ("label", html_label(c.label, base="title")),
+                ("fontsize", str(FONT_SIZES["title"])),
+                *_style_pairs(c.style),
+            ]
+            out.append(f"{indent}  graph [{_attrs(pairs)}]")
+            emit(c.id, indent + "  ")
+            out.append(f"{indent}}}")
+
+    emit(None, "  ")
+    for group in graph.same_rank:
+        out.append("  { rank=same; " + " ".join(_quote(n) + ";" for n in group) + " }")
+    for e in graph.edges:
+        pairs = _style_pairs(e.style)
+        if e.label:
+            pairs = [("label", html_label(e.label, base="small")), *pairs]
+        if not e.constraint:
+            pairs.append(("constraint", "false"))
+        tail = f" [{_attrs(pairs)}]" if pairs else ""
+        out.append(f"  {_quote(e.source)} -> {_quote(e.target)}{tail}")
+    out.append("}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,186 @@
+"""Extractors of the views that need a runtime: one unit's position, the unit hierarchy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sfd_workflow._spec._model import Roster, Spec
+from sfd_workflow.diagrams._ir import Cluster, Edge, Graph, Line, Node, Style
+from sfd_workflow.diagrams._labels import (
+    COLOURS,
+    PHASE_FILLS,
+    Ids,
+    phase_heading,
+    step_number,
+    wrap,
+)
+from sfd_workflow.diagrams._progress import StepStatus, UnitProgress
+from sfd_workflow.diagrams._views import _COLUMNS, _langs, _step_heading, _title, phase_order_edges
+from sfd_workflow.diagrams._words import check_lang, text_lines
+
+__all__ = ["STATUS_WORDS", "progress_graph", "unit_graph_view"]
+
+STATUS_WORDS = {
+    "zh": {"done": "已完成", "active": "进行中", "blocked": "未开启", "skipped": "不适用",
+           "late": "逾期办理", "overdue": "已过期限"},
+    "en": {"done": "done", "active": "in progress", "blocked": "not open yet",
+           "skipped": "does not apply", "late": "done late", "overdue": "past due"},
+}
+_FILL = {"done": COLOURS["done"], "active": COLOURS["active"], "blocked": COLOURS["blocked"],
+         "skipped": COLOURS["skipped"]}
+
+
+def _status_style(s: StepStatus) -> Style:
+    pairs = {"fillcolor": _FILL[s.status], "color": COLOURS["border"]}
+    if s.status == "skipped":
+        pairs.update(style="rounded,filled,dashed", fontcolor=COLOURS["muted"],
+                     color=COLOURS["muted"])
+    if s.late or s.overdue:
+        pairs.update(color=COLOURS["late"], penwidth="3")
+    return Style(pairs)
+
+
+def _status_lines(spec: Spec, s: StepStatus, lang: str) -> list[Line]:
+    out: list[Line] = []
+    for one in _langs(lang):
+        w = STATUS_WORDS[one]
+        head = w[s.status]
+        if s.status in ("active", "blocked", "done"):
+            head += f" · {s.state}" if one == "en" else f"（{s.state}）"
+        flags = [w[k] for k in ("late", "overdue") if getattr(s, k)]
+        out.append(Line(head, "small", bold=True))
+        if flags:
+            out.append(Line(" · ".join(flags), "small", bold=True))
+        if s.waiting_for:
+            names = ("、" if one == "zh" else ", ").join(
+                f"{step_number(spec, spec.step_by_id[a])}. {spec.step_by_id[a].title.get(one)}"
+                for a in s.waiting_for
+            )
+            words = f"等待：{names}" if one == "zh" else f"waits for: {names}"
+            out += [Line(x, "small") for x in wrap(words, _COLUMNS[one])]
+        for zh, en in s.needs[:4]:
+            text = zh if one == "zh" else en
+            out += [Line(("· " if i == 0 else "  ") + x, "small")
+                    for i, x in enumerate(wrap(text, _COLUMNS[one]))]
+        if len(s.needs) > 4:
+            more = len(s.needs) - 4
+            out.append(Line(f"……另有{more}项" if one == "zh" else f"… {more} more", "small"))
+    return out
+
+
+def _legend(lang: str) -> tuple[tuple[str, Style], ...]:
+    w = STATUS_WORDS["en" if lang == "en" else "zh"]
+    return (
+        (w["done"], Style.of(fillcolor=COLOURS["done"])),
+        (w["active"], Style.of(fillcolor=COLOURS["active"])),
+        (w["blocked"], Style.of(fillcolor=COLOURS["blocked"])),
+        (w["skipped"], Style.of(fillcolor=COLOURS["skipped"])),
+        (f"{w['late']} / {w['overdue']}", Style.of(fillcolor="white", color=COLOURS["late"])),
+    )
+
+
+def unit_graph_view(spec: Spec, roster: Roster, progress: UnitProgress, *,
+                    lang: str = "zh") -> Graph:
+    """One unit's position: each step coloured by status, with its current state, what a
+    blocked step waits for, what an active step still needs, late steps outlined in red."""
+    check_lang(lang)
+    ids = Ids()
+    clusters, nodes = [], []
+    for i, phase in enumerate(spec.phases):
+        cid = ids("phase", phase.id)
+        clusters.append(Cluster(
+            id=cid, label=tuple(phase_heading(spec, phase, lang)),
+            style=Style.of(style="filled,rounded", fillcolor=PHASE_FILLS[i % len(PHASE_FILLS)],
+                           color="#8899aa"),
+        ))
+        for step in phase.steps:
+            s = progress.steps[step.id]
+            label = _step_heading(spec, step, lang) + _status_lines(spec, s, lang)
+            nodes.append(Node(id=ids("step", step.id), label=tuple(label), cluster=cid,
+                              style=_status_style(s), kind=s.status))
+    edges = [Edge(source=ids("step", a), target=ids("step", step.id), kind="after")
+             for step in spec.steps for a in step.after]
+    edges += phase_order_edges(spec, ids)
+    unit = roster.by_id[progress.unit]
+    name = unit.title.get("en" if lang == "en" else "zh") if unit.title else unit.id
+    kind = spec.unit_kinds[unit.kind].title
+    done = f"{progress.done}/{progress.applicable}"
+    return Graph(
+        name=f"{spec.id}-unit-{unit.id}",
+        title=_title(spec, lang, f"{name}（{kind.get('zh')}）完成 {done} 个环节",
+                     f"{name} ({kind.get('en')}): {done} steps done"),
+        nodes=tuple(nodes), edges=tuple(edges), clusters=tuple(clusters), direction="LR",
+        legend=_legend(lang),
+    )
+
+
+def _unit_fill(spec: Spec, p: UnitProgress) -> str:
+    if p.applicable and p.done == p.applicable:
+        return COLOURS["done"]
+    started = any(
+        s.status == "done" or (s.status == "active" and s.state != spec.step_by_id[k].initial)
+        for k, s in p.steps.items()
+    )
+    return COLOURS["active"] if started else COLOURS["blocked"]
+
+
+def progress_graph(spec: Spec, roster: Roster, progress: Mapping[str, UnitProgress], *,
+                   lang: str = "zh") -> Graph:
+    """The unit hierarchy (``unit_graph``) under the district, each unit coloured by progress.
+
+    A unit is green when every step that applies to it is done, yellow once it has started
+    (some step left its initial state), grey before; a red outline marks a late or overdue
+    step. Each unit says how many steps it has done and which it is working on.
+    """
+    check_lang(lang)
+    from sfd_workflow import unit_graph  # the core's hierarchy (lazy: keeps layers apart)
+
+    graph = unit_graph(roster)
+    ids = Ids()
+    root = ids("district")
+    titles = text_lines(spec.title, lang)
+    nodes = [Node(id=root, label=tuple(Line(x, "body" if i == 0 else "small", bold=i == 0)
+                                       for i, t in enumerate(titles[:1])
+                                       for x in wrap(t, 2 * _COLUMNS["zh"])),
+                  style=Style.of(shape="box", fillcolor="#dde6f0"), kind="district")]
+    edges = []
+    for unit in roster.units:
+        p = progress[unit.id]
+        name = unit.title.get("en" if lang == "en" else "zh") if unit.title else unit.id
+        kind = spec.unit_kinds[unit.kind].title
+        label = [Line(name, "body", bold=True), Line(unit.id, "small")]
+        for one in _langs(lang):
+            label.append(Line(f"{kind.get(one)} · "
+                              + (f"完成 {p.done}/{p.applicable}" if one == "zh"
+                                 else f"{p.done}/{p.applicable} done"), "small"))
+            active = [
+                f"{step_number(spec, spec.step_by_id[sid])}. {spec.step_by_id[sid].title.get(one)}"
+                for sid, s in p.steps.items() if s.status == "active"
+            ]
+            if active:
+                words = ("进行中：" if one == "zh" else "working on: ") + (
+                    "、" if one == "zh" else ", ").join(active)
+                label += [Line(x, "small") for x in wrap(words, _COLUMNS[one])]
+        pairs = {"fillcolor": _unit_fill(spec, p), "color": COLOURS["border"]}
+        if p.late:
+            pairs.update(color=COLOURS["late"], penwidth="3")
+        nodes.append(Node(id=ids("unit", unit.id), label=tuple(label), style=Style(pairs),
+                          kind="unit"))
+    for unit in roster.units:
+        parents = list(graph.predecessors(unit.id))
+        source = ids("unit", parents[0]) if parents else root
+        edges.append(Edge(source=source, target=ids("unit", unit.id), kind="parent"))
+    w = STATUS_WORDS["en" if lang == "en" else "zh"]
+    return Graph(
+        name=f"{spec.id}-progress",
+        title=_title(spec, lang, f"各单位进度（{len(roster.units)} 个单位）",
+                     f"progress of {len(roster.units)} units"),
+        nodes=tuple(nodes), edges=tuple(edges), direction="LR",
+        legend=(
+            (w["done"], Style.of(fillcolor=COLOURS["done"])),
+            (w["active"], Style.of(fillcolor=COLOURS["active"])),
+            (w["blocked"], Style.of(fillcolor=COLOURS["blocked"])),
+            (f"{w['late']} / {w['overdue']}", Style.of(fillcolor="white",
+                                                       color=COLOURS["late"])),
+        ),
+    )

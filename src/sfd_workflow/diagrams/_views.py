@@ -1,0 +1,358 @@
+"""Extractors of the views that need only a spec: overview, machine, dependencies.
+
+Each returns an IR `Graph`; nothing here knows DOT or Graphviz.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from itertools import pairwise
+
+from sfd_workflow._spec._model import Spec, Step, Transition, UnitKind
+from sfd_workflow.diagrams._critical import critical_path, step_weights, weight_mode
+from sfd_workflow.diagrams._ir import Cluster, Edge, Graph, Line, Node, Style
+from sfd_workflow.diagrams._labels import (
+    COLOURS,
+    PHASE_FILLS,
+    Ids,
+    muted,
+    phase_heading,
+    step_number,
+    wrap,
+)
+from sfd_workflow.diagrams._words import (
+    check_lang,
+    date_words,
+    guard_phrases,
+    role_words,
+    text_lines,
+)
+
+__all__ = [
+    "StepCounts",
+    "acting_roles",
+    "dependencies_graph",
+    "machine_graph",
+    "overview_graph",
+    "phase_order_edges",
+    "transition_lines",
+]
+
+# The counts drawn on a step of the overview (cohort overlay): how many units are
+# in it now, how many have completed it, how many wait for it, how many skip it.
+StepCounts = Mapping[str, Mapping[str, int]]
+_COLUMNS = {"zh": 30, "en": 34}  # label width in columns (a Chinese character is 2)
+_COUNT_WORDS = {
+    "zh": {"active": "进行中", "done": "已完成", "waiting": "未开启", "skipped": "不适用"},
+    "en": {"active": "active", "done": "done", "waiting": "waiting", "skipped": "skipped"},
+}
+
+
+def acting_roles(step: Step) -> tuple[str, ...]:
+    """The roles named by the guards of a step's transitions, in document order, each once."""
+    return tuple(dict.fromkeys(r for t in step.transitions for r in t.guard.role))
+
+
+def _roles_lines(spec: Spec, step: Step, lang: str, kind: UnitKind | None = None) -> list[Line]:
+    roles = acting_roles(step)
+    out = []
+    for one in ("zh", "en") if lang == "both" else (lang,):
+        if roles:
+            words = role_words(spec, roles, one, kind=kind).replace(
+                "或" if one == "zh" else " or ", "、" if one == "zh" else ", "
+            )
+        else:
+            words = "任何成员" if one == "zh" else "any member"
+        out += [Line(x, "small") for x in wrap(words, _COLUMNS[one])]
+    return out
+
+
+def _step_heading(spec: Spec, step: Step, lang: str, size: str = "body") -> list[Line]:
+    out = []
+    number = f"{step_number(spec, step)}. "
+    for j, title in enumerate(text_lines(step.title, lang)):
+        one = "zh" if j == 0 and lang != "en" else "en"
+        for k, part in enumerate(wrap(title, _COLUMNS[one] + 6)):
+            text = number + part if j == 0 and k == 0 else part
+            out.append(Line(text, size if j == 0 else "small", bold=j == 0))
+    return out
+
+
+def _counts_line(counts: Mapping[str, int], lang: str) -> list[Line]:
+    out = []
+    for one in ("zh", "en") if lang == "both" else (lang,):
+        words = _COUNT_WORDS[one]
+        parts = [f"{words[k]} {counts[k]}" for k in ("active", "done", "waiting", "skipped")
+                 if counts.get(k)]
+        if parts:
+            out.append(Line(" · ".join(parts), "small", bold=True))
+    return out
+
+
+def _title(spec: Spec, lang: str, view_zh: str, view_en: str) -> tuple[Line, ...]:
+    titles = text_lines(spec.title, lang)
+    view = {"zh": view_zh, "en": view_en, "both": f"{view_zh} / {view_en}"}[lang]
+    return (Line(f"{titles[0]}：{view}" if lang != "en" else f"{titles[0]}: {view}", "title"),
+            *(Line(t, "small") for t in titles[1:]))
+
+
+def _count_fill(counts: Mapping[str, int]) -> str:
+    if counts.get("active"):
+        return COLOURS["active"]
+    if counts.get("done") and not counts.get("waiting"):
+        return COLOURS["done"]
+    return "white"
+
+
+def phase_order_edges(spec: Spec, ids: Ids) -> list[Edge]:
+    """Invisible edges that keep phases in order left to right (R6: the phases are linked
+    in order), so a step that is open from the start still sits in its own phase's column."""
+    out = []
+    for before, after in zip(spec.phases, spec.phases[1:], strict=False):
+        for a in before.steps:
+            for b in after.steps:
+                if a.id not in b.after:
+                    out.append(Edge(source=ids("step", a.id), target=ids("step", b.id),
+                                    style=Style.of(style="invis"), kind="order"))
+    return out
+
+
+def _no_prerequisite(spec: Spec, step: Step, lang: str) -> list[Line]:
+    if step.after or step is spec.steps[0]:
+        return []
+    words = {"zh": "无前置环节，自始开启", "en": "no prerequisite: open from the start"}
+    return [Line(words[one], "small") for one in (("zh", "en") if lang == "both" else (lang,))]
+
+
+def overview_graph(spec: Spec, *, lang: str = "zh", counts: StepCounts | None = None) -> Graph:
+    """Phases as numbered clusters with their windows; steps with titles, roles, dependencies.
+
+    Args:
+        spec: the workflow.
+        lang: ``zh``, ``en`` or ``both``.
+        counts: optional cohort overlay: step id -> {"active"|"done"|"waiting"|"skipped": n}.
+    """
+    check_lang(lang)
+    ids = Ids()
+    clusters, nodes = [], []
+    for i, phase in enumerate(spec.phases):
+        cid = ids("phase", phase.id)
+        fill = PHASE_FILLS[i % len(PHASE_FILLS)]
+        clusters.append(
+            Cluster(id=cid, label=tuple(phase_heading(spec, phase, lang)),
+                    style=Style.of(style="filled,rounded", fillcolor=fill, color="#8899aa"))
+        )
+        for step in phase.steps:
+            label = _step_heading(spec, step, lang)
+            label += _roles_lines(spec, step, lang)
+            label += _no_prerequisite(spec, step, lang)
+            style = Style.of(color=COLOURS["border"])
+            if counts is not None:
+                c = counts.get(step.id, {})
+                label += _counts_line(c, lang)
+                style = Style.of(color=COLOURS["border"], fillcolor=_count_fill(c))
+            nodes.append(Node(id=ids("step", step.id), label=tuple(label), cluster=cid,
+                              style=style, kind="step"))
+    edges = [
+        Edge(source=ids("step", before), target=ids("step", step.id), kind="after")
+        for step in spec.steps for before in step.after
+    ]
+    edges += phase_order_edges(spec, ids)
+    legend: tuple[tuple[str, Style], ...] = ()
+    if counts is not None:
+        w = _COUNT_WORDS["en" if lang == "en" else "zh"]
+        legend = (
+            (w["active"], Style.of(fillcolor=COLOURS["active"])),
+            (w["done"], Style.of(fillcolor=COLOURS["done"])),
+            (w["waiting"], Style.of(fillcolor="white")),
+        )
+    return Graph(
+        name=f"{spec.id}-overview",
+        title=_title(spec, lang, "总览" if counts is None else "各环节单位数",
+                     "overview" if counts is None else "units in each step"),
+        nodes=tuple(nodes), edges=tuple(edges), clusters=tuple(clusters),
+        direction="LR", legend=legend,
+    )
+
+
+def _langs(lang: str) -> tuple[str, ...]:
+    return ("zh", "en") if lang == "both" else (lang,)
+
+
+def transition_lines(
+    spec: Spec, t: Transition, lang: str, *, kind: UnitKind | None = None,
+    align: str = "center", indent: str = "",
+) -> list[Line]:
+    """What a transition asks, as label lines: guard phrases, stored record, due date."""
+    out: list[Line] = []
+    for one in _langs(lang):
+        phrases = list(guard_phrases(t.guard, spec, one, kind=kind, records=t.records))
+        if t.records:
+            rec = spec.record_title(t.records).get(one)
+            phrases.append(f"存档：{rec}" if one == "zh" else f"records: {rec}")
+        if t.due is not None:
+            due = date_words(t.due, one)
+            phrases.append(f"期限：{due}" if one == "zh" else f"due: {due}")
+        for phrase in phrases:
+            for part in wrap(phrase, _COLUMNS[one]):
+                out.append(Line(indent + part, "small", align=align))
+    return out
+
+
+def _transition_title(t: Transition, lang: str) -> tuple[str, ...]:
+    return text_lines(t.title, lang) if t.title is not None else (t.event,)
+
+
+def _opens_after(spec: Spec, step: Step, lang: str) -> list[Line]:
+    out = []
+    for one in _langs(lang):
+        if not step.after:
+            words = "自始开启" if one == "zh" else "open from the start"
+        else:
+            names = ("、" if one == "zh" else ", ").join(
+                f"{step_number(spec, spec.step_by_id[a])}. {spec.step_by_id[a].title.get(one)}"
+                for a in step.after
+            )
+            words = f"开启条件：{names}已完成" if one == "zh" else f"opens when done: {names}"
+        out += [Line(x, "small") for x in wrap(words, 2 * _COLUMNS[one])]
+    return out
+
+
+def machine_graph(spec: Spec, kind: str, *, lang: str = "zh") -> Graph:
+    """The full state machine of one unit kind: states grouped by step, guards in words.
+
+    States flow left to right inside their step; steps are stacked in document order, each
+    saying which steps open it. An event that keeps a state (a self-loop: contributions,
+    reviews, meetings) is listed inside its state with ``↻``; an event that changes state is
+    an arrow. Both carry the guard in words with the kind's role mapping applied (R18), the
+    record stored and the ``due`` date. Steps the kind skips (R24) are grey and marked.
+    """
+    check_lang(lang)
+    if kind not in spec.unit_kinds:
+        known = ", ".join(spec.unit_kinds)
+        msg = f"unknown unit kind {kind!r}: the spec defines {known}"
+        raise ValueError(msg)
+    unit_kind = spec.unit_kinds[kind]
+    ids = Ids()
+    clusters, nodes, edges = [], [], []
+    for i, phase in enumerate(spec.phases):
+        # Steps are top-level clusters filled with their phase's colour: dot mirrors the
+        # order of clusters nested in clusters, so phases are named in each step's heading.
+        fill = PHASE_FILLS[i % len(PHASE_FILLS)]
+        phase_line = [Line(x.text, "small") for x in phase_heading(spec, phase, lang)[:1]]
+        for step in phase.steps:
+            skipped = step.id in unit_kind.skip
+            sid = ids("step", step.id)
+            heading = phase_line + _step_heading(spec, step, lang) + _opens_after(spec, step, lang)
+            if skipped:
+                heading += [Line({"zh": "本类单位不适用", "en": "skipped for this kind"}[one],
+                                 "small", bold=True) for one in _langs(lang)]
+            cstyle = (
+                Style.of(style="rounded,dashed", color=COLOURS["muted"],
+                         fontcolor=COLOURS["muted"])
+                if skipped else Style.of(style="rounded,filled", fillcolor=fill,
+                                         color="#667788")
+            )
+            clusters.append(Cluster(id=sid, label=tuple(heading), style=cstyle))
+            for state in step.states:
+                label = [Line(state, "body", bold=True)]
+                loops = [t for t in step.transitions if state in t.sources and t.dest == state]
+                if loops:
+                    label = [Line(state, "body", bold=True, align="left")]
+                for t in loops:
+                    title = _transition_title(t, lang)
+                    label.append(Line(f"↻ {title[0]}", "small", bold=True, align="left"))
+                    label += [Line(f"   {x}", "small", align="left") for x in title[1:]]
+                    label += transition_lines(spec, t, lang, kind=unit_kind, align="left",
+                                              indent="   ")
+                pairs: dict[str, str] = {"color": COLOURS["border"]}
+                if state == step.initial:
+                    pairs["penwidth"] = "2"
+                if state in step.finals:
+                    pairs["peripheries"] = "2"
+                    pairs["fillcolor"] = "#f0f7ef"
+                if skipped:
+                    pairs.update(dict(muted().items))
+                nodes.append(Node(id=ids("state", step.id, state), label=tuple(label),
+                                  cluster=sid, style=Style(pairs), kind="state"))
+            for t in step.transitions:
+                title = _transition_title(t, lang)
+                label = [Line(title[0], "small", bold=True), *(Line(x, "small") for x in title[1:])]
+                label += transition_lines(spec, t, lang, kind=unit_kind)
+                estyle = (Style.of(color=COLOURS["muted"], fontcolor=COLOURS["muted"])
+                          if skipped else Style())
+                for source in t.sources:
+                    if source == t.dest:
+                        continue  # drawn inside the state
+                    edges.append(Edge(
+                        source=ids("state", step.id, source),
+                        target=ids("state", step.id, t.dest),
+                        label=tuple(label), style=estyle, kind="transition",
+                    ))
+    # Steps side by side in document order: their initial states share the top rank, and
+    # invisible flat edges between them keep them left to right (dot would mirror clusters).
+    firsts = tuple(ids("state", s.id, s.initial) for s in spec.steps)
+    edges += [Edge(source=a, target=b, style=Style.of(style="invis"), kind="order")
+              for a, b in pairwise(firsts)]
+    kind_zh, kind_en = unit_kind.title.get("zh"), unit_kind.title.get("en")
+    legend_words = {
+        "zh": ("初始状态（粗框）", "完成状态（双框）", "↻ 不改变状态的事件"),
+        "en": ("initial state (bold)", "final state (double)", "↻ event that keeps the state"),
+    }["en" if lang == "en" else "zh"]
+    return Graph(
+        name=f"{spec.id}-machine-{kind}",
+        title=_title(spec, lang, f"{kind_zh}状态机", f"state machine of a {kind_en}"),
+        nodes=tuple(nodes), edges=tuple(edges), clusters=tuple(clusters), direction="TB",
+        same_rank=(firsts,),
+        legend=(
+            (legend_words[0], Style.of(fillcolor="white")),
+            (legend_words[1], Style.of(fillcolor="#f0f7ef")),
+            (legend_words[2], Style.of(fillcolor="white")),
+        ),
+    )
+
+
+def dependencies_graph(spec: Spec, *, lang: str = "zh", weight: str = "auto") -> Graph:
+    """The step graph (``sfd_workflow.step_graph``) with its critical path marked in red.
+
+    See `critical_path` for the weights (``days``, ``events`` or ``auto``).
+    """
+    check_lang(lang)
+    from sfd_workflow import step_graph  # the core's graph of `after` (lazy: no import cycle)
+
+    graph = step_graph(spec)
+    mode = weight_mode(spec, weight)
+    weights = step_weights(spec, mode)
+    path = critical_path(spec, weight=mode)
+    on_path = set(pairwise(path))
+    ids = Ids()
+    nodes = []
+    unit = {"days": ("天", "days"), "events": ("个事件", "events")}[mode]
+    for step in spec.steps:
+        if step.id not in graph:
+            continue
+        label = _step_heading(spec, step, lang)
+        w = weights[step.id]
+        for one in ("zh", "en") if lang == "both" else (lang,):
+            label.append(Line(f"{w}{unit[0]}" if one == "zh" else f"{w} {unit[1]}", "small"))
+        style = Style.of(color=COLOURS["critical"], penwidth="3", fontcolor="#8b0000") \
+            if step.id in path else Style.of(color=COLOURS["border"])
+        nodes.append(Node(id=ids("step", step.id), label=tuple(label), style=style, kind="step"))
+    order = {s.id: i for i, s in enumerate(spec.steps)}
+    edges = []
+    for a, b in sorted(graph.edges(), key=lambda e: (order[e[0]], order[e[1]])):
+        crit = (a, b) in on_path
+        style = Style.of(color=COLOURS["critical"], penwidth="3") if crit else Style()
+        edges.append(Edge(source=ids("step", a), target=ids("step", b), style=style,
+                          kind="critical" if crit else "after"))
+    how = {
+        "days": ("关键路径（红色，按计划天数）", "critical path (red, by planned days)"),
+        "events": ("关键路径（红色，按最少事件数）", "critical path (red, by fewest events)"),
+    }[mode]
+    return Graph(
+        name=f"{spec.id}-dependencies",
+        title=_title(spec, lang, f"环节依赖与{how[0]}", f"step dependencies and {how[1]}"),
+        nodes=tuple(nodes), edges=tuple(edges), direction="LR",
+        legend=((how[1] if lang == "en" else how[0],
+                 Style.of(fillcolor="white", color=COLOURS["critical"])),),
+    )

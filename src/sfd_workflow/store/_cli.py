@@ -1,0 +1,203 @@
+"""``sfd-workflow store ...``: the event store on the command line.
+
+Importing this module does not import SQLAlchemy (the ``store`` extra); each command does.
+Machine output goes to standard output (JSON Lines, CSV, XES), one human line to standard
+error; unusable input exits 2 with a one-line message, a broken chain makes ``verify`` exit 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from ._store import EventStore
+
+__all__ = ["store_group"]
+
+_URL = click.option("--url", envvar="SFD_STORE_URL", required=True, metavar="URL",
+                    help="sqlite:///path.db or postgresql+psycopg://user:pw@host/db "
+                         "(default: $SFD_STORE_URL).")
+
+
+def _fail(message: str) -> NoReturn:
+    from ..cli import CliError
+
+    raise CliError(message)
+
+
+def _store_module() -> Any:
+    from ..errors import MissingExtraError
+
+    try:
+        from . import _store
+    except MissingExtraError as exc:
+        _fail(str(exc))
+    except ImportError:
+        _fail(str(MissingExtraError("the event store", "store", "sqlalchemy")))
+    return _store
+
+
+def _open(url: str) -> EventStore:
+    from ..errors import SfdWorkflowError
+
+    mod = _store_module()
+    try:
+        store: EventStore = mod.EventStore.open(url)
+    except SfdWorkflowError as exc:
+        _fail(str(exc))
+    return store
+
+
+@click.group(name="store")
+def store_group() -> None:
+    """A durable event store on SQLite or PostgreSQL: init, submit, status, verify, export."""
+
+
+@store_group.command()
+@_URL
+@click.argument("spec")
+@click.argument("roster")
+def init(url: str, spec: str, roster: str) -> None:
+    """Create a store at URL judging by SPEC and ROSTER."""
+    from .._roster import load_roster
+    from .._spec._loader import load_spec
+    from ..errors import SfdWorkflowError
+
+    mod = _store_module()
+    try:
+        s = load_spec(spec)
+        r = load_roster(roster, s)
+        store = mod.EventStore.create(url, s, r)
+    except SfdWorkflowError as exc:
+        _fail(str(exc))
+    with store:
+        click.echo(f"{store.url}: created a store for spec {s.id} "
+                   f"(sha256:{store.spec_sha256[:12]}), {len(r)} units", err=True)
+
+
+def _event_lines(source: str) -> Iterator[str]:
+    if source == "-":
+        for line in sys.stdin:
+            yield line.rstrip("\n").rstrip("\r")
+        return
+    from .._eventlog import read_event_lines
+    from ..errors import LoadError
+
+    try:
+        lines = read_event_lines(source)
+    except LoadError as exc:
+        _fail(str(exc))
+    yield from lines
+
+
+@store_group.command()
+@_URL
+@click.argument("events", required=False)
+@click.option("--event", "one", metavar="JSON", help="Submit this one event (a JSON object).")
+def submit(url: str, events: str | None, one: str | None) -> None:
+    """Judge and store each line of EVENTS (a JSON Lines file, - for stdin), or --event.
+
+    Writes one JSON object a line, as `replay` does: line, unit, event, verdict, reason, late.
+    """
+    if (events is None) == (one is None):
+        _fail("give either EVENTS (a file, or - for standard input) or --event JSON")
+    from ..errors import SfdWorkflowError
+    from ._records import prepare
+
+    lines: Iterator[str] = iter([one]) if one is not None else _event_lines(events or "-")
+    counts: dict[str, int] = {}
+    with _open(url) as store:
+        for n, line in enumerate(lines, 1):
+            try:
+                verdict = store.submit(line)
+            except SfdWorkflowError as exc:
+                _fail(f"line {n}: {exc}")
+            attempt = prepare(line)
+            malformed = str(verdict.reason) == "malformed"
+            out = {"line": n, "unit": None if malformed else attempt.unit,
+                   "event": None if malformed else attempt.event, **verdict.to_json()}
+            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+            key = "accepted" if verdict.accepted else str(verdict.reason)
+            counts[key] = counts.get(key, 0) + 1
+        sys.stdout.flush()
+        text = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        click.echo(f"{store.url}: {sum(counts.values())} events: {text or 'none'}", err=True)
+
+
+@store_group.command()
+@_URL
+@click.option("--as-of", "as_of", metavar="DATETIME",
+              help="Judge overdue steps at this ISO date-time (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per unit.")
+def status(url: str, as_of: str | None, as_json: bool) -> None:
+    """A progress table of every unit: steps done, current, overdue, what blocks them."""
+    when = None
+    if as_of is not None:
+        try:
+            when = dt.datetime.fromisoformat(as_of)
+        except ValueError:
+            _fail(f"--as-of: not an ISO 8601 date-time: {as_of!r}")
+    from ..errors import SfdWorkflowError
+
+    with _open(url) as store:
+        try:
+            rows = store.status(when)
+        except SfdWorkflowError as exc:
+            _fail(str(exc))
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row.to_json(), ensure_ascii=False))
+        return
+    click.echo(f"{'unit':<16} {'kind':<14} {'done':>7} {'events':>6}  current / overdue / waiting")
+    for row in rows:
+        current = ", ".join(row.current) or "—"
+        over = f"  overdue: {', '.join(row.overdue)}" if row.overdue else ""
+        wait = "".join(f"  [{k}] {v}" for k, v in row.waiting.items())
+        click.echo(f"{row.unit:<16} {row.kind:<14} {row.done:>3}/{row.total:<3} "
+                   f"{row.events:>6}  {current}{over}{wait}")
+
+
+@store_group.command()
+@_URL
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+def verify(url: str, as_json: bool) -> None:
+    """Check every unit's hash chain; exit 1 when anything was altered."""
+    with _open(url) as store:
+        report = store.verify()
+    if as_json:
+        click.echo(json.dumps({"ok": report.ok, "units": report.units, "events": report.events,
+                               "digest": report.digest,
+                               "broken": [{"unit": b.unit, "seq": b.seq, "problem": b.problem}
+                                          for b in report.broken]}, ensure_ascii=False))
+    else:
+        for line in report.lines():
+            click.echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+
+@store_group.command()
+@_URL
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "xes"]), default="jsonl",
+              show_default=True, help="JSON Lines (replayable), CSV, or XES (process mining).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: standard output).")
+def export(url: str, fmt: str, output: Path | None) -> None:
+    """Write the accepted events in commit order."""
+    from ..errors import SfdWorkflowError
+
+    with _open(url) as store:
+        try:
+            n = store.export(fmt, output if output is not None else sys.stdout)
+        except SfdWorkflowError as exc:
+            _fail(str(exc))
+        sys.stdout.flush()
+        click.echo(f"{store.url}: exported {n} events as {fmt}"
+                   + (f" to {output}" if output else ""), err=True)

@@ -1,0 +1,104 @@
+"""Engines for the two back ends, and the database errors that mean "try again".
+
+SQLite (the embedded default, ``sqlite:///path.db``): WAL journal so readers never wait for
+the writer, ``synchronous=FULL`` so a commit that returned survives a power cut, a busy
+timeout so writers queue instead of failing, and ``BEGIN IMMEDIATE`` for write transactions
+(a deferred transaction that reads and then writes fails when another writer committed in
+between; taking the write lock up front makes the write transaction itself never conflict).
+PostgreSQL (``postgresql+psycopg://...``): READ COMMITTED with row locks, see `_store.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
+
+from ..errors import StoreError
+
+__all__ = ["BUSY_TIMEOUT_MS", "is_retryable", "make_engine", "read_options", "write_options"]
+
+#: How long a SQLite writer waits for the write lock before giving up.
+BUSY_TIMEOUT_MS = 60_000
+
+_WRITE = "sfd_write"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control away from the sqlite3 module: SQLAlchemy's "begin" event below
+    # emits BEGIN itself (the documented recipe for real SQLite transactions).
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    try:
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+    finally:
+        cur.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    write = conn.get_execution_options().get(_WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def make_engine(url: str) -> sa.Engine:
+    """An engine for `url` (``sqlite:///...`` or ``postgresql+psycopg://...``).
+
+    Raises:
+        StoreError: the URL is not one of the two supported back ends.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        msg = f"not a database URL: {url!r} (use sqlite:///path.db or postgresql+psycopg://...)"
+        raise StoreError(msg) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            msg = ("an event store needs a file: use sqlite:///path.db "
+                   "(an in-memory database is private to one connection)")
+            raise StoreError(msg)
+        engine = sa.create_engine(parsed)
+        sa.event.listen(engine, "connect", _sqlite_connect)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if backend == "postgresql":
+        if parsed.get_driver_name() != "psycopg":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        try:
+            return sa.create_engine(parsed)
+        except ImportError:  # pragma: no cover - psycopg ships with the store extra
+            from ..errors import MissingExtraError
+
+            raise MissingExtraError("an event store on PostgreSQL", "store", "psycopg") from None
+    msg = f"unsupported database {backend!r} in {url!r}: use sqlite:/// or postgresql+psycopg://"
+    raise StoreError(msg)
+
+
+def read_options(engine: sa.Engine) -> dict[str, Any]:
+    """Execution options for a connection that runs single reads: no BEGIN/ROLLBACK round
+    trips on PostgreSQL (one statement is its own consistent snapshot)."""
+    return {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
+
+
+def write_options() -> dict[str, Any]:
+    """Execution options for a connection that will write (SQLite: BEGIN IMMEDIATE)."""
+    return {_WRITE: True}
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for errors a concurrent writer causes: unique (unit, seq), serialization failure,
+    deadlock, a lock wait that timed out; the transaction can be tried again."""
+    if isinstance(exc, IntegrityError):
+        return True
+    if isinstance(exc, DBAPIError):
+        code = getattr(exc.orig, "sqlstate", None)
+        if code in ("40001", "40P01", "55P03"):
+            return True
+        if isinstance(exc, OperationalError):
+            text = str(exc.orig).lower()
+            return "locked" in text or "busy" in text
+    return False

@@ -1,0 +1,112 @@
+"""In-memory replicas: the state a store judges against, rebuilt from its stored events.
+
+A unit's events are judged against the unit's own state and, for ``children`` guards, its
+child units' states (SPEC-FORMAT §1); judging a child in turn needs the grandchildren. So a
+unit's *replica* is a `Runtime` over the unit's subtree of the roster (the unit with its
+parent cut off, and every descendant), fed the subtree's accepted events in commit order.
+That is an exact serial replay for those units: no unit outside the subtree is ever read by
+a guard of a unit inside it.
+
+A replica is kept between calls and brought up to date incrementally (`sync`); it is the
+store's snapshot. It is thrown away and rebuilt from the database whenever it may hold an
+event the database does not (a write that failed after the runtime accepted the event).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+
+from .._spec._model import Roster
+from ..errors import StoreError
+from . import _schema as t
+
+__all__ = ["Head", "Replica", "subtree", "subtree_roster"]
+
+#: A unit's last applied event: (seq, hash, gseq); (0, genesis hash, 0) before any.
+Head = tuple[int, str, int]
+
+
+_SINCE = (sa.select(t.events).where(t.events.c.gseq > sa.bindparam("gseq"))
+          .order_by(t.events.c.gseq))
+_SINCE_IN = _SINCE.where(t.events.c.unit.in_(sa.bindparam("units", expanding=True)))
+
+
+def subtree(roster: Roster, unit: str) -> tuple[str, ...]:
+    """`unit` and all its descendants, parents before children."""
+    out = [unit]
+    i = 0
+    while i < len(out):
+        out.extend(roster.children.get(out[i], ()))
+        i += 1
+    return tuple(out)
+
+
+def subtree_roster(roster: Roster, unit: str) -> Roster:
+    """The roster of `unit`'s subtree, `unit` without its parent (a root)."""
+    ids = set(subtree(roster, unit))
+    units = tuple(attrs.evolve(u, parent=None) if u.id == unit else u
+                  for u in roster.units if u.id in ids)
+    return Roster(units=units, source=f"{roster.source}#{unit}")
+
+
+class Replica:
+    """A runtime over one unit's subtree, with what it has applied of the stored history."""
+
+    def __init__(self, runtime: Any, units: tuple[str, ...], genesis: Mapping[str, str],
+                 *, whole: bool) -> None:
+        self.rt = runtime
+        self.units = units
+        self.whole = whole  # the subtree is the whole roster: no unit filter needed
+        self.gseq = 0  # every subtree event up to this commit number has been applied
+        #: unit -> (seq, hash, gseq) of the last event applied
+        self.heads: dict[str, Head] = {u: (0, genesis[u], 0) for u in units}
+        self.broken = False
+
+    def sync(self, conn: sa.Connection) -> None:
+        """Apply the subtree's events committed since the last sync, in commit order.
+
+        Raises:
+            StoreError: a stored event has a gap before it or is refused on replay: the
+                stored history was altered (``verify()`` says where).
+        """
+        if self.whole:
+            rows = conn.execute(_SINCE, {"gseq": self.gseq})
+        else:
+            rows = conn.execute(_SINCE_IN, {"gseq": self.gseq, "units": list(self.units)})
+        for row in rows:
+            seq = self.heads[row.unit][0]
+            if row.seq > seq + 1 or row.seq <= 0:
+                self.broken = True
+                msg = (f"stored history of unit {row.unit!r} jumps from event {seq} to "
+                       f"{row.seq}: the store was altered; run verify")
+                raise StoreError(msg)
+            if row.seq == seq + 1:
+                event = {"unit": row.unit, "event": row.event, "actor": row.actor,
+                         "at": row.at, "payload": _payload(row)}
+                verdict = self.rt.submit(event)
+                if not verdict.accepted:
+                    self.broken = True
+                    msg = (f"stored event {row.seq} of unit {row.unit!r} ({row.event}) is "
+                           f"refused on replay ({verdict.reason}): the store was altered or "
+                           "judged by another spec; run verify")
+                    raise StoreError(msg)
+                self.heads[row.unit] = (row.seq, row.hash, row.gseq)
+            # row.seq <= seq: this replica judged and committed it itself (see EventStore)
+            self.gseq = row.gseq
+
+
+def _payload(row: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(row.payload)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        msg = (f"stored event {row.seq} of unit {row.unit!r} has a payload that is not a JSON "
+               "object: the store was altered; run verify")
+        raise StoreError(msg)
+    return value

@@ -1,0 +1,96 @@
+"""`status`: one progress row per unit (current steps, overdue steps, what blocks them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from .._spec._model import Roster, Spec
+
+__all__ = ["UnitStatus", "unit_status"]
+
+
+@attrs.frozen(kw_only=True)
+class UnitStatus:
+    """Where one unit stands in the campaign."""
+
+    unit: str
+    kind: str
+    done: int
+    """Steps complete (steps its kind skips are not counted)."""
+    total: int
+    """Steps that apply to its kind."""
+    current: tuple[str, ...]
+    """Open steps that are not complete: where the unit is now."""
+    overdue: tuple[str, ...]
+    """Current steps with a transition out of their state whose due date has passed."""
+    waiting: Mapping[str, str]
+    """For each current step no person of the unit can move now: the first unmet
+    requirement (``event: reason: sentence``) of the closest event."""
+    events: int
+    """Accepted events so far."""
+    last_at: str | None
+    """The time of its last accepted event."""
+
+    @property
+    def complete(self) -> bool:
+        """True when every step that applies to the unit is complete."""
+        return self.done == self.total
+
+    def to_json(self) -> dict[str, Any]:
+        """The row as a JSON object."""
+        return {"unit": self.unit, "kind": self.kind, "done": self.done, "total": self.total,
+                "current": list(self.current), "overdue": list(self.overdue),
+                "waiting": dict(self.waiting), "events": self.events,
+                "last_at": self.last_at}
+
+
+def _due_passed(due: dt.date, as_of: dt.datetime, tz: dt.tzinfo) -> bool:
+    # SPEC-FORMAT §4: late from 00:00 of the day after the due date, spec timezone.
+    return as_of >= dt.datetime.combine(due + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+
+
+def unit_status(spec: Spec, roster: Roster, rt: Any, unit: str, as_of: dt.datetime | None,
+                *, events: int) -> UnitStatus:
+    """The status of `unit` read from runtime `rt` at `as_of` (default now); `events` is
+    its number of accepted events."""
+    tz = zoneinfo.ZoneInfo(spec.timezone)
+    when = dt.datetime.now(tz) if as_of is None else as_of
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=tz)
+    u = roster.by_id[unit]
+    state = rt.state(unit)
+    last = rt.last_at(unit)
+    if last is not None and when < last:
+        when = last  # judging "what blocks" before the last event would only say out_of_order
+    applicable = [s for s in spec.steps if not rt.is_skipped(unit, s.id)]
+    done = sum(1 for s in applicable if rt.is_complete(unit, s.id))
+    current = [s for s in applicable
+               if rt.is_open(unit, s.id) and not rt.is_complete(unit, s.id)]
+    overdue, waiting = [], {}
+    for s in current:
+        leaving = [t for t in s.transitions if state[s.id] in t.sources]
+        if any(t.due is not None and _due_passed(t.due, when, tz) for t in leaving):
+            overdue.append(s.id)
+        ready, best = False, None
+        for event in dict.fromkeys(t.event for t in leaving):
+            for p in u.people:
+                ex = rt.explain(unit, event, p.id, at=when)
+                if ex.allowed:
+                    ready = True
+                    break
+                if best is None or len(ex.unmet) < len(best[1].unmet):
+                    best = (event, ex)
+            if ready:
+                break
+        if not ready and best is not None:
+            req = best[1].unmet[0]
+            waiting[s.id] = f"{best[0]}: {req.reason}: {req.en}"
+    return UnitStatus(unit=unit, kind=u.kind, done=done, total=len(applicable),
+                      current=tuple(s.id for s in current), overdue=tuple(overdue),
+                      waiting=waiting, events=events,
+                      last_at=None if last is None else last.isoformat())
