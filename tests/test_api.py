@@ -54,3 +54,36 @@ def test_the_engine_fires_through_transitions_machines() -> None:
             assert isinstance(sm.machine, transitions.Machine)
             assert not sm.machine.auto_transitions
             assert sm.machine.models == []  # units are fired without add_model
+
+
+def test_direct_execution_and_public_trigger_agree(monkeypatch: object) -> None:
+    """`StepMachine.fire` (the machine's transitions executed directly) judges exactly like
+    transitions' public `Event.trigger` path, on the sample log plus refused events."""
+    import pytest
+
+    from sfd_workflow._backend import StepMachine
+    from sfd_workflow._spec._builtin import sample_paths
+
+    spec = sfd_workflow.load_spec("builtin:xuhui-edu-2009")
+    roster_path, events_path = sample_paths("xuhui-edu-2009")
+    assert roster_path is not None and events_path is not None
+    roster = sfd_workflow.load_roster(roster_path, spec)
+    lines = sfd_workflow.read_event_lines(events_path)
+    # the same log with every event also tried by the wrong person and too early
+    noisy = []
+    for line in lines:
+        noisy += [line.replace('"actor": "ms01-01"', '"actor": "ms01-09"'),
+                  line.replace('"at": "2009-', '"at": "2008-'), line]
+
+    def run() -> tuple[list[object], dict[str, str]]:
+        rt = sfd_workflow.Runtime(sfd_workflow.compile_workflow(spec), roster)
+        verdicts = [rt.submit_line(x) for x in noisy]
+        return verdicts, rt.state("xh-ms-01")
+
+    direct = run()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(StepMachine, "fire",
+                   lambda self, unit, event, state, ctx: self.fire_via_trigger(unit, event, ctx))
+        public = run()
+    assert direct == public
+    assert {v.reason for v in direct[0]} > {None}  # some refused, some accepted

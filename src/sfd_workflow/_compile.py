@@ -69,6 +69,18 @@ class CompiledKind:
 
 def _condition(ct: CompiledTransition) -> Callable[[Context], bool]:
     checks = ct.checks
+    if len(checks) == 1:  # the common case, without the loop
+        holds, reason = checks[0].holds, checks[0].reason
+
+        def single(ctx: Context) -> bool:
+            if holds(ctx):
+                ctx.fired = ct
+                return True
+            if ctx.reason is None:
+                ctx.reason = reason
+            return False
+
+        return single
 
     def condition(ctx: Context) -> bool:
         for check in checks:

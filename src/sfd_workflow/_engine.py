@@ -415,8 +415,12 @@ class Runtime:
         t = ev.t
         if t < us.last:
             return REJECTED[Reason.OUT_OF_ORDER]
-        if cs.after and not self._open(us, cs):
-            return REJECTED[Reason.STEP_BLOCKED]
+        if cs.after:
+            steps = self._steps
+            st = us.st
+            for a in cs.after:  # _open, inlined: the hot path
+                if st[a] not in steps[a].finals and not self._complete(us, steps[a]):
+                    return REJECTED[Reason.STEP_BLOCKED]
         state = us.st[cs.index]
         if (ev.event, state) not in kind.candidates:
             return REJECTED[Reason.WRONG_STATE]
@@ -431,7 +435,7 @@ class Runtime:
         ctx.payload = ev.payload
         ctx.reason = None
         ctx.fired = None
-        if not kind.machines[cs.index].fire(us, ev.event, ctx):
+        if not kind.machines[cs.index].fire(us, ev.event, state, ctx):
             reason = ctx.reason
             return REJECTED[reason if reason is not None else Reason.WRONG_STATE]
         ct = ctx.fired  # set by the condition that held (see _compile._condition)

@@ -40,7 +40,8 @@ class ParsedEvent:
 
 def parse_at(value: Any, tz: dt.tzinfo) -> dt.datetime | None:
     """An aware date-time from an ISO 8601 string with a time part, else None."""
-    if not isinstance(value, str) or len(value) < 11 or value[10] not in "Tt ":
+    if not (type(value) is str or isinstance(value, str)) or len(value) < 11 \
+            or value[10] not in "Tt ":
         return None
     try:
         at = dt.datetime.fromisoformat(value)
@@ -54,7 +55,9 @@ def parse_event(event: Any, tz: dt.tzinfo) -> ParsedEvent | None:
     if type(event) is not dict and not isinstance(event, Mapping):  # dict: the fast path
         return None
     unit, name, actor = event.get("unit"), event.get("event"), event.get("actor")
-    if not (isinstance(unit, str) and isinstance(name, str) and isinstance(actor, str)):
+    if not ((type(unit) is str or isinstance(unit, str))  # `type is`: the fast path
+            and (type(name) is str or isinstance(name, str))
+            and (type(actor) is str or isinstance(actor, str))):
         return None
     at = parse_at(event.get("at"), tz)
     if at is None:
