@@ -7,7 +7,7 @@ callgrind — set-up only, set-up + `Runtime.submit` on every event, set-up + th
 `transitions` machine (peer b) on the same events — and prints instructions per event and
 the ratio ours ÷ (b).
 
-    python bench/instructions.py [--units N]
+    python bench/instructions.py [--units N]   # needs valgrind (Debian: valgrind)
 
 (needs `valgrind`; on Debian: apt-get install valgrind)
 """
