@@ -8,8 +8,6 @@ callgrind — set-up only, set-up + `Runtime.submit` on every event, set-up + th
 the ratio ours ÷ (b).
 
     python bench/instructions.py [--units N]   # needs valgrind (Debian: valgrind)
-
-(needs `valgrind`; on Debian: apt-get install valgrind)
 """
 
 from __future__ import annotations
