@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import EventLogError, Problem
+from ._spec._document import read_text
+from .errors import EventLogError
 
 __all__ = ["ParsedEvent", "parse_at", "parse_event", "parse_line", "read_event_lines"]
 
@@ -97,15 +98,4 @@ def read_event_lines(path: str | Path) -> list[str]:
     Raises:
         EventLogError: the file cannot be read or is not UTF-8.
     """
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise EventLogError([Problem(source, "", "no such file")]) from None
-    except IsADirectoryError:
-        raise EventLogError([Problem(source, "", "is a directory, not a file")]) from None
-    except UnicodeDecodeError as exc:
-        raise EventLogError([Problem(source, "", f"not UTF-8 text ({exc.reason})")]) from None
-    except OSError as exc:
-        raise EventLogError([Problem(source, "", f"cannot be read: {exc.strerror}")]) from None
-    return split_lines(text)
+    return split_lines(read_text(path, error=EventLogError))

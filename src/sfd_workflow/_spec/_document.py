@@ -16,7 +16,7 @@ import yaml
 
 from ..errors import LoadError, Problem
 
-__all__ = ["Document", "Marks", "format_path", "read_document"]
+__all__ = ["Document", "Marks", "format_path", "parse_text", "read_document", "read_text"]
 
 PathKey = tuple[str | int, ...]
 
@@ -141,13 +141,12 @@ def parse_text(text: str, source: str, *, fmt: str | None = None,
     return Document(value, source, Marks(lines))
 
 
-def read_document(path: str | Path, *,
-                  error: Callable[[list[Problem]], LoadError] = LoadError) -> Document:
-    """Read a YAML or JSON file; a file that cannot be read raises `error` naming it."""
-    p = Path(path)
+def read_text(path: str | Path, *,
+              error: Callable[[list[Problem]], LoadError] = LoadError) -> str:
+    """A UTF-8 text file's contents; a file that cannot be read raises `error` naming it."""
     source = str(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error([Problem(source, "", "no such file")]) from None
     except IsADirectoryError:
@@ -156,4 +155,9 @@ def read_document(path: str | Path, *,
         raise error([Problem(source, "", f"not UTF-8 text ({exc.reason})")]) from None
     except OSError as exc:
         raise error([Problem(source, "", f"cannot be read: {exc.strerror}")]) from None
-    return parse_text(text, source, error=error)
+
+
+def read_document(path: str | Path, *,
+                  error: Callable[[list[Problem]], LoadError] = LoadError) -> Document:
+    """Read a YAML or JSON file; a file that cannot be read raises `error` naming it."""
+    return parse_text(read_text(path, error=error), str(path), error=error)

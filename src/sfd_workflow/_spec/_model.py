@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from functools import cached_property
+from typing import Any
 
 import attrs
 
@@ -308,3 +309,16 @@ class Roster:
 
     def __len__(self) -> int:
         return len(self.units)
+
+    def to_document(self) -> dict[str, Any]:
+        """The roster as a SPEC-FORMAT §2 document, which `roster_from_document` reads back."""
+        units = []
+        for u in self.units:
+            doc: dict[str, Any] = {"id": u.id, "kind": u.kind}
+            if u.parent is not None:
+                doc["parent"] = u.parent
+            if u.title is not None:
+                doc["title"] = u.title.to_document()
+            doc["people"] = [{"id": p.id, "roles": list(p.roles)} for p in u.people]
+            units.append(doc)
+        return {"units": units}

@@ -17,16 +17,7 @@ __all__ = ["roster_document", "summary_lines", "write_outputs"]
 
 def roster_document(roster: Roster) -> dict[str, Any]:
     """A roster as a SPEC-FORMAT §2 document (``{"units": [...]}``)."""
-    units = []
-    for u in roster.units:
-        doc: dict[str, Any] = {"id": u.id, "kind": u.kind}
-        if u.parent is not None:
-            doc["parent"] = u.parent
-        if u.title is not None:
-            doc["title"] = u.title.to_document()
-        doc["people"] = [{"id": p.id, "roles": list(p.roles)} for p in u.people]
-        units.append(doc)
-    return {"units": units}
+    return roster.to_document()
 
 
 def _table(frame: pd.DataFrame, out: Path, name: str, written: dict[str, Path]) -> None:
