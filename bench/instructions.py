@@ -32,6 +32,21 @@ def _workload(mode: str, units: int) -> None:
 
     events = event_documents(units, units * 3)
     roster_doc = roster_document(units)
+    if mode == "create-ours":
+        spec = sfd.spec_from_document(spec_document())
+        compiled = sfd.compile_workflow(spec)
+        roster = sfd.roster_from_document(roster_doc, spec)
+        sfd.Runtime(compiled, roster, keep_log=False)
+        return
+    if mode == "create-bare":
+        sfd.roster_from_document(roster_doc, sfd.spec_from_document(spec_document()))
+        TransitionsShared().create(roster_doc)
+        return
+    if mode == "create-none":
+        spec = sfd.spec_from_document(spec_document())
+        sfd.compile_workflow(spec)
+        sfd.roster_from_document(roster_doc, spec)
+        return
     if mode == "ours":
         spec = sfd.spec_from_document(spec_document())
         rt = sfd.Runtime(sfd.compile_workflow(spec), sfd.roster_from_document(roster_doc, spec),
@@ -68,7 +83,8 @@ def _count(mode: str, units: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=2000)
-    parser.add_argument("--run", choices=("none", "ours", "bare"), help=argparse.SUPPRESS)
+    parser.add_argument("--run", choices=("none", "ours", "bare", "create-none", "create-ours",
+                                          "create-bare"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
         _workload(args.run, args.units)
@@ -85,6 +101,13 @@ def main() -> int:
     print(f"  ours: Runtime.submit                 {ours:>10,.0f}")
     print(f"  (b) shared transitions machine       {bare:>10,.0f}")
     print(f"  ratio ours ÷ (b)                     {ours / bare:>10.2f}   target ≤ 1.5")
+    made = _count("create-none", args.units)
+    ours_c = (_count("create-ours", args.units) - made) / args.units
+    bare_c = (_count("create-bare", args.units) - _count("none", args.units)) / args.units
+    print(f"instructions per unit created ({args.units:,} units; roster loading subtracted):")
+    print(f"  ours: Runtime(compiled, roster)      {ours_c:>10,.0f}")
+    print(f"  (b) a __slots__ unit per roster unit {bare_c:>10,.0f}")
+    print(f"  ratio ours ÷ (b)                     {ours_c / bare_c:>10.2f}")
     return 0
 
 
