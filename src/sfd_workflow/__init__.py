@@ -14,7 +14,6 @@ Opt-in areas are subpackages: `sfd_workflow.testing` (Hypothesis strategies),
 `sfd_workflow.diagrams`, `sfd_workflow.sim`, `sfd_workflow.store`.
 """
 
-from __future__ import annotations
 
 from ._compile import CompiledWorkflow, compile_workflow
 from ._engine import Explanation, LogEntry, PredicateContext, Record, ReplayLine, Runtime, replay

@@ -30,12 +30,17 @@ __all__ = ["cli", "main", "run"]
 
 
 class CliError(click.ClickException):
-    """A one-line error, exit status 2."""
+    """One-line errors (one or more, each on its own line), exit status 2."""
 
     exit_code = 2
 
+    def __init__(self, message: str, *more: str) -> None:
+        super().__init__(message)
+        self.lines = (message, *more)
+
     def show(self, file: Any = None) -> None:
-        click.echo(f"sfd-workflow: error: {self.message}", err=True)
+        for line in self.lines:
+            click.echo(f"sfd-workflow: error: {line}", err=True)
 
 
 def _fail(message: str) -> NoReturn:
@@ -43,10 +48,8 @@ def _fail(message: str) -> NoReturn:
 
 
 def _load_error(exc: LoadError) -> NoReturn:
-    # every problem on its own line; the first is the one that counts
-    for problem in exc.problems[1:]:
-        click.echo(f"sfd-workflow: error: {problem}", err=True)
-    raise CliError(str(exc.problems[0]))
+    # every problem on its own line, first one first
+    raise CliError(*(str(p) for p in exc.problems))
 
 
 def _spec(arg: str) -> Spec:

@@ -53,13 +53,14 @@ class Problem:
 
 
 class LoadError(SfdWorkflowError, ValueError):
-    """An input file cannot be used; `problems` lists every problem found, first one first."""
+    """An input file cannot be used; `problems` lists every problem found, in document order."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         if not problems:
             msg = "LoadError needs at least one problem"
             raise ValueError(msg)
-        self.problems: tuple[Problem, ...] = tuple(problems)
+        # document order: a problem without a line (the whole file) comes first
+        self.problems: tuple[Problem, ...] = tuple(sorted(problems, key=lambda p: p.line or 0))
         super().__init__(str(self.problems[0]))
 
     @property

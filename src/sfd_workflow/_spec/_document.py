@@ -63,7 +63,19 @@ class Document:
 
 
 class _MarkedLoader(yaml.SafeLoader):
-    """The safe loader, which also notes the line of each node and rejects duplicate keys."""
+    """The safe loader; the caller notes lines and duplicate keys from the node tree."""
+
+    def construct_yaml_timestamp(self, node: yaml.Node) -> Any:  # type: ignore[override]
+        # A date-shaped scalar that is no real date (2009-06-31) stays a string, so the
+        # reader reports it at its own path and line instead of PyYAML raising ValueError.
+        try:
+            return super().construct_yaml_timestamp(node)  # type: ignore[arg-type]
+        except ValueError:
+            return self.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_MarkedLoader.add_constructor("tag:yaml.org,2002:timestamp",
+                              _MarkedLoader.construct_yaml_timestamp)
 
 
 def _walk(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], dups: list[Problem],

@@ -83,12 +83,16 @@ def state_references(spec: Spec) -> Iterator[Finding]:
     """`from`/`to` states that the step does not declare."""
     for path, step, t in _transition_paths(spec):
         known = list(step.states)
+
+        def msg(state: str, step: Step = step, known: list[str] = known) -> str:
+            return (f"unknown state '{state}' of step '{step.id}' {known_list(known)}"
+                    f"{suggest(state, known)}")
+
         for k, src in enumerate(t.sources):
             if src not in step.states:
-                yield (*path, "from", k) if len(t.sources) > 1 else (*path, "from"), \
-                    _unknown(f"state of step '{step.id}'", src, known)
+                yield ((*path, "from", k) if len(t.sources) > 1 else (*path, "from")), msg(src)
         if t.dest not in step.states:
-            yield (*path, "to"), _unknown(f"state of step '{step.id}'", t.dest, known)
+            yield (*path, "to"), msg(t.dest)
 
 
 def events_in_two_steps(spec: Spec) -> Iterator[Finding]:
@@ -112,6 +116,9 @@ def steps_without_final(spec: Spec) -> Iterator[Finding]:
 def unreachable_states(spec: Spec) -> Iterator[Finding]:
     """States that no path of transitions reaches from the initial state."""
     for path, s in _step_paths(spec):
+        named = {x for t in s.transitions for x in (*t.sources, t.dest)}
+        if not named <= set(s.states):
+            continue  # unknown states are reported by state_references; avoid the echo
         g: nx.DiGraph = nx.DiGraph()
         g.add_nodes_from(s.states)
         g.add_edges_from((src, t.dest) for t in s.transitions for src in t.sources)
@@ -263,10 +270,10 @@ def _run(spec: Spec, reader: Reader, checks: tuple[object, ...]) -> list[Problem
 
 
 def link(spec: Spec, reader: Reader) -> list[Problem]:
-    """Every reference, cycle and reachability problem of `spec`, in check order."""
-    return _run(spec, reader, CHECKS)
+    """Every reference, cycle and reachability problem of `spec`, in document order."""
+    return sorted(_run(spec, reader, CHECKS), key=lambda p: p.line or 0)
 
 
 def lint(spec: Spec, reader: Reader) -> list[Problem]:
-    """Warnings: legal but suspicious parts of `spec`."""
-    return _run(spec, reader, WARNINGS)
+    """Warnings: legal but suspicious parts of `spec`, in document order."""
+    return sorted(_run(spec, reader, WARNINGS), key=lambda p: p.line or 0)

@@ -31,7 +31,7 @@ def known_list(names: Iterable[str]) -> str:
 
 def suggest(name: str, names: Iterable[str]) -> str:
     """``; did you mean 'x'?`` for a near miss, else an empty string."""
-    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.7)
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
