@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -36,8 +37,9 @@ def _pictures(spec: Spec, rt: Runtime, unit: str | None, out_dir: Path) -> None:
         click.echo(f"skipped: {exc}")
         return
     out_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [("overview.png", lambda: diagrams.overview(spec, lang="both")),
-            ("machine-school.png", lambda: diagrams.machine(spec, "school", lang="both"))]
+    jobs: list[tuple[str, Callable[[], diagrams.Diagram]]] = [
+        ("overview.png", lambda: diagrams.overview(spec, lang="both")),
+        ("machine-school.png", lambda: diagrams.machine(spec, "school", lang="both"))]
     if unit:
         jobs.append((f"unit-{unit}.svg", lambda: diagrams.unit(rt, unit, lang="both")))
     for name, make in jobs:
