@@ -548,18 +548,32 @@ class EventStore:
         order = {u.id: i for i, u in enumerate(self.roster.units)}
         return sorted(rows, key=lambda r: order[r.unit])
 
-    def verify(self, anchor: Mapping[str, Any] | None = None) -> Any:
-        """Check every unit's hash chain and the stored spec and roster (a `VerifyReport`).
+    def verify(self, anchor: Mapping[str, Any] | None = None, *, replay: bool = False) -> Any:
+        """Check every unit's hash chain, the stored spec and roster, and every persisted
+        snapshot (a `VerifyReport`).
 
         Args:
             anchor: ``report.anchor()`` of an earlier verify, kept outside the database:
                 also check that no unit lost or changed an event the anchor saw.
+            replay: also judge every stored event again from the start (each must be
+                accepted) and compare every snapshot with the replayed state: slower (a
+                full replay), and it catches a snapshot edited with its digest recomputed.
         """
-        from ._verify import verify
+        import attrs
+
+        from ._verify import replay_check, verify
 
         try:
             with self._engine.connect() as conn:
-                return verify(conn, self._genesis_for, anchor)
+                report = verify(conn, self._genesis_for, anchor)
+                if not replay:
+                    return report
+                core = _core()
+                roots = ((u.id, core.Runtime(self._compiled, subtree_roster(self.roster, u.id),
+                                             keep_log=False), subtree(self.roster, u.id))
+                         for u in self.roster.units if u.parent is None)
+                found = replay_check(conn, roots)
+                return attrs.evolve(report, broken=(*report.broken, *found), replayed=True)
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"cannot read {self.url}: {_why(exc)}") from None
 
