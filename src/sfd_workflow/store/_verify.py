@@ -71,7 +71,8 @@ class VerifyReport:
         snaps = f", {self.snapshots} snapshots" if self.snapshots else ""
         how = " and replayed" if self.replayed else ""
         head = (f"ok: {self.events} events of {self.units} units verified{how}{snaps}, "
-                f"digest {self.digest}" if self.ok else f"BROKEN: {len(self.broken)} problem(s) in {self.events} events "
+                f"digest {self.digest}" if self.ok
+                else f"BROKEN: {len(self.broken)} problem(s) in {self.events} events "
                 f"of {self.units} units")
         return [head, *(str(b) for b in self.broken)]
 
