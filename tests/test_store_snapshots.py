@@ -366,3 +366,9 @@ def test_a_version_1_store_is_upgraded_on_open_without_losing_anything(store_url
     versions = _rows(store_url, "SELECT version, description FROM sfd_schema ORDER BY version")
     assert [v for v, _ in versions] == [1, 2]
     assert "snapshots" in versions[1][1]
+    engine = sa.create_engine(store_url)
+    with engine.connect() as conn:
+        indexes = {ix["name"]: ix["column_names"] for ix in
+                   sa.inspect(conn).get_indexes("sfd_events")}
+    engine.dispose()
+    assert indexes["sfd_events_unit_gseq"] == ["unit", "gseq"]

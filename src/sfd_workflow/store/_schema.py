@@ -10,7 +10,8 @@ Schema version 2 (``SCHEMA_VERSION``)::
                                                            concurrency token
     sfd_clock    id ─ gseq                                 one row: the commit counter
     sfd_events   gseq ─ unit ─ seq ─ event ─ actor ─ at ─ payload ─ late ─ recorded_at
-                 ─ prev_hash ─ hash                        accepted events; UNIQUE(unit, seq)
+                 ─ prev_hash ─ hash                        accepted events; UNIQUE(unit, seq),
+                                                           index (unit, gseq) since version 2
     sfd_audit    id ─ attempted_at ─ unit ─ event ─ actor ─ at ─ payload ─ raw ─ reason
                  ─ unit_seq ─ after_gseq                   rejected attempts, with the reason
     sfd_snapshots unit ─ seq ─ gseq ─ hash ─ state ─ digest ─ taken_at
@@ -128,14 +129,19 @@ def _create_v1(conn: sa.Connection) -> None:
 
 def _to_v2(conn: sa.Connection) -> None:
     """Version 2: per-unit snapshots (``sfd_snapshots``, empty: the store takes them as units
-    reach every K-th event; until then a unit is rebuilt from its events as in version 1)."""
+    reach every K-th event; until then a unit is rebuilt from its events as in version 1),
+    and an index on ``sfd_events (unit, gseq)``: a replica reads "its units' events after
+    commit g", which the (unit, seq) index answers only by reading each unit's whole history."""
     metadata.create_all(conn, tables=[snapshots])
+    # Plain DDL (not an sa.Index on the table) so that version 1 stays exactly version 1.
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS sfd_events_unit_gseq "
+                         "ON sfd_events (unit, gseq)")
 
 
 #: version -> (description, upgrade from the version before it)
 MIGRATIONS: dict[int, tuple[str, Callable[[sa.Connection], None]]] = {
     1: ("events, audit, units, clock, meta", _create_v1),
-    2: ("per-unit snapshots (sfd_snapshots)", _to_v2),
+    2: ("per-unit snapshots (sfd_snapshots), index on sfd_events (unit, gseq)", _to_v2),
 }
 
 
