@@ -372,3 +372,22 @@ def test_a_version_1_store_is_upgraded_on_open_without_losing_anything(store_url
                    sa.inspect(conn).get_indexes("sfd_events")}
     engine.dispose()
     assert indexes["sfd_events_unit_gseq"] == ["unit", "gseq"]
+
+
+def test_an_edit_before_a_usable_snapshot_is_not_replayed_but_verify_reports_it(
+        store_url: str) -> None:
+    """Opening checks a snapshot against the chain head at its place only: an event edited
+    before it is not replayed (the unit keeps the state recorded before the edit), while a
+    full replay refuses it; verify names the edit in both cases."""
+    spec, roster = spec_and_roster()
+    with EventStore.create(store_url, spec, roster, snapshot_every=3) as store:
+        for e in approval_script():
+            store.submit(e)
+        want = store.state("ps-0-0")
+    _sql(store_url, "UPDATE sfd_events SET actor = 'm4' WHERE unit = 'ps-0-0' AND seq = 1")
+    with EventStore.open(store_url, snapshot_every=3) as store:
+        assert store.state("ps-0-0") == want
+        assert [(b.unit, b.seq) for b in store.verify().broken] == [("ps-0-0", 1)]
+    with EventStore.open(store_url, snapshot_every=0) as store, \
+            pytest.raises(StoreError, match="refused on replay"):
+        store.state("ps-0-0")

@@ -99,6 +99,8 @@ def _unit_chain(unit: str, genesis: str, rows: Iterable[Any], head_seq: int,
         n += 1
         gseqs.add(row.gseq)
         if first is not None:
+            if marks and seen is not None and row.seq in marks:
+                seen[unit, row.seq] = (row.gseq, row.hash, False)
             continue
         if row.seq != expected:
             problem = (f"event {expected} is missing (the next stored is {row.seq})"
