@@ -29,7 +29,7 @@ EVENTS = 2500
 def _writer(url: str, seed: int, n: int, out: str, start: Any) -> None:
     _, roster = spec_and_roster()
     events = workload(seed, n, [u.id for u in roster.units], roster)
-    with EventStore.open(url) as store:
+    with EventStore.open(url, snapshot_every=10) as store:  # snapshots under contention
         start.wait()
         verdicts = [store.submit(e) for e in events]
         conflicts = store.conflicts
@@ -52,6 +52,8 @@ def check_serial(url: str, submitted: list[list[Any]], verdicts: list[list[Any]]
         audit = store.audit()
         report = store.verify()
         states = {u.id: store.state(u.id) for u in roster.units}
+        # Rebuilt from the snapshots the writers took: records and times included.
+        whole = {u.id: store.runtime(u.id).snapshot(u.id) for u in roster.units}
     assert report.ok, report.lines()
     flat = [(e, v) for es, vs in zip(submitted, verdicts, strict=True)
             for e, v in zip(es, vs, strict=True)]
@@ -78,6 +80,7 @@ def check_serial(url: str, submitted: list[list[Any]], verdicts: list[list[Any]]
             assert v.late == s.late
     assert not at_place
     assert {u: rt.state(u) for u in states} == states
+    assert {u: rt.snapshot(u) for u in whole} == whole
 
 
 def run_processes(url: str, tmp_path: Path, writers: int, events: int) -> list[dict[str, Any]]:

@@ -167,12 +167,15 @@ def status(url: str, as_of: str | None, as_json: bool) -> None:
 @store_group.command()
 @_URL
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
-def verify(url: str, as_json: bool) -> None:
-    """Check every unit's hash chain; exit 1 when anything was altered."""
+@click.option("--replay", is_flag=True,
+              help="Also judge every event again and compare every snapshot (slower).")
+def verify(url: str, as_json: bool, replay: bool) -> None:
+    """Check every unit's hash chain and snapshots; exit 1 when anything was altered."""
     with _open(url) as store:
-        report = store.verify()
+        report = store.verify(replay=replay)
     if as_json:
         click.echo(json.dumps({"ok": report.ok, "units": report.units, "events": report.events,
+                               "snapshots": report.snapshots, "replayed": report.replayed,
                                "digest": report.digest,
                                "broken": [{"unit": b.unit, "seq": b.seq, "problem": b.problem}
                                           for b in report.broken]}, ensure_ascii=False))

@@ -7,15 +7,17 @@ parent cut off, and every descendant), fed the subtree's accepted events in comm
 That is an exact serial replay for those units: no unit outside the subtree is ever read by
 a guard of a unit inside it.
 
-A replica is kept between calls and brought up to date incrementally (`sync`); it is the
-store's snapshot. It is thrown away and rebuilt from the database whenever it may hold an
-event the database does not (a write that failed after the runtime accepted the event).
+A replica is kept between calls and brought up to date incrementally (`sync`). A new one
+(a process opened the store, or a replica was thrown away) starts from the persisted
+snapshots of its units (`_snapshots.py`) when there are usable ones, and replays only the
+events after them. It is thrown away and rebuilt whenever it may hold an event the database
+does not (a write that failed after the runtime accepted the event).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -58,14 +60,20 @@ class Replica:
     """A runtime over one unit's subtree, with what it has applied of the stored history."""
 
     def __init__(self, runtime: Any, units: tuple[str, ...], genesis: Mapping[str, str],
-                 *, whole: bool) -> None:
+                 *, whole: bool,
+                 start: Callable[[sa.Connection, Replica], int] | None = None) -> None:
         self.rt = runtime
         self.units = units
         self.whole = whole  # the subtree is the whole roster: no unit filter needed
-        self.gseq = 0  # every subtree event up to this commit number has been applied
+        #: Every subtree event up to this commit number has been applied (and, per unit, every
+        #: event up to its head: a unit restored from a snapshot is ahead of this point).
+        self.gseq = 0
         #: unit -> (seq, hash, gseq) of the last event applied
         self.heads: dict[str, Head] = {u: (0, genesis[u], 0) for u in units}
         self.broken = False
+        self._start = start  # restores the units from snapshots before the first sync
+        self.restored = 0
+        """How many of the subtree's units started from a snapshot."""
 
     def sync(self, conn: sa.Connection) -> None:
         """Apply the subtree's events committed since the last sync, in commit order.
@@ -74,6 +82,13 @@ class Replica:
             StoreError: a stored event has a gap before it or is refused on replay: the
                 stored history was altered (``verify()`` says where).
         """
+        if self._start is not None:
+            start, self._start = self._start, None
+            try:
+                self.restored = start(conn, self)
+            except BaseException:
+                self.broken = True
+                raise
         if self.whole:
             rows = conn.execute(_SINCE, {"gseq": self.gseq})
         else:
@@ -96,7 +111,8 @@ class Replica:
                            "judged by another spec; run verify")
                     raise StoreError(msg)
                 self.heads[row.unit] = (row.seq, row.hash, row.gseq)
-            # row.seq <= seq: this replica judged and committed it itself (see EventStore)
+            # row.seq <= seq: applied already (this replica judged and committed it itself,
+            # see EventStore, or the unit was restored from a snapshot taken after it)
             self.gseq = row.gseq
 
 

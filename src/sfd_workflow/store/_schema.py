@@ -1,6 +1,6 @@
 """The tables of an event store, and the upgrade path between schema versions.
 
-Schema version 1 (``SCHEMA_VERSION``)::
+Schema version 2 (``SCHEMA_VERSION``)::
 
     sfd_schema   version ─ applied_at ─ description       one row per applied version
     sfd_meta     key ─ value                               spec and roster (canonical JSON,
@@ -10,9 +10,13 @@ Schema version 1 (``SCHEMA_VERSION``)::
                                                            concurrency token
     sfd_clock    id ─ gseq                                 one row: the commit counter
     sfd_events   gseq ─ unit ─ seq ─ event ─ actor ─ at ─ payload ─ late ─ recorded_at
-                 ─ prev_hash ─ hash                        accepted events; UNIQUE(unit, seq)
+                 ─ prev_hash ─ hash                        accepted events; UNIQUE(unit, seq),
+                                                           index (unit, gseq) since version 2
     sfd_audit    id ─ attempted_at ─ unit ─ event ─ actor ─ at ─ payload ─ raw ─ reason
                  ─ unit_seq ─ after_gseq                   rejected attempts, with the reason
+    sfd_snapshots unit ─ seq ─ gseq ─ hash ─ state ─ digest ─ taken_at
+                                                           (version 2) a unit's state after its
+                                                           event `seq`, to replay less
 
 Upgrades: ``MIGRATIONS`` maps each version to the function that brings a store from the
 version before it; `migrate` applies the missing ones in order, each in its own transaction,
@@ -28,12 +32,12 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "audit", "clock", "events", "meta", "metadata",
-           "schema", "units"]
+           "schema", "snapshots", "units"]
 
 metadata = sa.MetaData()
 
 #: The version of the schema this module writes.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 schema = sa.Table(
     "sfd_schema", metadata,
@@ -96,6 +100,22 @@ audit = sa.Table(
 )
 sa.Index("sfd_audit_unit", audit.c.unit)
 
+# Version 2. A snapshot is an optimisation only: it is used when its digest and the chain
+# head it names match the stored events, and ignored (and reported by verify) otherwise.
+snapshots = sa.Table(
+    "sfd_snapshots", metadata,
+    sa.Column("unit", sa.Text, primary_key=True),
+    # The unit's state after its event `seq` (commit number `gseq`, chain hash `hash`).
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("gseq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.Text, nullable=False),
+    # Canonical JSON of Runtime.snapshot(unit).
+    sa.Column("state", sa.Text, nullable=False),
+    # SHA-256 over the row (see _snapshots.snapshot_digest): an edited row is not used.
+    sa.Column("digest", sa.Text, nullable=False),
+    sa.Column("taken_at", sa.Text, nullable=False),
+)
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
@@ -107,9 +127,21 @@ def _create_v1(conn: sa.Connection) -> None:
     conn.execute(clock.insert().values(id=1, gseq=0))
 
 
+def _to_v2(conn: sa.Connection) -> None:
+    """Version 2: per-unit snapshots (``sfd_snapshots``, empty: the store takes them as units
+    reach every K-th event; until then a unit is rebuilt from its events as in version 1),
+    and an index on ``sfd_events (unit, gseq)``: a replica reads "its units' events after
+    commit g", which the (unit, seq) index answers only by reading each unit's whole history."""
+    metadata.create_all(conn, tables=[snapshots])
+    # Plain DDL (not an sa.Index on the table) so that version 1 stays exactly version 1.
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS sfd_events_unit_gseq "
+                         "ON sfd_events (unit, gseq)")
+
+
 #: version -> (description, upgrade from the version before it)
 MIGRATIONS: dict[int, tuple[str, Callable[[sa.Connection], None]]] = {
     1: ("events, audit, units, clock, meta", _create_v1),
+    2: ("per-unit snapshots (sfd_snapshots), index on sfd_events (unit, gseq)", _to_v2),
 }
 
 

@@ -42,6 +42,7 @@ from ._canonical import canonical_json, event_hash, genesis_hash, sha256_hex
 from ._database import is_retryable, make_engine, read_options, write_options
 from ._records import Attempt, AuditEntry, StoredEvent, prepare, roster_document
 from ._replica import Head, Replica, subtree, subtree_roster
+from ._snapshots import reads_children, restore, snapshot_row
 
 __all__ = ["EventStore"]
 
@@ -49,6 +50,8 @@ __all__ = ["EventStore"]
 OPTIMISTIC_TRIES = 4
 #: Database errors (deadlock, serialization failure) tolerated in one submit.
 MAX_TRIES = 50
+#: A unit's state is persisted after every this many of its accepted events, by default.
+SNAPSHOT_EVERY = 100
 
 
 # Statements built once (building a statement costs more than running it on SQLite).
@@ -63,6 +66,8 @@ _CAS = (t.units.update()
 _TICK = (t.clock.update().where(t.clock.c.id == 1).values(gseq=t.clock.c.gseq + 1)
          .returning(t.clock.c.gseq))
 _CLOCK = sa.select(t.clock.c.gseq).where(t.clock.c.id == 1)
+_DROP_SNAPSHOT = t.snapshots.delete().where(t.snapshots.c.unit == sa.bindparam("u"),
+                                            t.snapshots.c.seq == sa.bindparam("s"))
 
 
 class _Conflict(Exception):
@@ -103,9 +108,14 @@ class EventStore:
     """
 
     def __init__(self, engine: sa.Engine, url: str, spec: Spec, roster: Roster,
-                 spec_sha256: str, store_id: str, predicates: Any = None) -> None:
+                 spec_sha256: str, store_id: str, predicates: Any = None,
+                 snapshot_every: int = SNAPSHOT_EVERY) -> None:
         # Use `create` or `open`.
         core = _core()
+        self.snapshot_every = _check_every(snapshot_every)
+        """Persist a unit's state after every this many of its accepted events, and start
+        rebuilding a unit from its newest usable snapshot; 0: neither (replay everything)."""
+        self._children_read = reads_children(spec)
         self._engine = engine
         self.url = url
         """The database URL (password hidden)."""
@@ -133,8 +143,8 @@ class EventStore:
 
     # ------------------------------------------------------------------ create / open
     @classmethod
-    def create(cls, url: str, spec: Spec, roster: Roster, *,
-               predicates: Any = None) -> EventStore:
+    def create(cls, url: str, spec: Spec, roster: Roster, *, predicates: Any = None,
+               snapshot_every: int = SNAPSHOT_EVERY) -> EventStore:
         """Make a new store at `url` holding `spec` and `roster`, and open it.
 
         Args:
@@ -142,10 +152,14 @@ class EventStore:
             spec: the workflow to judge by (its document is stored with its SHA-256).
             roster: the units to judge (stored as a document).
             predicates: passed to ``compile_workflow`` (custom guard predicates).
+            snapshot_every: persist a unit's state after every this many of its accepted
+                events (0: never, and never use persisted snapshots); see `open`.
 
         Raises:
-            StoreError: the database already holds a store, or cannot be reached.
+            StoreError: the database already holds a store, or cannot be reached, or
+                `snapshot_every` is not a whole number >= 0.
         """
+        _check_every(snapshot_every)
         spec_json = _spec_json(spec)
         roster_json = canonical_json(roster_document(roster))
         engine = make_engine(url)
@@ -172,21 +186,30 @@ class EventStore:
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, shown, spec, roster, spec_sha, store_id, predicates)
+        return cls(engine, shown, spec, roster, spec_sha, store_id, predicates, snapshot_every)
 
     @classmethod
-    def open(cls, url: str, spec: Spec | None = None, *, predicates: Any = None) -> EventStore:
+    def open(cls, url: str, spec: Spec | None = None, *, predicates: Any = None,
+             snapshot_every: int = SNAPSHOT_EVERY) -> EventStore:
         """Open the store at `url`, upgrading its schema when it is older than this library.
+
+        A unit's state is rebuilt on first use: from its newest persisted snapshot that
+        matches the stored hash chain, then the events after it (snapshots only save time:
+        the state is the same without them).
 
         Args:
             url: the database URL the store was created at.
             spec: when given, the store must judge by exactly this spec (same document).
             predicates: passed to ``compile_workflow`` (custom guard predicates).
+            snapshot_every: persist a unit's state after every this many of its accepted
+                events (default 100); 0: never, and rebuild every unit from its first event.
 
         Raises:
             StoreError: no store there, a schema newer than this library, a stored spec or
-                roster that no longer loads, or a `spec` other than the stored one.
+                roster that no longer loads, a `spec` other than the stored one, or a
+                `snapshot_every` that is not a whole number >= 0.
         """
+        _check_every(snapshot_every)
         engine = make_engine(url)
         shown = _shown(url)
         database = engine.url.database
@@ -204,14 +227,14 @@ class EventStore:
             engine.dispose()
             raise
         try:
-            return cls._from_meta(engine, shown, meta, spec, predicates)
+            return cls._from_meta(engine, shown, meta, spec, predicates, snapshot_every)
         except BaseException:
             engine.dispose()
             raise
 
     @classmethod
     def _from_meta(cls, engine: sa.Engine, shown: str, meta: Mapping[str, str],
-                   spec: Spec | None, predicates: Any) -> EventStore:
+                   spec: Spec | None, predicates: Any, snapshot_every: int) -> EventStore:
         core = _core()
         missing = [k for k in ("spec_json", "spec_sha256", "roster_json", "store_id")
                    if k not in meta]
@@ -238,7 +261,8 @@ class EventStore:
         except LoadError as exc:
             msg = f"the store at {shown} holds a spec or roster that no longer loads: {exc}"
             raise StoreError(msg) from None
-        return cls(engine, shown, stored_spec, roster, stored_sha, meta["store_id"], predicates)
+        return cls(engine, shown, stored_spec, roster, stored_sha, meta["store_id"], predicates,
+                   snapshot_every)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -302,9 +326,23 @@ class EventStore:
             core = _core()
             units = subtree(self.roster, unit)
             rt = core.Runtime(self._compiled, subtree_roster(self.roster, unit), keep_log=False)
-            rep = Replica(rt, units, self._genesis, whole=len(units) == len(self.roster))
+            rep = Replica(rt, units, self._genesis, whole=len(units) == len(self.roster),
+                          start=self._restore if self.snapshot_every else None)
             self._replicas[unit] = rep
         return rep
+
+    def _restore(self, conn: sa.Connection, rep: Replica) -> int:
+        return restore(conn, rep, self.roster, self.spec_sha256,
+                       children_read=self._children_read)
+
+    def _snapshot_due(self, rep: Replica, unit: str, heads: Mapping[str, Head],
+                      verdict: Any) -> str | None:
+        """The unit's state after `verdict`'s event as canonical JSON, when that event is a
+        multiple of `snapshot_every` (the runtime has just applied it)."""
+        every = self.snapshot_every
+        if not (every and verdict.accepted and (heads[unit][0] + 1) % every == 0):
+            return None
+        return canonical_json(rep.rt.snapshot(unit))
 
     def _try(self, attempt: Attempt, *, pessimistic: bool) -> Any:
         unit = attempt.unit
@@ -321,7 +359,8 @@ class EventStore:
                     heads = {u: rep.heads[u] for u in watched}
                     verdict = _judge(rep.rt, attempt)
                     judged = verdict.accepted
-                    head = self._write(conn, attempt, verdict, heads, watched)
+                    snap = self._snapshot_due(rep, unit, heads, verdict)
+                    head = self._write(conn, attempt, verdict, heads, watched, snap)
             elif self._postgres:
                 # Reading inside the write transaction takes no lock on PostgreSQL (MVCC) and
                 # saves round trips; the heads are still checked before anything is written.
@@ -331,7 +370,8 @@ class EventStore:
                     heads = {u: rep.heads[u] for u in watched}
                     verdict = _judge(rep.rt, attempt)
                     judged = verdict.accepted
-                    head = self._write(conn, attempt, verdict, heads, watched)
+                    snap = self._snapshot_due(rep, unit, heads, verdict)
+                    head = self._write(conn, attempt, verdict, heads, watched, snap)
             else:
                 # SQLite: BEGIN IMMEDIATE takes the database's write lock, so read and judge
                 # before it.
@@ -340,9 +380,10 @@ class EventStore:
                 heads = {u: rep.heads[u] for u in watched}
                 verdict = _judge(rep.rt, attempt)
                 judged = verdict.accepted
+                snap = self._snapshot_due(rep, unit, heads, verdict)
                 with self._engine.connect().execution_options(**write_options()) as conn, \
                         conn.begin():
-                    head = self._write(conn, attempt, verdict, heads, watched)
+                    head = self._write(conn, attempt, verdict, heads, watched, snap)
         except BaseException:
             if judged:
                 # The replica may hold an event the database does not: rebuild it. (A
@@ -354,10 +395,11 @@ class EventStore:
         return verdict
 
     def _write(self, conn: sa.Connection, attempt: Attempt, verdict: Any,
-               heads: Mapping[str, Head], watched: tuple[str, ...]) -> Head | None:
+               heads: Mapping[str, Head], watched: tuple[str, ...],
+               snapshot: str | None = None) -> Head | None:
         """Append or audit, after checking that the heads the verdict read have not moved."""
         if verdict.accepted:
-            return self._append(conn, attempt, verdict, heads, watched[1:])
+            return self._append(conn, attempt, verdict, heads, watched[1:], snapshot)
         self._check_heads(conn, watched, heads)
         # Its place in the serial order: right after the last event it read.
         after = max(heads[u][2] for u in watched)
@@ -378,7 +420,8 @@ class EventStore:
             raise _Conflict
 
     def _append(self, conn: sa.Connection, attempt: Attempt, verdict: Any,
-                heads: Mapping[str, Head], children: tuple[str, ...]) -> Head:
+                heads: Mapping[str, Head], children: tuple[str, ...],
+                snapshot: str | None) -> Head:
         unit = attempt.unit
         assert unit is not None
         seq, prev, _ = heads[unit]
@@ -394,6 +437,12 @@ class EventStore:
                "late": bool(verdict.late), "recorded_at": _now()}
         digest = event_hash(prev, _hashed(row))
         conn.execute(t.events.insert(), {**row, "prev_hash": prev, "hash": digest})
+        if snapshot is not None:
+            # In the same transaction: a snapshot exists exactly when its event does. (A row
+            # already there can only be a stale one left by an altered history.)
+            conn.execute(_DROP_SNAPSHOT, {"u": unit, "s": seq + 1})
+            conn.execute(t.snapshots.insert(), snapshot_row(
+                self.spec_sha256, unit, seq + 1, gseq, digest, snapshot, row["recorded_at"]))
         return seq + 1, digest, gseq
 
     def _write_audit(self, attempt: Attempt, verdict: Any, unit_seq: int | None,
@@ -499,18 +548,32 @@ class EventStore:
         order = {u.id: i for i, u in enumerate(self.roster.units)}
         return sorted(rows, key=lambda r: order[r.unit])
 
-    def verify(self, anchor: Mapping[str, Any] | None = None) -> Any:
-        """Check every unit's hash chain and the stored spec and roster (a `VerifyReport`).
+    def verify(self, anchor: Mapping[str, Any] | None = None, *, replay: bool = False) -> Any:
+        """Check every unit's hash chain, the stored spec and roster, and every persisted
+        snapshot (a `VerifyReport`).
 
         Args:
             anchor: ``report.anchor()`` of an earlier verify, kept outside the database:
                 also check that no unit lost or changed an event the anchor saw.
+            replay: also judge every stored event again from the start (each must be
+                accepted) and compare every snapshot with the replayed state: slower (a
+                full replay), and it catches a snapshot edited with its digest recomputed.
         """
-        from ._verify import verify
+        import attrs
+
+        from ._verify import replay_check, verify
 
         try:
             with self._engine.connect() as conn:
-                return verify(conn, self._genesis_for, anchor)
+                report = verify(conn, self._genesis_for, anchor)
+                if not replay:
+                    return report
+                core = _core()
+                roots = ((u.id, core.Runtime(self._compiled, subtree_roster(self.roster, u.id),
+                                             keep_log=False), subtree(self.roster, u.id))
+                         for u in self.roster.units if u.parent is None)
+                found = replay_check(conn, roots)
+                return attrs.evolve(report, broken=(*report.broken, *found), replayed=True)
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"cannot read {self.url}: {_why(exc)}") from None
 
@@ -527,6 +590,13 @@ class EventStore:
         from ._export import export
 
         return export(self, fmt, out)
+
+
+def _check_every(every: Any) -> int:
+    if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+        msg = f"snapshot_every must be a whole number >= 0 (0: no snapshots), not {every!r}"
+        raise StoreError(msg)
+    return every
 
 
 def _judge(rt: Any, attempt: Attempt) -> Any:

@@ -1,4 +1,6 @@
-"""`verify`: walk every unit's hash chain and report the first broken link of each."""
+"""`verify`: walk every unit's hash chain and report the first broken link of each; check
+every persisted snapshot against its digest and the chain (and, on request, against a full
+replay)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import sqlalchemy as sa
 
 from . import _schema as t
 from ._canonical import canonical_json, event_hash, sha256_hex
+from ._snapshots import digest_ok
 
 __all__ = ["BrokenLink", "VerifyReport", "verify"]
 
@@ -46,6 +49,11 @@ class VerifyReport:
 
     heads: Mapping[str, tuple[int, str]] = attrs.field(factory=dict, repr=False)
     """Each unit's number of events and the hash of its last one."""
+    snapshots: int = 0
+    """Persisted snapshots checked."""
+    replayed: bool = False
+    """True when every event was also judged again from the start (``verify(replay=True)``)
+    and every snapshot compared with the replayed state."""
 
     def anchor(self) -> dict[str, list[Any]]:
         """A JSON-ready record of every unit's head: keep it outside the database (print it,
@@ -60,8 +68,11 @@ class VerifyReport:
 
     def lines(self) -> list[str]:
         """The report as plain lines, first line a summary."""
-        head = (f"ok: {self.events} events of {self.units} units verified, digest {self.digest}"
-                if self.ok else f"BROKEN: {len(self.broken)} problem(s) in {self.events} events "
+        snaps = f", {self.snapshots} snapshots" if self.snapshots else ""
+        how = " and replayed" if self.replayed else ""
+        head = (f"ok: {self.events} events of {self.units} units verified{how}{snaps}, "
+                f"digest {self.digest}" if self.ok
+                else f"BROKEN: {len(self.broken)} problem(s) in {self.events} events "
                 f"of {self.units} units")
         return [head, *(str(b) for b in self.broken)]
 
@@ -69,11 +80,18 @@ class VerifyReport:
 _HASHED = ("gseq", "unit", "seq", "event", "actor", "at", "payload", "late", "recorded_at")
 
 
+#: (unit, seq) of a snapshot -> the stored event there: (gseq, hash, chain intact up to it)
+Seen = dict[tuple[str, int], tuple[int, str, bool]]
+
+
 def _unit_chain(unit: str, genesis: str, rows: Iterable[Any], head_seq: int,
-                pin: tuple[int, str] | None, gseqs: set[int]) -> tuple[int, str, BrokenLink | None]:
+                pin: tuple[int, str] | None, gseqs: set[int],
+                marks: Mapping[int, Any] | None = None,
+                seen: Seen | None = None) -> tuple[int, str, BrokenLink | None]:
     """Check one unit's rows (in seq order); return (rows, last hash, first broken link).
 
-    `pin` is the (seq, hash) an anchor recorded for the unit; `gseqs` collects commit numbers.
+    `pin` is the (seq, hash) an anchor recorded for the unit; `gseqs` collects commit numbers;
+    the stored events at the seqs in `marks` (the unit's snapshots) are put in `seen`.
     """
     prev, expected, last_gseq, n = genesis, 1, 0, 0
     first: BrokenLink | None = None
@@ -81,6 +99,8 @@ def _unit_chain(unit: str, genesis: str, rows: Iterable[Any], head_seq: int,
         n += 1
         gseqs.add(row.gseq)
         if first is not None:
+            if marks and seen is not None and row.seq in marks:
+                seen[unit, row.seq] = (row.gseq, row.hash, False)
             continue
         if row.seq != expected:
             problem = (f"event {expected} is missing (the next stored is {row.seq})"
@@ -98,6 +118,8 @@ def _unit_chain(unit: str, genesis: str, rows: Iterable[Any], head_seq: int,
         elif pin is not None and row.seq == pin[0] and row.hash != pin[1]:
             first = BrokenLink(unit=unit, seq=row.seq,
                                problem="it differs from the anchor (history rewritten)")
+        if marks and seen is not None and row.seq in marks:
+            seen[unit, row.seq] = (row.gseq, row.hash, first is None)
         prev, expected, last_gseq = row.hash, expected + 1, row.gseq
     if first is None and pin is not None and n < pin[0]:
         first = BrokenLink(unit=unit, seq=n + 1,
@@ -139,6 +161,10 @@ def verify(conn: sa.Connection, genesis: Callable[[str, str], str],
     if roster_units != set(heads):
         broken.append(BrokenLink(unit="*", seq=None,
                                  problem="the units table does not match the roster"))
+    marks: dict[str, dict[int, Any]] = {}
+    for snap in conn.execute(sa.select(t.snapshots.c.unit, t.snapshots.c.seq)):
+        marks.setdefault(snap.unit, {})[snap.seq] = snap
+    seen: Seen = {}
     rows = conn.execution_options(yield_per=2000).execute(
         sa.select(t.events).order_by(t.events.c.unit, t.events.c.seq, t.events.c.gseq))
     chains: list[BrokenLink] = []
@@ -152,7 +178,8 @@ def verify(conn: sa.Connection, genesis: Callable[[str, str], str],
                                      problem="events of a unit the store does not have"))
             continue
         n, last[unit], first = _unit_chain(unit, genesis(spec_sha, unit), group,
-                                           head.head_seq, pins.get(unit), gseqs)
+                                           head.head_seq, pins.get(unit), gseqs,
+                                           marks.get(unit), seen)
         counts[unit] = n
         total += n
         if first is not None:
@@ -172,7 +199,75 @@ def verify(conn: sa.Connection, genesis: Callable[[str, str], str],
         broken.append(BrokenLink(unit="*", seq=None, problem=(
             f"the commit numbers run to {clock[0]} but {len(gseqs)} events are stored "
             "(events deleted)")))
+    snapshots = _check_snapshots(conn, spec_sha, set(heads), seen)
     digest = sha256_hex(canonical_json({"spec": spec_sha, "heads": last}))
-    return VerifyReport(units=len(heads), events=total, broken=(*chains, *broken),
+    return VerifyReport(units=len(heads), events=total, broken=(*chains, *snapshots, *broken),
                         digest=digest,
-                        heads={u: (counts[u], last[u]) for u in sorted(last)})
+                        heads={u: (counts[u], last[u]) for u in sorted(last)},
+                        snapshots=sum(len(m) for m in marks.values()))
+
+
+def _check_snapshots(conn: sa.Connection, spec_sha: str, units: set[str],
+                     seen: Seen) -> list[BrokenLink]:
+    """Every snapshot that would not be used: edited (digest), or not taken from the stored
+    chain (stale). One taken from a chain broken before it is covered by the chain's report."""
+    out: list[BrokenLink] = []
+    rows = conn.execution_options(yield_per=50).execute(
+        sa.select(t.snapshots).order_by(t.snapshots.c.unit, t.snapshots.c.seq))
+    for row in rows:
+        what = f"its snapshot after event {row.seq}"
+        if row.unit not in units:
+            out.append(BrokenLink(unit=row.unit, seq=row.seq,
+                                  problem="a snapshot of a unit the store does not have"))
+        elif not digest_ok(spec_sha, row):
+            out.append(BrokenLink(unit=row.unit, seq=row.seq, problem=(
+                f"{what} does not match its digest (edited): it is not used")))
+        elif (stored := seen.get((row.unit, row.seq))) is None:
+            out.append(BrokenLink(unit=row.unit, seq=row.seq, problem=(
+                f"{what} names an event that is not stored (stale): it is not used")))
+        elif stored[2] and (stored[0], stored[1]) != (row.gseq, row.hash):
+            out.append(BrokenLink(unit=row.unit, seq=row.seq, problem=(
+                f"{what} was taken from another history (stale): it is not used")))
+    return out
+
+
+def replay_check(conn: sa.Connection, roots: Iterable[tuple[str, Any, tuple[str, ...]]]
+                 ) -> list[BrokenLink]:
+    """Judge every stored event again, subtree by subtree, from an empty runtime; report the
+    first event of each unit refused on replay and every snapshot whose state differs from
+    the replayed one (a snapshot edited with its digest recomputed).
+
+    `roots` gives, for each root unit, a fresh runtime over its subtree and the subtree's
+    units."""
+    out: list[BrokenLink] = []
+    marks: dict[tuple[str, int], None] = {
+        (r.unit, r.seq): None
+        for r in conn.execute(sa.select(t.snapshots.c.unit, t.snapshots.c.seq))}
+    state_of = (sa.select(t.snapshots.c.state)
+                .where(t.snapshots.c.unit == sa.bindparam("u"),
+                       t.snapshots.c.seq == sa.bindparam("s")))
+    for _root, rt, units in roots:
+        dead: set[str] = set()  # refused once: what follows is judged on a wrong state
+        rows = conn.execution_options(yield_per=2000).execute(
+            sa.select(t.events).where(t.events.c.unit.in_(units)).order_by(t.events.c.gseq))
+        for row in rows:
+            if row.unit in dead:
+                continue
+            try:
+                payload = json.loads(row.payload)
+            except ValueError:
+                payload = None
+            verdict = rt.submit({"unit": row.unit, "event": row.event, "actor": row.actor,
+                                 "at": row.at, "payload": payload})
+            if not verdict.accepted:
+                dead.add(row.unit)
+                out.append(BrokenLink(unit=row.unit, seq=row.seq, problem=(
+                    f"it is refused on replay ({verdict.reason})")))
+                continue
+            if (row.unit, row.seq) in marks:
+                stored = conn.execute(state_of, {"u": row.unit, "s": row.seq}).scalar()
+                if stored != canonical_json(rt.snapshot(row.unit)):
+                    out.append(BrokenLink(unit=row.unit, seq=row.seq, problem=(
+                        f"its snapshot after event {row.seq} differs from the replayed "
+                        "state (edited, digest recomputed)")))
+    return sorted(out, key=lambda b: (b.unit, b.seq or 0))
