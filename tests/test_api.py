@@ -87,3 +87,17 @@ def test_direct_execution_and_public_trigger_agree(monkeypatch: object) -> None:
         public = run()
     assert direct == public
     assert {v.reason for v in direct[0]} > {None}  # some refused, some accepted
+
+
+def test_a_roster_round_trips_through_its_document() -> None:
+    """`Roster.to_document` gives back what `roster_from_document` read, titles included."""
+    spec = sfd_workflow.load_spec("builtin:xuhui-edu-2009")
+    doc = {"units": [
+        {"id": "gb", "kind": "general_branch", "title": {"zh": "党总支", "en": "General branch"},
+         "people": [{"id": "p1", "roles": ["secretary", "member"], "title": "王书记"}]},
+        {"id": "s1", "kind": "school", "parent": "gb",
+         "people": [{"id": "p2", "roles": ["member"]}]},
+    ]}
+    roster = sfd_workflow.roster_from_document(doc, spec)
+    assert roster.to_document() == doc
+    assert sfd_workflow.roster_from_document(roster.to_document(), spec) == roster

@@ -26,7 +26,8 @@ def _person(r: Reader, value: Any, path: PathKey, spec: Spec) -> Person | None:
     for k, role in enumerate(roles):
         if role not in spec.roles:
             r.unknown((*path, "roles", k), "role", role, spec.roles)
-    return Person(id=pid, roles=roles) if pid is not None else None
+    title = r.text(m["title"], (*path, "title")) if "title" in m else None
+    return Person(id=pid, roles=roles, title=title) if pid is not None else None
 
 
 def _unit(r: Reader, value: Any, path: PathKey, spec: Spec) -> Unit | None:

@@ -273,6 +273,7 @@ class Person:
 
     id: str
     roles: tuple[str, ...]
+    title: Text | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -319,6 +320,12 @@ class Roster:
                 doc["parent"] = u.parent
             if u.title is not None:
                 doc["title"] = u.title.to_document()
-            doc["people"] = [{"id": p.id, "roles": list(p.roles)} for p in u.people]
+            people = []
+            for p in u.people:
+                person: dict[str, Any] = {"id": p.id, "roles": list(p.roles)}
+                if p.title is not None:
+                    person["title"] = p.title.to_document()
+                people.append(person)
+            doc["people"] = people
             units.append(doc)
         return {"units": units}

@@ -117,20 +117,4 @@ def prepare(event: Mapping[str, Any] | str) -> Attempt:
 
 def roster_document(roster: Roster) -> dict[str, Any]:
     """The roster as a document ``roster_from_document`` reads back (SPEC-FORMAT §2)."""
-    out = []
-    for u in roster.units:
-        doc: dict[str, Any] = {"id": u.id, "kind": u.kind}
-        if u.parent is not None:
-            doc["parent"] = u.parent
-        if u.title is not None:
-            doc["title"] = u.title.to_document()
-        people = []
-        for p in u.people:
-            person: dict[str, Any] = {"id": p.id, "roles": list(p.roles)}
-            title = getattr(p, "title", None)
-            if title is not None:
-                person["title"] = title.to_document()
-            people.append(person)
-        doc["people"] = people
-        out.append(doc)
-    return {"units": out}
+    return roster.to_document()
