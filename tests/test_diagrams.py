@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import sfd_workflow as sfd
+from diagram_geometry import overlaps
 from sfd_workflow import diagrams
 from sfd_workflow._spec._builtin import sample_paths
 from sfd_workflow.diagrams._labels import wrap
@@ -130,6 +131,47 @@ def test_machine_lists_self_loops_inside_states_and_draws_state_changes(
     assert "过半数党员评议" in texts
     assert "期限：2009年6月30日" in texts
     assert all(e.source != e.target for e in g.edges)
+
+
+def test_send_back_arrow_is_drawn_reversed_with_its_label_in_a_node_of_its_own(
+    spec: sfd.Spec,
+) -> None:
+    """退回修改 (evaluating → drafting) closes a cycle: it is the only back edge of the built-in
+    spec; in DOT it is drawn drafting ← label node ← evaluating (``dir=back``), so the
+    line ends at the label instead of running through it; Mermaid keeps one labelled edge."""
+    from sfd_workflow.diagrams._views import back_edges
+
+    assert {s.id: sorted(back_edges(s)) for s in spec.steps if back_edges(s)} == {
+        "report": [("evaluating", "drafting")]}
+    d = diagrams.machine(spec, "school")
+    back = [e for e in d.graph.edges if e.back]
+    assert [(e.source, e.target) for e in back] == [
+        ("state_report_evaluating", "state_report_drafting")]
+    node = "state_report_evaluating__back__state_report_drafting"
+    assert f'"state_report_drafting" -> "{node}" [dir="back"]' in d.dot
+    assert f'"{node}" -> "state_report_evaluating" [arrowhead="none"]' in d.dot
+    assert f'"{node}" [label=<<B>退回修改</B>' in d.dot
+    assert '"state_report_evaluating" -> "state_report_drafting"' not in d.dot
+    assert "state_report_evaluating -->|\"<small><b>退回修改</b></small>" in d.mermaid
+
+
+@needs_dot
+@pytest.mark.parametrize("kind", ["school", "organ", "joint_branch", "retired_branch"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_line_of_a_machine_crosses_a_text_and_no_texts_overlap(
+    spec: sfd.Spec, kind: str, lang: str
+) -> None:
+    """From dot's own layout (`-Tjson`): every edge line keeps clear of every text (labels,
+    states, step headings) and no two texts overlap. Before labels were padded and the
+    send-back edge got its label node, the school machine failed this check 15 times."""
+    assert overlaps(diagrams.machine(spec, kind, lang=lang).dot) == []
+
+
+@needs_dot
+def test_no_line_of_the_overview_or_dependencies_crosses_a_text(spec: sfd.Spec) -> None:
+    """The same check on the views drawn left to right."""
+    assert overlaps(diagrams.overview(spec, lang="both").dot) == []
+    assert overlaps(diagrams.dependencies(spec).dot) == []
 
 
 def test_machine_of_a_kind_applies_its_role_map_and_marks_skipped_steps(

@@ -3,11 +3,17 @@
 Labels are Graphviz HTML-like labels (``<<B>…</B><BR/>…>``) so that a title line can be
 bold and a detail line smaller; every text is escaped. The legend is drawn inside the graph
 label as a table, so it never moves the nodes.
+
+A back edge (`Edge.back`, an arrow against the flow) is written reversed with
+``dir=back``, so that dot ranks it like the others, and its label becomes a borderless node
+on the line (``<source>__back__<target>``): dot places labels of reversed edges next to a
+spline it routes later, which can run through the text; a node is never crossed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import pairwise
 
 from sfd_workflow.diagrams._ir import Cluster, Graph, Line, Style
 
@@ -45,15 +51,34 @@ def html_label(lines: Iterable[Line], base: str = "body") -> str:
 
     Lines that are all centred are joined with ``<BR/>``; when some line is left-aligned
     the label is a borderless table with one cell per line (Graphviz aligns cells, not
-    text after a break).
+    text after a break). A table is used too when a line is larger than the one above it:
+    after a ``<BR/>`` Graphviz spaces the lines by the smaller font, so the larger line
+    would touch the one above.
     """
     items = list(lines)
-    if all(x.align == "center" for x in items):
+    grows = any(FONT_SIZES[b.size] > FONT_SIZES[a.size] for a, b in pairwise(items))
+    if all(x.align == "center" for x in items) and not grows:
         return "<" + "<BR/>".join(_line(x, base) for x in items) + ">"
     rows = "".join(
         f'<TR><TD ALIGN="{x.align.upper()}">{_line(x, base)}</TD></TR>' for x in items
     )
     return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{rows}</TABLE>>'
+
+
+EDGE_LABEL_PAD = 6  # points of clear space around an edge label: dot draws lines beside it
+
+
+def edge_label(lines: Iterable[Line]) -> str:
+    """The DOT value of an edge label: `html_label` in a borderless, padded table.
+
+    dot routes an edge right next to its label's box, and the drawn text can come out a
+    point or two wider than measured at layout; the padding keeps the line off the text.
+    """
+    inner = html_label(lines, base="small")[1:-1]
+    if inner.startswith("<TABLE"):
+        return f"<{inner}>".replace('CELLPADDING="1"', f'CELLPADDING="{EDGE_LABEL_PAD}"', 1)
+    return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="{EDGE_LABEL_PAD}">'
+            f"<TR><TD>{inner}</TD></TR></TABLE>>")
 
 
 def _attrs(pairs: Iterable[tuple[str, str]]) -> str:
@@ -141,6 +166,9 @@ def to_dot(graph: Graph) -> str:
     for n in graph.nodes:
         pairs = [("label", html_label(n.label)), *_style_pairs(n.style)]
         members.setdefault(n.cluster, []).append(f"{_quote(n.id)} [{_attrs(pairs)}]")
+    edge_lines, label_nodes = _edges(graph)
+    for cluster, stmt in label_nodes:
+        members.setdefault(cluster, []).append(stmt)
 
     def emit(parent: str | None, indent: str) -> None:
         for stmt in members.get(parent, []):
@@ -159,13 +187,50 @@ def to_dot(graph: Graph) -> str:
     emit(None, "  ")
     for group in graph.same_rank:
         out.append("  { rank=same; " + " ".join(_quote(n) + ";" for n in group) + " }")
-    for e in graph.edges:
-        pairs = _style_pairs(e.style)
-        if e.label:
-            pairs = [("label", html_label(e.label, base="small")), *pairs]
-        if not e.constraint:
-            pairs.append(("constraint", "false"))
-        tail = f" [{_attrs(pairs)}]" if pairs else ""
-        out.append(f"  {_quote(e.source)} -> {_quote(e.target)}{tail}")
+    out += edge_lines
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _edge_line(source: str, target: str, pairs: list[tuple[str, str]]) -> str:
+    tail = f" [{_attrs(pairs)}]" if pairs else ""
+    return f"  {_quote(source)} -> {_quote(target)}{tail}"
+
+
+def _edges(graph: Graph) -> tuple[list[str], list[tuple[str | None, str]]]:
+    """The edge statements, and the label nodes of back edges with the cluster of each."""
+    cluster_of = {n.id: n.cluster for n in graph.nodes}
+    used = set(cluster_of)
+    lines: list[str] = []
+    label_nodes: list[tuple[str | None, str]] = []
+    for e in graph.edges:
+        pairs = _style_pairs(e.style)
+        if not e.constraint:
+            pairs.append(("constraint", "false"))
+        if not e.back:
+            if e.label:
+                pairs = [("label", edge_label(e.label)), *pairs]
+            lines.append(_edge_line(e.source, e.target, pairs))
+            continue
+        if not e.label:
+            lines.append(_edge_line(e.target, e.source, [("dir", "back"), *pairs]))
+            continue
+        node_id, i = f"{e.source}__back__{e.target}", 2
+        while node_id in used:
+            node_id, i = f"{e.source}__back__{e.target}_{i}", i + 1
+        used.add(node_id)
+        node_pairs = [
+            ("label", html_label(e.label, base="small")),
+            ("shape", "plaintext"),
+            ("style", ""),
+            ("fontsize", str(FONT_SIZES["small"])),
+            ("margin", "0.08,0.06"),
+            *((k, v) for k, v in e.style.items if k == "fontcolor"),
+        ]
+        same = cluster_of[e.source] == cluster_of[e.target]
+        label_nodes.append((cluster_of[e.source] if same else None,
+                            f"{_quote(node_id)} [{_attrs(node_pairs)}]"))
+        line_pairs = [(k, v) for k, v in pairs if k != "fontcolor"]
+        lines.append(_edge_line(e.target, node_id, [("dir", "back"), *line_pairs]))
+        lines.append(_edge_line(node_id, e.source, [("arrowhead", "none"), *line_pairs]))
+    return lines, label_nodes

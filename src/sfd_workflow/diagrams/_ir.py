@@ -65,7 +65,12 @@ class Node:
 
 @attrs.frozen(kw_only=True)
 class Edge:
-    """An arrow from `source` to `target`; `constraint=False` leaves ranks alone."""
+    """An arrow from `source` to `target`; `constraint=False` leaves ranks alone.
+
+    `back` marks an arrow against the flow (it closes a cycle, like "send back for
+    revision"): renderers that lay out by rank draw it reversed, with its label in a node
+    of its own on the line, so that the line never crosses the label.
+    """
 
     source: str
     target: str
@@ -73,6 +78,7 @@ class Edge:
     style: Style = Style()
     constraint: bool = True
     kind: str = ""
+    back: bool = False
 
 
 @attrs.frozen(kw_only=True)

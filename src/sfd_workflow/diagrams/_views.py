@@ -31,6 +31,7 @@ from sfd_workflow.diagrams._words import (
 __all__ = [
     "StepCounts",
     "acting_roles",
+    "back_edges",
     "dependencies_graph",
     "machine_graph",
     "overview_graph",
@@ -218,6 +219,39 @@ def _opens_after(spec: Spec, step: Step, lang: str) -> list[Line]:
     return out
 
 
+def back_edges(step: Step) -> frozenset[tuple[str, str]]:
+    """The (source, dest) pairs of a step that go against its flow (close a cycle).
+
+    A depth-first walk from the initial state, following transitions in document order:
+    an arrow to a state still on the walk's path goes back (``退回修改``: evaluating →
+    drafting). Self-loops are not counted (they are drawn inside their state).
+    """
+    out: set[tuple[str, str]] = set()
+    succ: dict[str, list[str]] = {}
+    for t in step.transitions:
+        for src in t.sources:
+            if src != t.dest and t.dest not in succ.setdefault(src, []):
+                succ[src].append(t.dest)
+    seen: set[str] = set()
+    for root in (step.initial, *step.states):
+        if root in seen:
+            continue
+        seen.add(root)
+        path, stack = [root], [iter(succ.get(root, []))]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                path.pop()
+            elif nxt in path:
+                out.add((path[-1], nxt))
+            elif nxt not in seen:
+                seen.add(nxt)
+                path.append(nxt)
+                stack.append(iter(succ.get(nxt, [])))
+    return frozenset(out)
+
+
 def machine_graph(spec: Spec, kind: str, *, lang: str = "zh") -> Graph:
     """The full state machine of one unit kind: states grouped by step, guards in words.
 
@@ -275,6 +309,7 @@ def machine_graph(spec: Spec, kind: str, *, lang: str = "zh") -> Graph:
                     pairs.update(dict(muted().items))
                 nodes.append(Node(id=ids("state", step.id, state), label=tuple(label),
                                   cluster=sid, style=Style(pairs), kind="state"))
+            backs = back_edges(step)
             for t in step.transitions:
                 title = _transition_title(t, lang)
                 label = [Line(title[0], "small", bold=True), *(Line(x, "small") for x in title[1:])]
@@ -288,6 +323,7 @@ def machine_graph(spec: Spec, kind: str, *, lang: str = "zh") -> Graph:
                         source=ids("state", step.id, source),
                         target=ids("state", step.id, t.dest),
                         label=tuple(label), style=estyle, kind="transition",
+                        back=(source, t.dest) in backs,
                     ))
     # Steps side by side in document order: their initial states share the top rank, and
     # invisible flat edges between them keep them left to right (dot would mirror clusters).
