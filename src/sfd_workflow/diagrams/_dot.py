@@ -7,7 +7,8 @@ label as a table, so it never moves the nodes.
 A back edge (`Edge.back`, an arrow against the flow) is written reversed with
 ``dir=back``, so that dot ranks it like the others, and its label becomes a borderless node
 on the line (``<source>__back__<target>``): dot places labels of reversed edges next to a
-spline it routes later, which can run through the text; a node is never crossed.
+spline it routes later, which can run through the text; a node is never crossed. With
+`Graph.label_nodes` every edge label is such a node (``<source>__via__<target>``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ def html_label(lines: Iterable[Line], base: str = "body") -> str:
     would touch the one above.
     """
     items = list(lines)
+    if any(x.column for x in items):
+        return _columns_label(items, base)
     grows = any(FONT_SIZES[b.size] > FONT_SIZES[a.size] for a, b in pairwise(items))
     if all(x.align == "center" for x in items) and not grows:
         return "<" + "<BR/>".join(_line(x, base) for x in items) + ">"
@@ -63,6 +66,31 @@ def html_label(lines: Iterable[Line], base: str = "body") -> str:
         f'<TR><TD ALIGN="{x.align.upper()}">{_line(x, base)}</TD></TR>' for x in items
     )
     return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{rows}</TABLE>>'
+
+
+def _columns_label(items: list[Line], base: str) -> str:
+    """A table whose column-0 lines span it and whose other lines sit in their columns.
+
+    The columns are laid out as a grid, line k of every column in row k, so that every
+    column keeps the spacing of a one-column label.
+    """
+    n = max(x.column for x in items)
+    columns = [[y for y in items if y.column == c] for c in range(1, n + 1)]
+    rows: list[str] = []
+    placed = False
+    for x in items:
+        if x.column == 0:
+            rows.append(f'<TR><TD COLSPAN="{n}" ALIGN="{x.align.upper()}">'
+                        f"{_line(x, base)}</TD></TR>")
+        elif not placed:
+            placed = True
+            for k in range(max(len(c) for c in columns)):
+                cells = "".join(
+                    f'<TD ALIGN="{c[k].align.upper()}">{_line(c[k], base)}</TD>'
+                    if k < len(c) else "<TD></TD>"
+                    for c in columns)
+                rows.append(f"<TR>{cells}</TR>")
+    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
 
 
 EDGE_LABEL_PAD = 6  # points of clear space around an edge label: dot draws lines beside it
@@ -107,10 +135,12 @@ def _graph_label(graph: Graph) -> str:
         f'<FONT POINT-SIZE="{FONT_SIZES["small"]}">{_html(text)}</FONT></TD>'
         for text, s in graph.legend
     )
-    # the key is a table of its own inside the title's table, so it keeps its own width
+    # the key is a table of its own inside the title's table, so it keeps its own width;
+    # without a title (a picture on a slide) only the key is drawn
+    head = f'<TR><TD ALIGN="LEFT">{title}</TD></TR>' if title else ""
     return (
         '<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
-        f'<TR><TD ALIGN="LEFT">{title}</TD></TR>'
+        f"{head}"
         '<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3">'
         f"<TR>{cells}</TR></TABLE></TD></TR></TABLE>>"
     )
@@ -126,13 +156,13 @@ def to_dot(graph: Graph) -> str:
             [
                 ("rankdir", graph.direction),
                 ("fontname", font),
-                ("label", _graph_label(graph)),
+                *((("label", _graph_label(graph)),) if graph.title or graph.legend else ()),
                 ("labelloc", "t"),
                 ("labeljust", "l"),
                 ("newrank", "true"),
                 ("compound", "true"),
                 ("nodesep", "0.35"),
-                ("ranksep", "0.55"),
+                ("ranksep", f"{graph.ranksep:g}"),
                 ("pad", str(PAD_INCHES)),
                 ("bgcolor", "white"),
             ]
@@ -176,7 +206,8 @@ def to_dot(graph: Graph) -> str:
         for c in children.get(parent, []):
             out.append(f"{indent}subgraph {_quote('cluster_' + c.id)} {{")
             pairs = [
-                ("label", html_label(c.label, base="title")),
+                # an unlabelled cluster says so, or it would inherit the graph's label
+                ("label", html_label(c.label, base="title") if c.label else ""),
                 ("fontsize", str(FONT_SIZES["title"])),
                 *_style_pairs(c.style),
             ]
@@ -198,7 +229,8 @@ def _edge_line(source: str, target: str, pairs: list[tuple[str, str]]) -> str:
 
 
 def _edges(graph: Graph) -> tuple[list[str], list[tuple[str | None, str]]]:
-    """The edge statements, and the label nodes of back edges with the cluster of each."""
+    """The edge statements, and the label nodes (of back edges, or of every labelled edge
+    when `Graph.label_nodes`) with the cluster of each."""
     cluster_of = {n.id: n.cluster for n in graph.nodes}
     used = set(cluster_of)
     lines: list[str] = []
@@ -207,17 +239,19 @@ def _edges(graph: Graph) -> tuple[list[str], list[tuple[str | None, str]]]:
         pairs = _style_pairs(e.style)
         if not e.constraint:
             pairs.append(("constraint", "false"))
-        if not e.back:
+        as_node = e.label and (e.back or graph.label_nodes)
+        if not as_node:
             if e.label:
                 pairs = [("label", edge_label(e.label)), *pairs]
-            lines.append(_edge_line(e.source, e.target, pairs))
+            if e.back:
+                lines.append(_edge_line(e.target, e.source, [("dir", "back"), *pairs]))
+            else:
+                lines.append(_edge_line(e.source, e.target, pairs))
             continue
-        if not e.label:
-            lines.append(_edge_line(e.target, e.source, [("dir", "back"), *pairs]))
-            continue
-        node_id, i = f"{e.source}__back__{e.target}", 2
+        word = "back" if e.back else "via"
+        node_id, i = f"{e.source}__{word}__{e.target}", 2
         while node_id in used:
-            node_id, i = f"{e.source}__back__{e.target}_{i}", i + 1
+            node_id, i = f"{e.source}__{word}__{e.target}_{i}", i + 1
         used.add(node_id)
         node_pairs = [
             ("label", html_label(e.label, base="small")),
@@ -231,6 +265,10 @@ def _edges(graph: Graph) -> tuple[list[str], list[tuple[str | None, str]]]:
         label_nodes.append((cluster_of[e.source] if same else None,
                             f"{_quote(node_id)} [{_attrs(node_pairs)}]"))
         line_pairs = [(k, v) for k, v in pairs if k != "fontcolor"]
-        lines.append(_edge_line(e.target, node_id, [("dir", "back"), *line_pairs]))
-        lines.append(_edge_line(node_id, e.source, [("arrowhead", "none"), *line_pairs]))
+        if e.back:  # reversed, so that dot ranks it like the others
+            lines.append(_edge_line(e.target, node_id, [("dir", "back"), *line_pairs]))
+            lines.append(_edge_line(node_id, e.source, [("arrowhead", "none"), *line_pairs]))
+        else:
+            lines.append(_edge_line(e.source, node_id, [("arrowhead", "none"), *line_pairs]))
+            lines.append(_edge_line(node_id, e.target, line_pairs))
     return lines, label_nodes

@@ -26,7 +26,11 @@ def _sorted_items(
 
 @attrs.frozen
 class Line:
-    """One line of a label; `size` is ``"title"``, ``"body"`` or ``"small"``."""
+    """One line of a label; `size` is ``"title"``, ``"body"`` or ``"small"``.
+
+    `column` 1, 2, … puts the line in that column of a label set in columns (a long state
+    listing many events is wider and less tall); 0 spans the whole label.
+    """
 
     text: str
     size: str = attrs.field(
@@ -34,6 +38,7 @@ class Line:
     )
     bold: bool = False
     align: str = attrs.field(default="center", validator=attrs.validators.in_(("center", "left")))
+    column: int = attrs.field(default=0, validator=attrs.validators.ge(0))
 
 
 @attrs.frozen
@@ -106,6 +111,10 @@ class Graph:
     fontname: str = "WenQuanYi Micro Hei"
     legend: tuple[tuple[str, Style], ...] = ()  # (text, node style) pairs shown as a key
     same_rank: tuple[tuple[str, ...], ...] = ()  # groups of node ids drawn side by side
+    # draw every edge label as a node on its line (as for back edges): in a left-to-right
+    # layout dot can leave edge labels outside their cluster
+    label_nodes: bool = False
+    ranksep: float = 0.55  # inches between ranks (label nodes make ranks of their own)
 
     def __attrs_post_init__(self) -> None:
         ids = [n.id for n in self.nodes]
