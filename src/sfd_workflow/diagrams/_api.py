@@ -25,7 +25,7 @@ from sfd_workflow.diagrams._views import (
 )
 from sfd_workflow.diagrams._words import check_lang
 
-__all__ = ["VIEWS", "all_progress", "dependencies", "machine", "overview", "progress", "unit"]
+__all__ = ["GROUP_ABOVE", "VIEWS", "all_progress", "dependencies", "machine", "overview", "progress", "unit"]
 
 VIEWS = ("overview", "machine", "unit", "progress", "dependencies")
 DEFAULT_FONT = "WenQuanYi Micro Hei"
@@ -131,10 +131,25 @@ def unit(runtime: Any, unit_id: str, *, lang: str = "zh", at: dt.datetime | None
     return _diagram(graph, "unit", lang, fontname)
 
 
+GROUP_ABOVE = 40  # `progress` groups the units of a roster larger than this
+
+
 def progress(runtime: Any, *, lang: str = "zh", at: dt.datetime | None = None,
-             fontname: str = DEFAULT_FONT) -> Diagram:
-    """The unit hierarchy under the district, each unit coloured by its progress."""
+             grouped: bool | None = None, fontname: str = DEFAULT_FONT) -> Diagram:
+    """The unit hierarchy under the district, each unit coloured by its progress.
+
+    Args:
+        runtime: a `Runtime` that has judged the events.
+        lang: ``zh``, ``en`` or ``both``.
+        at: the reference time for ``overdue`` (default: the latest accepted event).
+        grouped: gather the units with no units under them by parent and kind, one box
+            per group with its counts and a grid of one square per unit (see
+            `progress_graph`); default: when the roster has more than `GROUP_ABOVE` units.
+        fontname: a font family with Chinese glyphs known to fontconfig.
+    """
     check_lang(lang)
+    if grouped is None:
+        grouped = len(runtime.roster.units) > GROUP_ABOVE
     graph = progress_graph(runtime.spec, runtime.roster, all_progress(runtime, at=at),
-                           lang=lang)
+                           lang=lang, grouped=grouped)
     return _diagram(graph, "progress", lang, fontname)

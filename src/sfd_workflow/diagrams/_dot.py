@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import pairwise
 
-from sfd_workflow.diagrams._ir import Cluster, Graph, Line, Style
+from sfd_workflow.diagrams._ir import Cell, Cluster, Graph, Line, Style
 
 __all__ = ["FONT_SIZES", "PAD_INCHES", "to_dot"]
 
@@ -91,6 +91,31 @@ def _columns_label(items: list[Line], base: str) -> str:
                     for c in columns)
                 rows.append(f"<TR>{cells}</TR>")
     return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
+
+
+GRID_CELL = 17  # points: the side of a grid square
+_LATE_COLOUR = "#d62728"
+
+
+def grid_label(lines: Iterable[Line], cells: tuple[Cell, ...], columns: int) -> str:
+    """`html_label` of `lines` with a grid of small squares under it, `columns` to a row."""
+    head = html_label(lines)[1:-1]
+    rows = []
+    for i in range(0, len(cells), columns):
+        tds = "".join(
+            f'<TD WIDTH="{GRID_CELL}" HEIGHT="{GRID_CELL}" FIXEDSIZE="TRUE" '
+            f'BGCOLOR="{_html(c.fill)}" BORDER="{2 if c.late else 1}" '
+            f'COLOR="{_LATE_COLOUR if c.late else "#888888"}">'
+            f'<FONT POINT-SIZE="9">{_html(c.text)}</FONT></TD>'
+            for c in cells[i:i + columns])
+        rows.append(f"<TR>{tds}</TR>")
+    # a fixed width, or Graphviz spreads the squares over a wider label
+    across = min(columns, len(cells))
+    width, height = (across * (GRID_CELL + 2) + 2, len(rows) * (GRID_CELL + 2) + 2)
+    grid = (f'<TABLE BORDER="0" CELLSPACING="2" CELLPADDING="0" FIXEDSIZE="TRUE" '
+            f'WIDTH="{width}" HEIGHT="{height}">{"".join(rows)}</TABLE>')
+    return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD>{head}</TD></TR>'
+            f'<TR><TD ALIGN="LEFT">{grid}</TD></TR></TABLE>>')
 
 
 EDGE_LABEL_PAD = 6  # points of clear space around an edge label: dot draws lines beside it
@@ -194,7 +219,9 @@ def to_dot(graph: Graph) -> str:
         children.setdefault(c.parent, []).append(c)
     members: dict[str | None, list[str]] = {}
     for n in graph.nodes:
-        pairs = [("label", html_label(n.label)), *_style_pairs(n.style)]
+        label = (grid_label(n.label, n.grid, n.grid_columns) if n.grid
+                 else html_label(n.label))
+        pairs = [("label", label), *_style_pairs(n.style)]
         members.setdefault(n.cluster, []).append(f"{_quote(n.id)} [{_attrs(pairs)}]")
     edge_lines, label_nodes = _edges(graph)
     for cluster, stmt in label_nodes:

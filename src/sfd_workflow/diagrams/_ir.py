@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-__all__ = ["Cluster", "Edge", "Graph", "Line", "Node", "Style"]
+__all__ = ["Cell", "Cluster", "Edge", "Graph", "Line", "Node", "Style"]
 
 
 def _sorted_items(
@@ -57,15 +57,31 @@ class Style:
         return dict(self.items).get(key, default)
 
 
+@attrs.frozen
+class Cell:
+    """One small square of a node's grid (a unit in a group): short text on a fill;
+    `late` draws a thick red border."""
+
+    text: str
+    fill: str
+    late: bool = False
+
+
 @attrs.frozen(kw_only=True)
 class Node:
-    """A box, ellipse or circle; `cluster` is the id of the cluster it sits in."""
+    """A box, ellipse or circle; `cluster` is the id of the cluster it sits in.
+
+    `grid` cells are drawn under the label, `grid_columns` to a row (DOT only: Mermaid
+    shows the label alone).
+    """
 
     id: str
     label: tuple[Line, ...]
     cluster: str | None = None
     style: Style = Style()
     kind: str = ""  # what the node stands for (step, state, unit…); Mermaid class name
+    grid: tuple[Cell, ...] = ()
+    grid_columns: int = 20
 
 
 @attrs.frozen(kw_only=True)
