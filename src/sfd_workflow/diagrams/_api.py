@@ -25,7 +25,8 @@ from sfd_workflow.diagrams._views import (
 )
 from sfd_workflow.diagrams._words import check_lang
 
-__all__ = ["GROUP_ABOVE", "VIEWS", "all_progress", "dependencies", "machine", "overview", "progress", "unit"]
+__all__ = ["GROUP_ABOVE", "VIEWS", "all_progress", "dependencies", "machine", "overview",
+           "progress", "unit"]
 
 VIEWS = ("overview", "machine", "unit", "progress", "dependencies")
 DEFAULT_FONT = "WenQuanYi Micro Hei"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-
 from typing import Any
 
 from sfd_workflow._spec._model import Roster, Spec, Unit
