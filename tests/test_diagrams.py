@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import sfd_workflow as sfd
+from diagram_geometry import layout, overlaps
 from sfd_workflow import diagrams
 from sfd_workflow._spec._builtin import sample_paths
 from sfd_workflow.diagrams._labels import wrap
@@ -130,6 +131,97 @@ def test_machine_lists_self_loops_inside_states_and_draws_state_changes(
     assert "过半数党员评议" in texts
     assert "期限：2009年6月30日" in texts
     assert all(e.source != e.target for e in g.edges)
+
+
+def test_send_back_arrow_is_drawn_reversed_with_its_label_in_a_node_of_its_own(
+    spec: sfd.Spec,
+) -> None:
+    """退回修改 (evaluating → drafting) closes a cycle: it is the only back edge of the built-in
+    spec; in DOT it is drawn drafting ← label node ← evaluating (``dir=back``), so the
+    line ends at the label instead of running through it; Mermaid keeps one labelled edge."""
+    from sfd_workflow.diagrams._views import back_edges
+
+    assert {s.id: sorted(back_edges(s)) for s in spec.steps if back_edges(s)} == {
+        "report": [("evaluating", "drafting")]}
+    d = diagrams.machine(spec, "school")
+    back = [e for e in d.graph.edges if e.back]
+    assert [(e.source, e.target) for e in back] == [
+        ("state_report_evaluating", "state_report_drafting")]
+    node = "state_report_evaluating__back__state_report_drafting"
+    assert f'"state_report_drafting" -> "{node}" [dir="back"]' in d.dot
+    assert f'"{node}" -> "state_report_evaluating" [arrowhead="none"]' in d.dot
+    assert f'"{node}" [label=<<B>退回修改</B>' in d.dot
+    assert '"state_report_evaluating" -> "state_report_drafting"' not in d.dot
+    assert "state_report_evaluating -->|\"<small><b>退回修改</b></small>" in d.mermaid
+
+
+@needs_dot
+@pytest.mark.parametrize("kind", ["school", "organ", "joint_branch", "retired_branch"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_line_of_a_machine_crosses_a_text_and_no_texts_overlap(
+    spec: sfd.Spec, kind: str, lang: str
+) -> None:
+    """From dot's own layout (`-Tjson`): every edge line keeps clear of every text (labels,
+    states, step headings) and no two texts overlap. Before labels were padded and the
+    send-back edge got its label node, the school machine failed this check 15 times."""
+    assert overlaps(diagrams.machine(spec, kind, lang=lang).dot) == []
+
+
+@needs_dot
+def test_no_line_of_the_overview_or_dependencies_crosses_a_text(spec: sfd.Spec) -> None:
+    """The same check on the views drawn left to right."""
+    assert overlaps(diagrams.overview(spec, lang="both").dot) == []
+    assert overlaps(diagrams.dependencies(spec).dot) == []
+
+
+@pytest.mark.parametrize("phase", ["study", "analysis", "rectification"])
+def test_machine_of_one_phase_shows_its_steps_left_to_right(spec: sfd.Spec, phase: str) -> None:
+    """`phase=` keeps that phase's steps only, stacked and flowing left to right, every
+    edge label a node on its line; the title names the phase."""
+    d = diagrams.machine(spec, "school", phase=phase)
+    g = d.graph
+    wanted = [s.id for p in spec.phases if p.id == phase for s in p.steps]
+    assert [c.id for c in reversed(g.clusters)] == [f"step_{x}" for x in wanted]
+    assert g.direction == "LR" and g.label_nodes
+    assert {n.cluster for n in g.nodes} == {f"step_{x}" for x in wanted}
+    number = "一二三"[[p.id for p in spec.phases].index(phase)]
+    heading = next(p for p in spec.phases if p.id == phase).title.get("zh")
+    assert g.title[0].text.endswith(f"学校党组织状态机（第{number}阶段 {heading}）")
+    assert g.name == f"xuhui-edu-2009-machine-school-{phase}"
+    assert "__via__" in d.dot
+
+
+def test_machine_of_chosen_steps_and_bad_selections(spec: sfd.Spec) -> None:
+    """`steps=` picks steps; an unknown phase or step names the known ones."""
+    g = diagrams.machine(spec, "organ", steps=["plan", "report"], lang="en").graph
+    assert [c.id for c in g.clusters] == ["step_plan", "step_report"]  # LR: written last first
+    assert g.title[0].text.endswith("state machine of a Education Bureau organ (steps 4, 5)")
+    assert diagrams.machine(spec, "organ", steps=["plan"], direction="TB").graph.direction == "TB"
+    with pytest.raises(ValueError, match=r"unknown phase 'nope'.*study, analysis, rectification"):
+        diagrams.machine(spec, "school", phase="nope")
+    with pytest.raises(ValueError, match=r"unknown step 'nope'.*study_research"):
+        diagrams.machine(spec, "school", steps=["nope"])
+    with pytest.raises(ValueError, match=r"no step of phase 'study'"):
+        diagrams.machine(spec, "school", phase="study", steps=["plan"])
+    with pytest.raises(ValueError, match="unknown direction 'up'"):
+        diagrams.machine(spec, "school", direction="up")
+
+
+@needs_dot
+@pytest.mark.parametrize("phase", ["study", "analysis", "rectification"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_machine_of_a_phase_fits_a_slide_with_nothing_overlapping(
+    spec: sfd.Spec, phase: str, lang: str
+) -> None:
+    """Without its title (the slide has one), a phase's machine fits the picture area of a
+    16:9 slide at 1920 px (1829 × 878 px) with text at least 0.95 px per point: 11 pt
+    text is 10.5 px or more. No line crosses a text, no texts overlap."""
+    d = diagrams.machine(spec, "school", phase=phase, lang=lang).without_title()
+    js = layout(d.dot)
+    x0, y0, x1, y1 = (float(v) for v in js["bb"].split(","))
+    scale = min(1829 / (x1 - x0), 878 / (y1 - y0))
+    assert scale >= 0.95
+    assert overlaps(d.dot) == []
 
 
 def test_machine_of_a_kind_applies_its_role_map_and_marks_skipped_steps(

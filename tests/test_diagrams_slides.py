@@ -32,9 +32,11 @@ def spec() -> sfd.Spec:
     return sfd.load_spec(BUILTIN)
 
 
-def _expected_titles(spec: sfd.Spec, *, progress: bool) -> list[str]:
-    titles = ["", "总览", "环节依赖与关键路径", "时间安排",
-              "第一阶段 学习调研", "第二阶段 分析检查", "第三阶段 整改落实"]
+def _expected_titles(spec: sfd.Spec, *, progress: bool,
+                     kind: str = "教育局机关党组织") -> list[str]:
+    titles = ["", "总览", "环节依赖与关键路径", "时间安排"]
+    for phase in ("第一阶段 学习调研", "第二阶段 分析检查", "第三阶段 整改落实"):
+        titles += [phase, f"{phase}：{kind}状态机"]
     for i, step in enumerate(spec.steps, 1):
         pages = max(1, math.ceil(len(step.transitions) / ROWS_PER_STEP_SLIDE))
         titles += [f"{i}. {step.title.get('zh')}" + ("（续）" if k else "") for k in range(pages)]
@@ -59,9 +61,27 @@ def deck(spec: sfd.Spec, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_deck_has_title_overview_timeline_phases_steps_and_progress(
     spec: sfd.Spec, deck: Path
 ) -> None:
-    """Slide titles, in order; a step with more than five transitions continues (续)."""
+    """Slide titles, in order: each phase is followed by its steps' state machine (of the
+    first kind that skips no step: the organ); a step with more than five transitions
+    continues (续)."""
     assert _titles(deck) == _expected_titles(spec, progress=True)
-    assert len(_titles(deck)) == 20  # 7 + 2+1+1+2+1+3 step slides + 3
+    assert len(_titles(deck)) == 23  # 4 + 3 phases × 2 + 2+1+1+2+1+3 step slides + 3
+
+
+def test_machine_slides_show_the_chosen_kind_in_one_picture_each(
+    spec: sfd.Spec, tmp_path: Path
+) -> None:
+    """`kind="school"`: the machine slides name the school; each holds one picture, the
+    phase's machine without its own title, as wide as the slide allows."""
+    path = diagrams.build_deck(spec, tmp_path / "school.pptx", kind="school")
+    assert _titles(path) == _expected_titles(spec, progress=False, kind="学校党组织")
+    slides = list(pptx.Presentation(str(path)).slides)
+    for slide in slides[5:10:2]:
+        pictures = [sh for sh in slide.shapes if sh.shape_type == 13]  # MSO_SHAPE_TYPE.PICTURE
+        assert len(pictures) == 1
+        assert pictures[0].width > pptx.util.Inches(9)
+    with pytest.raises(ValueError, match="unknown unit kind 'shcool'"):
+        diagrams.build_deck(spec, tmp_path / "x.pptx", kind="shcool")
 
 
 def test_step_slide_says_who_outputs_guards_deadline_and_requirement_ids(deck: Path) -> None:
@@ -84,7 +104,7 @@ def test_step_slide_says_who_outputs_guards_deadline_and_requirement_ids(deck: P
 
 def test_every_run_names_the_cjk_font_for_east_asian_text(deck: Path) -> None:
     """PowerPoint and LibreOffice pick the East Asian font from `a:ea`: we set it."""
-    xml = pptx.Presentation(str(deck)).slides[5].shapes[1]._element.xml
+    xml = pptx.Presentation(str(deck)).slides[4].shapes[1]._element.xml  # a phase slide
     assert 'typeface="WenQuanYi Micro Hei"' in xml
     assert "<a:ea " in xml
 
@@ -95,6 +115,8 @@ def test_english_deck_has_english_titles(spec: sfd.Spec, tmp_path: Path) -> None
     titles = _titles(path)
     assert titles[1:4] == ["Overview", "Dependencies and critical path", "Timeline"]
     assert titles[4] == "Phase 1: Study and research"
+    assert titles[5] == ("Phase 1: Study and research: state machine of a "
+                         "Education Bureau organ")
     assert titles[-1].startswith("6. Solve prominent problems")
 
 
@@ -142,6 +164,22 @@ def test_render_command_writes_dot_to_standard_output(
     assert capsysbinary.readouterr().out.startswith(b'digraph "xuhui-edu-2009-machine-school"')
 
 
+def test_render_command_draws_one_phase_or_chosen_steps_of_a_machine(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    """`--phase` and `--step` (repeatable) pick the steps of the machine view."""
+    assert main(["render", BUILTIN, "--view", "machine", "--kind", "school", "--phase",
+                 "analysis", "--format", "dot", "-o", "-"]) == 0
+    out = capsysbinary.readouterr().out.decode("utf-8")
+    assert out.startswith('digraph "xuhui-edu-2009-machine-school-analysis"')
+    assert "cluster_step_report" in out and "cluster_step_plan" not in out
+    assert main(["render", BUILTIN, "--view", "machine", "--kind", "school", "--step", "plan",
+                 "--step", "report", "--format", "dot", "-o", "-"]) == 0
+    out = capsysbinary.readouterr().out.decode("utf-8")
+    assert out.startswith('digraph "xuhui-edu-2009-machine-school-report-plan"')
+    assert "（环节4、5）" in out
+
+
 @pytest.mark.parametrize(("args", "message"), [  # each case pins one message
     (["--view", "machine"], "--view machine needs --kind: one of organ, school"),
     (["--view", "machine", "--kind", "shcool"], "unknown unit kind 'shcool'"),
@@ -149,6 +187,9 @@ def test_render_command_writes_dot_to_standard_output(
     (["--view", "unit", "--roster", ROSTER], "--roster and --events go together"),
     (["--view", "unit", "--roster", ROSTER, "--events", EVENTS, "--unit", "nope"],
      "unknown unit 'nope'"),
+    (["--phase", "study"], "--phase and --step go with --view machine"),
+    (["--view", "machine", "--kind", "school", "--phase", "nope"], "unknown phase 'nope'"),
+    (["--view", "machine", "--kind", "school", "--step", "nope"], "unknown step 'nope'"),
     (["-o", "out.jpeg"], "cannot tell the format of 'out.jpeg'"),
     (["-o", "-"], "writing to standard output needs --format"),
 ])
@@ -176,11 +217,14 @@ def test_slides_command_writes_a_deck_in_a_subprocess(tmp_path: Path) -> None:
     out = tmp_path / "deck.pptx"
     done = subprocess.run(
         [sys.executable, "-m", "sfd_workflow", "slides", BUILTIN, "-o", str(out),
-         "--roster", ROSTER, "--events", EVENTS, "--lang", "both"],
+         "--roster", ROSTER, "--events", EVENTS, "--lang", "both", "--kind", "school"],
         capture_output=True, text=True, check=False,
         env={**os.environ,
              "PYTHONPATH": str(Path(sfd.__file__).parent.parent)},
     )
     assert done.returncode == 0, done.stderr
-    assert "(20 slides)" in done.stderr
-    assert len(pptx.Presentation(str(out)).slides) == 20
+    assert "(23 slides)" in done.stderr
+    slides = pptx.Presentation(str(out)).slides
+    assert len(slides) == 23
+    assert slides[5].shapes.title.text == ("第一阶段 学习调研：学校党组织状态机 / "
+                                           "state machine of a School")

@@ -35,7 +35,7 @@ from sfd_workflow.diagrams._api import (
 from sfd_workflow.diagrams._critical import critical_path, step_weights
 from sfd_workflow.diagrams._diagram import Diagram, format_of
 from sfd_workflow.diagrams._dot import to_dot
-from sfd_workflow.diagrams._ir import Cluster, Edge, Graph, Line, Node, Style
+from sfd_workflow.diagrams._ir import Cell, Cluster, Edge, Graph, Line, Node, Style
 from sfd_workflow.diagrams._mermaid import to_mermaid
 from sfd_workflow.diagrams._progress import (
     StepStatus,
@@ -53,6 +53,7 @@ __all__ = [
     "LANGS",
     "SLIDE_WIDTH_PX",
     "VIEWS",
+    "Cell",
     "Cluster",
     "Diagram",
     "Edge",

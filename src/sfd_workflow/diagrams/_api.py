@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sfd_workflow._spec._model import Spec
@@ -16,10 +17,16 @@ from sfd_workflow.diagrams._progress import (
     unit_progress,
 )
 from sfd_workflow.diagrams._status_views import progress_graph, unit_graph_view
-from sfd_workflow.diagrams._views import dependencies_graph, machine_graph, overview_graph
+from sfd_workflow.diagrams._views import (
+    dependencies_graph,
+    machine_graph,
+    machine_steps,
+    overview_graph,
+)
 from sfd_workflow.diagrams._words import check_lang
 
-__all__ = ["VIEWS", "all_progress", "dependencies", "machine", "overview", "progress", "unit"]
+__all__ = ["GROUP_ABOVE", "VIEWS", "all_progress", "dependencies", "machine", "overview",
+           "progress", "unit"]
 
 VIEWS = ("overview", "machine", "unit", "progress", "dependencies")
 DEFAULT_FONT = "WenQuanYi Micro Hei"
@@ -68,13 +75,35 @@ def overview(spec: Spec, *, lang: str = "zh", runtime: Any = None,
     return _diagram(overview_graph(spec, lang=lang, counts=counts), "overview", lang, fontname)
 
 
-def machine(spec: Spec, kind: str, *, lang: str = "zh", fontname: str = DEFAULT_FONT) -> Diagram:
-    """The full state machine of one unit kind, with every guard in words.
+def machine(spec: Spec, kind: str, *, lang: str = "zh", phase: str | None = None,
+            steps: Sequence[str] | None = None, direction: str | None = None,
+            fontname: str = DEFAULT_FONT) -> Diagram:
+    """The state machine of one unit kind, with every guard in words.
+
+    Args:
+        spec: the workflow.
+        kind: a unit kind of the spec (its role map and skipped steps are applied).
+        lang: ``zh``, ``en`` or ``both``.
+        phase: draw only the steps of this phase (one slide per phase: the whole machine
+            is taller than a slide).
+        steps: draw only these steps (ids); with `phase`, those of them in the phase.
+        direction: ``TB`` (steps side by side, states flowing down: the default for the
+            whole machine) or ``LR`` (steps stacked, states flowing right: the default for
+            a phase or a few steps, which then fit a 16:9 slide).
+        fontname: a font family with Chinese glyphs known to fontconfig.
 
     Raises:
-        ValueError: `kind` is not a unit kind of the spec.
+        ValueError: `kind`, `phase` or a step is not in the spec; a bad `direction`.
     """
-    return _diagram(machine_graph(spec, kind, lang=lang), "machine", lang, fontname)
+    chosen = None if phase is None and steps is None else machine_steps(
+        spec, phase=phase, steps=steps)
+    if direction is None:
+        direction = "TB" if chosen is None else "LR"
+    if direction not in ("TB", "LR"):
+        msg = f"unknown direction {direction!r}: use TB or LR"
+        raise ValueError(msg)
+    graph = machine_graph(spec, kind, lang=lang, steps=chosen, direction=direction)
+    return _diagram(graph, "machine", lang, fontname)
 
 
 def dependencies(spec: Spec, *, lang: str = "zh", weight: str = "auto",
@@ -103,10 +132,25 @@ def unit(runtime: Any, unit_id: str, *, lang: str = "zh", at: dt.datetime | None
     return _diagram(graph, "unit", lang, fontname)
 
 
+GROUP_ABOVE = 40  # `progress` groups the units of a roster larger than this
+
+
 def progress(runtime: Any, *, lang: str = "zh", at: dt.datetime | None = None,
-             fontname: str = DEFAULT_FONT) -> Diagram:
-    """The unit hierarchy under the district, each unit coloured by its progress."""
+             grouped: bool | None = None, fontname: str = DEFAULT_FONT) -> Diagram:
+    """The unit hierarchy under the district, each unit coloured by its progress.
+
+    Args:
+        runtime: a `Runtime` that has judged the events.
+        lang: ``zh``, ``en`` or ``both``.
+        at: the reference time for ``overdue`` (default: the latest accepted event).
+        grouped: gather the units with no units under them by parent and kind, one box
+            per group with its counts and a grid of one square per unit (see
+            `progress_graph`); default: when the roster has more than `GROUP_ABOVE` units.
+        fontname: a font family with Chinese glyphs known to fontconfig.
+    """
     check_lang(lang)
+    if grouped is None:
+        grouped = len(runtime.roster.units) > GROUP_ABOVE
     graph = progress_graph(runtime.spec, runtime.roster, all_progress(runtime, at=at),
-                           lang=lang)
+                           lang=lang, grouped=grouped)
     return _diagram(graph, "progress", lang, fontname)

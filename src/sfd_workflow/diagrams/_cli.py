@@ -49,13 +49,17 @@ def _load(spec_arg: str, roster_arg: str | None, events_arg: str | None) -> tupl
 
 
 def _diagram(view: str, spec: Any, rt: Any, kind: str | None, unit: str | None,
-             lang: str, weight: str, font: str) -> Diagram:
+             lang: str, weight: str, font: str,
+             phase: str | None = None, steps: tuple[str, ...] = ()) -> Diagram:
     from sfd_workflow import diagrams
 
+    if (phase is not None or steps) and view != "machine":
+        _fail("--phase and --step go with --view machine")
     if view == "machine":
         if kind is None:
             _fail(f"--view machine needs --kind: one of {', '.join(spec.unit_kinds)}")
-        return diagrams.machine(spec, kind, lang=lang, fontname=font)
+        return diagrams.machine(spec, kind, lang=lang, fontname=font, phase=phase,
+                                steps=steps or None)
     if view == "dependencies":
         return diagrams.dependencies(spec, lang=lang, weight=weight, fontname=font)
     if view == "overview":
@@ -74,6 +78,10 @@ def _diagram(view: str, spec: Any, rt: Any, kind: str | None, unit: str | None,
 @click.option("--view", type=click.Choice(VIEWS), default="overview", show_default=True,
               help="What to draw.")
 @click.option("--kind", default=None, help="Unit kind (for --view machine).")
+@click.option("--phase", default=None,
+              help="Only this phase's steps (for --view machine; fits a slide).")
+@click.option("--step", "steps", multiple=True,
+              help="Only this step (for --view machine; repeat for more).")
 @click.option("--roster", "roster_path", metavar="R", default=None,
               help="Roster (for unit/progress; with overview: units counted per step).")
 @click.option("--events", "events_path", metavar="E", default=None, help="Event log (JSON Lines).")
@@ -86,7 +94,8 @@ def _diagram(view: str, spec: Any, rt: Any, kind: str | None, unit: str | None,
 @click.option("--font", default=DEFAULT_FONT, show_default=True,
               help="A font family with Chinese glyphs.")
 @click.option("-o", "--output", required=True, help="Output file, or - for standard output.")
-def render_command(spec: str, view: str, kind: str | None, roster_path: str | None,
+def render_command(spec: str, view: str, kind: str | None, phase: str | None,
+                   steps: tuple[str, ...], roster_path: str | None,
                    events_path: str | None, unit: str | None, fmt: str | None, lang: str,
                    weight: str, font: str, output: str) -> None:
     """Draw one view of SPEC as SVG, PNG (1920 px wide), PDF, DOT or Mermaid."""
@@ -99,7 +108,7 @@ def render_command(spec: str, view: str, kind: str | None, roster_path: str | No
             _fail(str(exc))
     s, rt = _load(spec, roster_path, events_path)
     try:
-        diagram = _diagram(view, s, rt, kind, unit, lang, weight, font)
+        diagram = _diagram(view, s, rt, kind, unit, lang, weight, font, phase, steps)
         data = diagram.render(fmt)
     except (SfdWorkflowError, ValueError, RuntimeError) as exc:
         _fail(str(exc))
@@ -120,18 +129,21 @@ def render_command(spec: str, view: str, kind: str | None, roster_path: str | No
 @click.option("--roster", "roster_path", metavar="R", default=None,
               help="Roster: with --events, adds progress slides.")
 @click.option("--events", "events_path", metavar="E", default=None, help="Event log (JSON Lines).")
+@click.option("--kind", default=None,
+              help="Unit kind whose state machine the phase slides show "
+                   "(default: the first kind that skips no step).")
 @click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True)
 @click.option("--font", default=DEFAULT_FONT, show_default=True,
               help="A font family with Chinese glyphs.")
 def slides_command(spec: str, output: str, roster_path: str | None, events_path: str | None,
-                   lang: str, font: str) -> None:
+                   kind: str | None, lang: str, font: str) -> None:
     """Write a training deck for SPEC (python-pptx): overview, timeline, phases, steps."""
     from sfd_workflow.diagrams._slides import build_deck
 
     s, rt = _load(spec, roster_path, events_path)
     try:
-        path = build_deck(s, output, lang=lang, runtime=rt, fontname=font)
-    except SfdWorkflowError as exc:
+        path = build_deck(s, output, lang=lang, runtime=rt, fontname=font, kind=kind)
+    except (SfdWorkflowError, ValueError) as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"{output}: cannot write: {exc.strerror}")

@@ -55,6 +55,11 @@ class Diagram:
         """The Mermaid ``flowchart`` text."""
         return to_mermaid(self.graph)
 
+    def without_title(self) -> Diagram:
+        """The same picture without its title (the key stays): for a slide whose own title
+        says what the picture shows, leaving the room to the picture."""
+        return attrs.evolve(self, graph=attrs.evolve(self.graph, title=()))
+
     def render(self, fmt: str = "svg", *, width_px: int = SLIDE_WIDTH_PX) -> bytes:
         """The drawing as bytes: ``svg``, ``png`` (`width_px` wide), ``pdf``, ``dot``, ``mermaid``.
 

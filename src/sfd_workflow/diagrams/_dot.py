@@ -3,13 +3,20 @@
 Labels are Graphviz HTML-like labels (``<<B>…</B><BR/>…>``) so that a title line can be
 bold and a detail line smaller; every text is escaped. The legend is drawn inside the graph
 label as a table, so it never moves the nodes.
+
+A back edge (`Edge.back`, an arrow against the flow) is written reversed with
+``dir=back``, so that dot ranks it like the others, and its label becomes a borderless node
+on the line (``<source>__back__<target>``): dot places labels of reversed edges next to a
+spline it routes later, which can run through the text; a node is never crossed. With
+`Graph.label_nodes` every edge label is such a node (``<source>__via__<target>``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import pairwise
 
-from sfd_workflow.diagrams._ir import Cluster, Graph, Line, Style
+from sfd_workflow.diagrams._ir import Cell, Cluster, Graph, Line, Style
 
 __all__ = ["FONT_SIZES", "PAD_INCHES", "to_dot"]
 
@@ -45,15 +52,86 @@ def html_label(lines: Iterable[Line], base: str = "body") -> str:
 
     Lines that are all centred are joined with ``<BR/>``; when some line is left-aligned
     the label is a borderless table with one cell per line (Graphviz aligns cells, not
-    text after a break).
+    text after a break). A table is used too when a line is larger than the one above it:
+    after a ``<BR/>`` Graphviz spaces the lines by the smaller font, so the larger line
+    would touch the one above.
     """
     items = list(lines)
-    if all(x.align == "center" for x in items):
+    if any(x.column for x in items):
+        return _columns_label(items, base)
+    grows = any(FONT_SIZES[b.size] > FONT_SIZES[a.size] for a, b in pairwise(items))
+    if all(x.align == "center" for x in items) and not grows:
         return "<" + "<BR/>".join(_line(x, base) for x in items) + ">"
     rows = "".join(
         f'<TR><TD ALIGN="{x.align.upper()}">{_line(x, base)}</TD></TR>' for x in items
     )
     return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{rows}</TABLE>>'
+
+
+def _columns_label(items: list[Line], base: str) -> str:
+    """A table whose column-0 lines span it and whose other lines sit in their columns.
+
+    The columns are laid out as a grid, line k of every column in row k, so that every
+    column keeps the spacing of a one-column label.
+    """
+    n = max(x.column for x in items)
+    columns = [[y for y in items if y.column == c] for c in range(1, n + 1)]
+    rows: list[str] = []
+    placed = False
+    for x in items:
+        if x.column == 0:
+            rows.append(f'<TR><TD COLSPAN="{n}" ALIGN="{x.align.upper()}">'
+                        f"{_line(x, base)}</TD></TR>")
+        elif not placed:
+            placed = True
+            for k in range(max(len(c) for c in columns)):
+                cells = "".join(
+                    f'<TD ALIGN="{c[k].align.upper()}">{_line(c[k], base)}</TD>'
+                    if k < len(c) else "<TD></TD>"
+                    for c in columns)
+                rows.append(f"<TR>{cells}</TR>")
+    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
+
+
+GRID_CELL = 17  # points: the side of a grid square
+_LATE_COLOUR = "#d62728"
+
+
+def grid_label(lines: Iterable[Line], cells: tuple[Cell, ...], columns: int) -> str:
+    """`html_label` of `lines` with a grid of small squares under it, `columns` to a row."""
+    head = html_label(lines)[1:-1]
+    rows = []
+    for i in range(0, len(cells), columns):
+        tds = "".join(
+            f'<TD WIDTH="{GRID_CELL}" HEIGHT="{GRID_CELL}" FIXEDSIZE="TRUE" '
+            f'BGCOLOR="{_html(c.fill)}" BORDER="{2 if c.late else 1}" '
+            f'COLOR="{_LATE_COLOUR if c.late else "#888888"}">'
+            f'<FONT POINT-SIZE="9">{_html(c.text)}</FONT></TD>'
+            for c in cells[i:i + columns])
+        rows.append(f"<TR>{tds}</TR>")
+    # a fixed width, or Graphviz spreads the squares over a wider label
+    across = min(columns, len(cells))
+    width, height = (across * (GRID_CELL + 2) + 2, len(rows) * (GRID_CELL + 2) + 2)
+    grid = (f'<TABLE BORDER="0" CELLSPACING="2" CELLPADDING="0" FIXEDSIZE="TRUE" '
+            f'WIDTH="{width}" HEIGHT="{height}">{"".join(rows)}</TABLE>')
+    return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD>{head}</TD></TR>'
+            f'<TR><TD ALIGN="LEFT">{grid}</TD></TR></TABLE>>')
+
+
+EDGE_LABEL_PAD = 6  # points of clear space around an edge label: dot draws lines beside it
+
+
+def edge_label(lines: Iterable[Line]) -> str:
+    """The DOT value of an edge label: `html_label` in a borderless, padded table.
+
+    dot routes an edge right next to its label's box, and the drawn text can come out a
+    point or two wider than measured at layout; the padding keeps the line off the text.
+    """
+    inner = html_label(lines, base="small")[1:-1]
+    if inner.startswith("<TABLE"):
+        return f"<{inner}>".replace('CELLPADDING="1"', f'CELLPADDING="{EDGE_LABEL_PAD}"', 1)
+    return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="{EDGE_LABEL_PAD}">'
+            f"<TR><TD>{inner}</TD></TR></TABLE>>")
 
 
 def _attrs(pairs: Iterable[tuple[str, str]]) -> str:
@@ -82,10 +160,12 @@ def _graph_label(graph: Graph) -> str:
         f'<FONT POINT-SIZE="{FONT_SIZES["small"]}">{_html(text)}</FONT></TD>'
         for text, s in graph.legend
     )
-    # the key is a table of its own inside the title's table, so it keeps its own width
+    # the key is a table of its own inside the title's table, so it keeps its own width;
+    # without a title (a picture on a slide) only the key is drawn
+    head = f'<TR><TD ALIGN="LEFT">{title}</TD></TR>' if title else ""
     return (
         '<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="2">'
-        f'<TR><TD ALIGN="LEFT">{title}</TD></TR>'
+        f"{head}"
         '<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3">'
         f"<TR>{cells}</TR></TABLE></TD></TR></TABLE>>"
     )
@@ -101,13 +181,13 @@ def to_dot(graph: Graph) -> str:
             [
                 ("rankdir", graph.direction),
                 ("fontname", font),
-                ("label", _graph_label(graph)),
+                *((("label", _graph_label(graph)),) if graph.title or graph.legend else ()),
                 ("labelloc", "t"),
                 ("labeljust", "l"),
                 ("newrank", "true"),
                 ("compound", "true"),
                 ("nodesep", "0.35"),
-                ("ranksep", "0.55"),
+                ("ranksep", f"{graph.ranksep:g}"),
                 ("pad", str(PAD_INCHES)),
                 ("bgcolor", "white"),
             ]
@@ -139,8 +219,13 @@ def to_dot(graph: Graph) -> str:
         children.setdefault(c.parent, []).append(c)
     members: dict[str | None, list[str]] = {}
     for n in graph.nodes:
-        pairs = [("label", html_label(n.label)), *_style_pairs(n.style)]
+        label = (grid_label(n.label, n.grid, n.grid_columns) if n.grid
+                 else html_label(n.label))
+        pairs = [("label", label), *_style_pairs(n.style)]
         members.setdefault(n.cluster, []).append(f"{_quote(n.id)} [{_attrs(pairs)}]")
+    edge_lines, label_nodes = _edges(graph)
+    for cluster, stmt in label_nodes:
+        members.setdefault(cluster, []).append(stmt)
 
     def emit(parent: str | None, indent: str) -> None:
         for stmt in members.get(parent, []):
@@ -148,7 +233,8 @@ def to_dot(graph: Graph) -> str:
         for c in children.get(parent, []):
             out.append(f"{indent}subgraph {_quote('cluster_' + c.id)} {{")
             pairs = [
-                ("label", html_label(c.label, base="title")),
+                # an unlabelled cluster says so, or it would inherit the graph's label
+                ("label", html_label(c.label, base="title") if c.label else ""),
                 ("fontsize", str(FONT_SIZES["title"])),
                 *_style_pairs(c.style),
             ]
@@ -159,13 +245,57 @@ def to_dot(graph: Graph) -> str:
     emit(None, "  ")
     for group in graph.same_rank:
         out.append("  { rank=same; " + " ".join(_quote(n) + ";" for n in group) + " }")
-    for e in graph.edges:
-        pairs = _style_pairs(e.style)
-        if e.label:
-            pairs = [("label", html_label(e.label, base="small")), *pairs]
-        if not e.constraint:
-            pairs.append(("constraint", "false"))
-        tail = f" [{_attrs(pairs)}]" if pairs else ""
-        out.append(f"  {_quote(e.source)} -> {_quote(e.target)}{tail}")
+    out += edge_lines
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _edge_line(source: str, target: str, pairs: list[tuple[str, str]]) -> str:
+    tail = f" [{_attrs(pairs)}]" if pairs else ""
+    return f"  {_quote(source)} -> {_quote(target)}{tail}"
+
+
+def _edges(graph: Graph) -> tuple[list[str], list[tuple[str | None, str]]]:
+    """The edge statements, and the label nodes (of back edges, or of every labelled edge
+    when `Graph.label_nodes`) with the cluster of each."""
+    cluster_of = {n.id: n.cluster for n in graph.nodes}
+    used = set(cluster_of)
+    lines: list[str] = []
+    label_nodes: list[tuple[str | None, str]] = []
+    for e in graph.edges:
+        pairs = _style_pairs(e.style)
+        if not e.constraint:
+            pairs.append(("constraint", "false"))
+        as_node = e.label and (e.back or graph.label_nodes)
+        if not as_node:
+            if e.label:
+                pairs = [("label", edge_label(e.label)), *pairs]
+            if e.back:
+                lines.append(_edge_line(e.target, e.source, [("dir", "back"), *pairs]))
+            else:
+                lines.append(_edge_line(e.source, e.target, pairs))
+            continue
+        word = "back" if e.back else "via"
+        node_id, i = f"{e.source}__{word}__{e.target}", 2
+        while node_id in used:
+            node_id, i = f"{e.source}__{word}__{e.target}_{i}", i + 1
+        used.add(node_id)
+        node_pairs = [
+            ("label", html_label(e.label, base="small")),
+            ("shape", "plaintext"),
+            ("style", ""),
+            ("fontsize", str(FONT_SIZES["small"])),
+            ("margin", "0.08,0.06"),
+            *((k, v) for k, v in e.style.items if k == "fontcolor"),
+        ]
+        same = cluster_of[e.source] == cluster_of[e.target]
+        label_nodes.append((cluster_of[e.source] if same else None,
+                            f"{_quote(node_id)} [{_attrs(node_pairs)}]"))
+        line_pairs = [(k, v) for k, v in pairs if k != "fontcolor"]
+        if e.back:  # reversed, so that dot ranks it like the others
+            lines.append(_edge_line(e.target, node_id, [("dir", "back"), *line_pairs]))
+            lines.append(_edge_line(node_id, e.source, [("arrowhead", "none"), *line_pairs]))
+        else:
+            lines.append(_edge_line(e.source, node_id, [("arrowhead", "none"), *line_pairs]))
+            lines.append(_edge_line(node_id, e.target, line_pairs))
+    return lines, label_nodes

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-__all__ = ["Cluster", "Edge", "Graph", "Line", "Node", "Style"]
+__all__ = ["Cell", "Cluster", "Edge", "Graph", "Line", "Node", "Style"]
 
 
 def _sorted_items(
@@ -26,7 +26,11 @@ def _sorted_items(
 
 @attrs.frozen
 class Line:
-    """One line of a label; `size` is ``"title"``, ``"body"`` or ``"small"``."""
+    """One line of a label; `size` is ``"title"``, ``"body"`` or ``"small"``.
+
+    `column` 1, 2, … puts the line in that column of a label set in columns (a long state
+    listing many events is wider and less tall); 0 spans the whole label.
+    """
 
     text: str
     size: str = attrs.field(
@@ -34,6 +38,7 @@ class Line:
     )
     bold: bool = False
     align: str = attrs.field(default="center", validator=attrs.validators.in_(("center", "left")))
+    column: int = attrs.field(default=0, validator=attrs.validators.ge(0))
 
 
 @attrs.frozen
@@ -52,20 +57,41 @@ class Style:
         return dict(self.items).get(key, default)
 
 
+@attrs.frozen
+class Cell:
+    """One small square of a node's grid (a unit in a group): short text on a fill;
+    `late` draws a thick red border."""
+
+    text: str
+    fill: str
+    late: bool = False
+
+
 @attrs.frozen(kw_only=True)
 class Node:
-    """A box, ellipse or circle; `cluster` is the id of the cluster it sits in."""
+    """A box, ellipse or circle; `cluster` is the id of the cluster it sits in.
+
+    `grid` cells are drawn under the label, `grid_columns` to a row (DOT only: Mermaid
+    shows the label alone).
+    """
 
     id: str
     label: tuple[Line, ...]
     cluster: str | None = None
     style: Style = Style()
     kind: str = ""  # what the node stands for (step, state, unit…); Mermaid class name
+    grid: tuple[Cell, ...] = ()
+    grid_columns: int = 20
 
 
 @attrs.frozen(kw_only=True)
 class Edge:
-    """An arrow from `source` to `target`; `constraint=False` leaves ranks alone."""
+    """An arrow from `source` to `target`; `constraint=False` leaves ranks alone.
+
+    `back` marks an arrow against the flow (it closes a cycle, like "send back for
+    revision"): renderers that lay out by rank draw it reversed, with its label in a node
+    of its own on the line, so that the line never crosses the label.
+    """
 
     source: str
     target: str
@@ -73,6 +99,7 @@ class Edge:
     style: Style = Style()
     constraint: bool = True
     kind: str = ""
+    back: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -100,6 +127,10 @@ class Graph:
     fontname: str = "WenQuanYi Micro Hei"
     legend: tuple[tuple[str, Style], ...] = ()  # (text, node style) pairs shown as a key
     same_rank: tuple[tuple[str, ...], ...] = ()  # groups of node ids drawn side by side
+    # draw every edge label as a node on its line (as for back edges): in a left-to-right
+    # layout dot can leave edge labels outside their cluster
+    label_nodes: bool = False
+    ranksep: float = 0.55  # inches between ranks (label nodes make ranks of their own)
 
     def __attrs_post_init__(self) -> None:
         ids = [n.id for n in self.nodes]

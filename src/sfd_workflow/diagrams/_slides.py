@@ -17,14 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from sfd_workflow._spec._model import Spec, Step, Transition
-from sfd_workflow.diagrams._api import DEFAULT_FONT, all_progress, dependencies, overview, progress
+from sfd_workflow.diagrams._api import (
+    DEFAULT_FONT,
+    all_progress,
+    dependencies,
+    machine,
+    overview,
+    progress,
+)
 from sfd_workflow.diagrams._labels import phase_heading, step_number, window_words
 from sfd_workflow.diagrams._progress import cohort_counts
 from sfd_workflow.diagrams._views import acting_roles
 from sfd_workflow.diagrams._words import check_lang, date_words, guard_phrases, role_words
 from sfd_workflow.errors import MissingExtraError
 
-__all__ = ["ROWS_PER_STEP_SLIDE", "build_deck"]
+__all__ = ["ROWS_PER_STEP_SLIDE", "build_deck", "deck_kind"]
 
 SLIDE_W_IN, SLIDE_H_IN = 13.333, 7.5
 ROWS_PER_STEP_SLIDE = 5  # transitions per step slide; longer steps continue on a next slide
@@ -216,6 +223,35 @@ def _phase_slide(deck: _Deck, spec: Spec, index: int, lang: str) -> None:
     deck.text(slide, 0.6, 1.2, SLIDE_W_IN - 1.2, SLIDE_H_IN - 1.6, paras)
 
 
+def deck_kind(spec: Spec, kind: str | None = None) -> str:
+    """The unit kind whose state machine the deck shows: `kind`, else the first kind that
+    skips no step (its machine has every step), else the first kind.
+
+    Raises:
+        ValueError: `kind` is not a unit kind of the spec.
+    """
+    if kind is not None:
+        if kind not in spec.unit_kinds:
+            msg = f"unknown unit kind {kind!r}: the spec defines {', '.join(spec.unit_kinds)}"
+            raise ValueError(msg)
+        return kind
+    full = [k for k, v in spec.unit_kinds.items() if not v.skip]
+    return (full or list(spec.unit_kinds))[0]
+
+
+def _machine_slide(deck: _Deck, spec: Spec, index: int, kind: str, lang: str,
+                   fontname: str) -> None:
+    phase = spec.phases[index]
+    title = spec.unit_kinds[kind].title
+    zh = f"{phase_heading(spec, phase, 'zh')[0].text}：{title.get('zh')}状态机"
+    en = f"state machine of a {title.get('en')}"
+    if lang == "en":
+        en = f"{phase_heading(spec, phase, 'en')[0].text}: {en}"
+    slide = deck.slide(_both(zh, en, lang))
+    picture = machine(spec, kind, lang=lang, phase=phase.id, fontname=fontname)
+    deck.picture(slide, picture.without_title().render("png"), top=1.1)
+
+
 def _gantt_slide(deck: _Deck, spec: Spec, lang: str) -> None:
     from pptx.enum.shapes import MSO_SHAPE
 
@@ -313,20 +349,24 @@ def build_deck(
     lang: str = "zh",
     runtime: Any = None,
     fontname: str = DEFAULT_FONT,
+    kind: str | None = None,
 ) -> Path:
     """Write a training deck for `spec` to `path` (``.pptx``) and return the path.
 
     Slides, in order: title; overview; critical path; timeline (Gantt of phase windows and
-    ``due`` dates); one per phase; one per step (continued on a further slide past
-    `ROWS_PER_STEP_SLIDE` transitions) with who acts, outputs, guards in words, deadlines
-    and the cited requirement ids; with `runtime`, three progress slides (units per step,
-    the unit hierarchy, the counts as a table).
+    ``due`` dates); for each phase, its slide and the state machine of its steps for the
+    unit kind `kind` (default `deck_kind`: the first kind that skips no step); one per step
+    (continued on a further slide past `ROWS_PER_STEP_SLIDE` transitions) with who acts,
+    outputs, guards in words, deadlines and the cited requirement ids; with `runtime`,
+    three progress slides (units per step, the unit hierarchy, the counts as a table).
 
     Raises:
         MissingExtraError: python-pptx (``slides`` extra) or graphviz is not installed.
         MissingToolError: Graphviz's ``dot`` or the CJK font is not installed.
+        ValueError: `kind` is not a unit kind of the spec.
     """
     check_lang(lang)
+    kind = deck_kind(spec, kind)
     deck = _Deck(fontname)
     one = _one(lang)
     first = deck.prs.slides.add_slide(deck.prs.slide_layouts[6])  # blank: our own layout
@@ -349,6 +389,7 @@ def build_deck(
     _gantt_slide(deck, spec, lang)
     for i in range(len(spec.phases)):
         _phase_slide(deck, spec, i, lang)
+        _machine_slide(deck, spec, i, kind, lang, fontname)
     for step in spec.steps:
         _step_slides(deck, spec, step, lang)
     if runtime is not None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from sfd_workflow._spec._model import Roster, Spec
-from sfd_workflow.diagrams._ir import Cluster, Edge, Graph, Line, Node, Style
+from sfd_workflow._spec._model import Roster, Spec, Unit
+from sfd_workflow.diagrams._ir import Cell, Cluster, Edge, Graph, Line, Node, Style
 from sfd_workflow.diagrams._labels import (
     COLOURS,
     PHASE_FILLS,
@@ -124,13 +125,58 @@ def _unit_fill(spec: Spec, p: UnitProgress) -> str:
     return COLOURS["active"] if started else COLOURS["blocked"]
 
 
+def _unit_node(spec: Spec, unit: Unit, p: UnitProgress, node_id: str, lang: str) -> Node:
+    name = unit.title.get("en" if lang == "en" else "zh") if unit.title else unit.id
+    kind = spec.unit_kinds[unit.kind].title
+    label = [Line(name, "body", bold=True), Line(unit.id, "small")]
+    for one in _langs(lang):
+        label.append(Line(f"{kind.get(one)} · "
+                          + (f"完成 {p.done}/{p.applicable}" if one == "zh"
+                             else f"{p.done}/{p.applicable} done"), "small"))
+        active = [
+            f"{step_number(spec, spec.step_by_id[sid])}. {spec.step_by_id[sid].title.get(one)}"
+            for sid, s in p.steps.items() if s.status == "active"
+        ]
+        if active:
+            words = ("进行中：" if one == "zh" else "working on: ") + (
+                "、" if one == "zh" else ", ").join(active)
+            label += [Line(x, "small") for x in wrap(words, _COLUMNS[one])]
+    pairs = {"fillcolor": _unit_fill(spec, p), "color": COLOURS["border"]}
+    if p.late:
+        pairs.update(color=COLOURS["late"], penwidth="3")
+    return Node(id=node_id, label=tuple(label), style=Style(pairs), kind="unit")
+
+
+def _district_node(spec: Spec, node_id: str, lang: str) -> Node:
+    titles = text_lines(spec.title, lang)
+    return Node(id=node_id, label=tuple(Line(x, "body", bold=True)
+                                        for x in wrap(titles[0], 2 * _COLUMNS["zh"])),
+                style=Style.of(shape="box", fillcolor="#dde6f0"), kind="district")
+
+
+def _progress_legend(lang: str) -> tuple[tuple[str, Style], ...]:
+    w = STATUS_WORDS["en" if lang == "en" else "zh"]
+    return (
+        (w["done"], Style.of(fillcolor=COLOURS["done"])),
+        (w["active"], Style.of(fillcolor=COLOURS["active"])),
+        (w["blocked"], Style.of(fillcolor=COLOURS["blocked"])),
+        (f"{w['late']} / {w['overdue']}", Style.of(fillcolor="white", color=COLOURS["late"])),
+    )
+
+
 def progress_graph(spec: Spec, roster: Roster, progress: Mapping[str, UnitProgress], *,
-                   lang: str = "zh") -> Graph:
+                   lang: str = "zh", grouped: bool = False) -> Graph:
     """The unit hierarchy (``unit_graph``) under the district, each unit coloured by progress.
 
     A unit is green when every step that applies to it is done, yellow once it has started
     (some step left its initial state), grey before; a red outline marks a late or overdue
     step. Each unit says how many steps it has done and which it is working on.
+
+    `grouped` (for a district of a hundred units or more): the units that have no units
+    under them are gathered by parent and kind into one box each, with the counts of done,
+    started, not started and late units, the first late unit ids, and a grid of one small
+    square per unit (in roster order) coloured the same way, holding its number of done
+    steps; units with units under them keep their own box.
     """
     check_lang(lang)
     from sfd_workflow import unit_graph  # the core's hierarchy (lazy: keeps layers apart)
@@ -138,49 +184,90 @@ def progress_graph(spec: Spec, roster: Roster, progress: Mapping[str, UnitProgre
     graph = unit_graph(roster)
     ids = Ids()
     root = ids("district")
-    titles = text_lines(spec.title, lang)
-    nodes = [Node(id=root, label=tuple(Line(x, "body" if i == 0 else "small", bold=i == 0)
-                                       for i, t in enumerate(titles[:1])
-                                       for x in wrap(t, 2 * _COLUMNS["zh"])),
-                  style=Style.of(shape="box", fillcolor="#dde6f0"), kind="district")]
+    nodes = [_district_node(spec, root, lang)]
     edges = []
-    for unit in roster.units:
-        p = progress[unit.id]
-        name = unit.title.get("en" if lang == "en" else "zh") if unit.title else unit.id
-        kind = spec.unit_kinds[unit.kind].title
-        label = [Line(name, "body", bold=True), Line(unit.id, "small")]
-        for one in _langs(lang):
-            label.append(Line(f"{kind.get(one)} · "
-                              + (f"完成 {p.done}/{p.applicable}" if one == "zh"
-                                 else f"{p.done}/{p.applicable} done"), "small"))
-            active = [
-                f"{step_number(spec, spec.step_by_id[sid])}. {spec.step_by_id[sid].title.get(one)}"
-                for sid, s in p.steps.items() if s.status == "active"
-            ]
-            if active:
-                words = ("进行中：" if one == "zh" else "working on: ") + (
-                    "、" if one == "zh" else ", ").join(active)
-                label += [Line(x, "small") for x in wrap(words, _COLUMNS[one])]
-        pairs = {"fillcolor": _unit_fill(spec, p), "color": COLOURS["border"]}
-        if p.late:
-            pairs.update(color=COLOURS["late"], penwidth="3")
-        nodes.append(Node(id=ids("unit", unit.id), label=tuple(label), style=Style(pairs),
-                          kind="unit"))
-    for unit in roster.units:
-        parents = list(graph.predecessors(unit.id))
-        source = ids("unit", parents[0]) if parents else root
-        edges.append(Edge(source=source, target=ids("unit", unit.id), kind="parent"))
-    w = STATUS_WORDS["en" if lang == "en" else "zh"]
+    if not grouped:
+        for unit in roster.units:
+            nodes.append(_unit_node(spec, unit, progress[unit.id], ids("unit", unit.id), lang))
+        for unit in roster.units:
+            parents = list(graph.predecessors(unit.id))
+            source = ids("unit", parents[0]) if parents else root
+            edges.append(Edge(source=source, target=ids("unit", unit.id), kind="parent"))
+    else:
+        nodes_, edges = _grouped(spec, roster, progress, graph, ids, root, lang)
+        nodes += nodes_
+    how = ("，按上级与类别分组", ", grouped by parent and kind") if grouped else ("", "")
+    legend = _progress_legend(lang)
+    if grouped:
+        legend += (({"zh": "格内数字：已完成环节数", "en": "number in a square: steps done"}[
+            "en" if lang == "en" else "zh"], Style.of(fillcolor="white")),)
     return Graph(
         name=f"{spec.id}-progress",
-        title=_title(spec, lang, f"各单位进度（{len(roster.units)} 个单位）",
-                     f"progress of {len(roster.units)} units"),
-        nodes=tuple(nodes), edges=tuple(edges), direction="LR",
-        legend=(
-            (w["done"], Style.of(fillcolor=COLOURS["done"])),
-            (w["active"], Style.of(fillcolor=COLOURS["active"])),
-            (w["blocked"], Style.of(fillcolor=COLOURS["blocked"])),
-            (f"{w['late']} / {w['overdue']}", Style.of(fillcolor="white",
-                                                       color=COLOURS["late"])),
-        ),
+        title=_title(spec, lang, f"各单位进度（{len(roster.units)} 个单位{how[0]}）",
+                     f"progress of {len(roster.units)} units{how[1]}"),
+        nodes=tuple(nodes), edges=tuple(edges), direction="LR", legend=legend,
     )
+
+
+def _grouped(spec: Spec, roster: Roster, progress: Mapping[str, UnitProgress], graph: Any,
+             ids: Ids, root: str, lang: str) -> tuple[list[Node], list[Edge]]:
+    parents = [u for u in roster.units if graph.out_degree(u.id)]
+    groups: dict[tuple[str | None, str], list[Unit]] = {}
+    for u in roster.units:
+        if graph.out_degree(u.id):
+            continue
+        above = list(graph.predecessors(u.id))
+        groups.setdefault((above[0] if above else None, u.kind), []).append(u)
+    nodes = [_unit_node(spec, u, progress[u.id], ids("unit", u.id), lang) for u in parents]
+    edges = []
+    for u in parents:
+        above = list(graph.predecessors(u.id))
+        edges.append(Edge(source=ids("unit", above[0]) if above else root,
+                          target=ids("unit", u.id), kind="parent"))
+    for (parent, kind), members in groups.items():
+        gid = ids("group", parent or "district", kind)
+        nodes.append(_group_node(spec, kind, members, progress, gid, lang))
+        edges.append(Edge(source=ids("unit", parent) if parent else root, target=gid,
+                          kind="parent"))
+    return nodes, edges
+
+
+def _unit_state(spec: Spec, p: UnitProgress) -> str:
+    fill = _unit_fill(spec, p)
+    return {COLOURS["done"]: "done", COLOURS["active"]: "active"}.get(fill, "blocked")
+
+
+GROUP_COLUMNS = 20  # squares to a row in a group's grid
+_LATE_NAMED = 3  # late units named in a group's box
+
+
+def _group_node(spec: Spec, kind: str, members: list[Unit],
+                progress: Mapping[str, UnitProgress], node_id: str, lang: str) -> Node:
+    states = [_unit_state(spec, progress[u.id]) for u in members]
+    late = [u.id for u in members if progress[u.id].late]
+    title = spec.unit_kinds[kind].title
+    label: list[Line] = []
+    for i, one in enumerate(_langs(lang)):
+        w = STATUS_WORDS[one]
+        head = (f"{title.get(one)} · {len(members)} 个" if one == "zh"
+                else f"{title.get(one)} · {len(members)} units")
+        label.append(Line(head, "body" if i == 0 else "small", bold=i == 0))
+        parts = [f"{w[k]} {states.count(k)}" for k in ("done", "active", "blocked")
+                 if states.count(k)]
+        if late:
+            parts.append(f"{w['late']} / {w['overdue']} {len(late)}")
+        label.append(Line(" · ".join(parts), "small", bold=True))
+        if late:
+            named = ("、" if one == "zh" else ", ").join(late[:_LATE_NAMED])
+            more = len(late) - _LATE_NAMED
+            if more > 0:
+                named += f" 等 {len(late)} 个" if one == "zh" else f" and {more} more"
+            words = (f"逾期：{named}" if one == "zh" else f"late: {named}")
+            label += [Line(x, "small") for x in wrap(words, 2 * _COLUMNS[one])]
+    cells = tuple(
+        Cell(str(progress[u.id].done), _FILL[state], late=progress[u.id].late)
+        for u, state in zip(members, states, strict=True)
+    )
+    return Node(id=node_id, label=tuple(label), grid=cells,
+                grid_columns=min(GROUP_COLUMNS, len(cells)),
+                style=Style.of(color=COLOURS["border"], fillcolor="white"), kind="group")
