@@ -75,3 +75,14 @@ def test_runs_must_be_positive(spec: sfd.Spec, units: sim.UnitArrays) -> None:
     """Zero runs is a clear error."""
     with pytest.raises(sim.SimulationError, match="at least 1"):
         sim.simulate(spec, units, runs=0)
+
+
+def test_a_run_the_caller_already_has_is_not_run_again(spec: sfd.Spec, units: sim.UnitArrays,
+                                                        serial: sim.Ensemble) -> None:
+    """`first=` (what `sfd-workflow simulate --runs R` passes) stands in for run 0 exactly."""
+    first = sim.run(spec, units, seed=42)
+    with ThreadPoolExecutor(max_workers=1) as ex:
+        rest = sim.simulate(spec, units, seed=42, runs=4, executor=ex, first=first)
+    pd.testing.assert_frame_equal(rest.kpi_table(), serial.kpi_table())
+    assert sim.simulate(spec, units, seed=42, runs=1, first=first).kpi_table().equals(
+        serial.kpi_table().iloc[:1])

@@ -131,7 +131,7 @@ def _simulate(spec_arg: str, roster_path: str | None, district_n: int | None, na
             try:
                 ensemble = simulate(spec, units, model=model, engine=engine,  # type: ignore[arg-type]
                                     seed=seed, runs=runs, executor=executor,
-                                    progress=lambda k: None)
+                                    progress=lambda k: None, first=result)
             finally:
                 if client is not None:
                     client.close()

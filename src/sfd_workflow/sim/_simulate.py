@@ -175,6 +175,13 @@ class RunSummary:
     kpis: dict[str, float]
     events: int
 
+    @classmethod
+    def of(cls, result: Any, run: int, seed: int) -> RunSummary:
+        """What an ensemble keeps of a finished run's `SimResult`."""
+        return cls(run=run, seed=seed, summary=result.summary(), by_kind=result.by_kind(),
+                   progress=result.progress(), kpis=result.kpis(),
+                   events=len(result.events or ()))
+
 
 @attrs.frozen(kw_only=True)
 class _Task:
@@ -189,8 +196,7 @@ class _Task:
 def _run_task(task: _Task) -> RunSummary:
     res = run(task.spec, task.units, model=task.model, engine=task.engine,  # type: ignore[arg-type]
               seed=task.seed, run_index=task.run)
-    return RunSummary(run=task.run, seed=task.seed, summary=res.summary(), by_kind=res.by_kind(),
-                      progress=res.progress(), kpis=res.kpis(), events=len(res.events or ()))
+    return RunSummary.of(res, task.run, task.seed)
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -231,7 +237,8 @@ class Ensemble:
 def simulate(spec: Spec, units: Roster | UnitArrays, *, model: SimModel | None = None,
              engine: Engine = "fast", seed: int = 0, runs: int = 1,
              executor: Executor | Any | None = None,
-             progress: Callable[[int], None] | None = None) -> Ensemble:
+             progress: Callable[[int], None] | None = None,
+             first: Any = None) -> Ensemble:
     """Run `runs` replications and summarise them with bands on every KPI.
 
     Args:
@@ -239,6 +246,8 @@ def simulate(spec: Spec, units: Roster | UnitArrays, *, model: SimModel | None =
             when ``runs == 1``); pass ``client.get_executor()`` of a ``dask.distributed``
             client to run on a Dask cluster, or any `concurrent.futures.Executor`.
         progress: called with 1 as each run finishes (in run order).
+        first: the `SimResult` of run 0 when the caller already has it (``run(...)`` with
+            the same spec, units, model, engine and seed): it is summarised, not run again.
 
     The result is the same for the same seed whatever the executor.
     """
@@ -247,9 +256,12 @@ def simulate(spec: Spec, units: Roster | UnitArrays, *, model: SimModel | None =
         raise SimulationError(msg)
     model = model or default_sim_model(spec)
     _check(spec, model)
+    done = [RunSummary.of(first, 0, seed)] if first is not None else []
     tasks = [_Task(spec=spec, units=units, model=model, engine=engine, seed=seed, run=i)
-             for i in range(runs)]
-    results: list[RunSummary] = []
+             for i in range(len(done), runs)]
+    results: list[RunSummary] = list(done)
+    if not tasks:
+        return Ensemble(runs=tuple(results))
     if executor is None and runs == 1:
         results.append(_run_task(tasks[0]))
         if progress:
@@ -257,7 +269,7 @@ def simulate(spec: Spec, units: Roster | UnitArrays, *, model: SimModel | None =
         return Ensemble(runs=tuple(results))
     own = executor is None
     ex = executor if executor is not None else ProcessPoolExecutor(
-        max_workers=min(runs, os.cpu_count() or 1))
+        max_workers=min(len(tasks), os.cpu_count() or 1))
     try:
         futures = [ex.submit(_run_task, t) for t in tasks]
         for f in futures:
