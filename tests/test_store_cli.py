@@ -136,3 +136,25 @@ def test_the_store_command_runs_as_a_program(tmp_path: Path) -> None:
     ok = subprocess.run([*run, "verify"], env=env, capture_output=True, text=True)
     assert ok.returncode == 0
     assert ok.stdout.startswith("ok: 6 events")
+
+
+def test_submit_snapshot_every_sets_how_often_states_are_persisted(
+        url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--snapshot-every 1` persists a snapshot per accepted event; 0 persists none."""
+    db = url.removeprefix("sqlite:///")
+
+    def snapshots() -> int:
+        with sa.create_engine(f"sqlite:///{db}").connect() as conn:
+            return int(conn.execute(sa.text("SELECT count(*) FROM sfd_snapshots")).scalar_one())
+
+    assert main(["store", "submit", "--url", url, "--snapshot-every", "0",
+                 str(_log(tmp_path))]) == 0
+    assert snapshots() == 0
+    event = approval_script("ps-0-1")[0]  # a fresh unit's first step: accepted
+    capsys.readouterr()
+    assert main(["store", "submit", "--url", url, "--snapshot-every", "1", "--event",
+                 json.dumps(event)]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "accepted"
+    assert snapshots() == 1
+    assert main(["store", "submit", "--url", url, "--snapshot-every", "-1", "--event",
+                 json.dumps(event)]) == 2

@@ -44,12 +44,12 @@ def _store_module() -> Any:
     return _store
 
 
-def _open(url: str) -> EventStore:
+def _open(url: str, **options: Any) -> EventStore:
     from ..errors import SfdWorkflowError
 
     mod = _store_module()
     try:
-        store: EventStore = mod.EventStore.open(url)
+        store: EventStore = mod.EventStore.open(url, **options)
     except SfdWorkflowError as exc:
         _fail(str(exc))
     return store
@@ -101,7 +101,10 @@ def _event_lines(source: str) -> Iterator[str]:
 @_URL
 @click.argument("events", required=False)
 @click.option("--event", "one", metavar="JSON", help="Submit this one event (a JSON object).")
-def submit(url: str, events: str | None, one: str | None) -> None:
+@click.option("--snapshot-every", "snapshot_every", type=click.IntRange(min=0), default=100,
+              show_default=True,
+              help="Persist a unit's state after every K of its accepted events (0: never).")
+def submit(url: str, events: str | None, one: str | None, snapshot_every: int) -> None:
     """Judge and store each line of EVENTS (a JSON Lines file, - for stdin), or --event.
 
     Writes one JSON object a line, as `replay` does: line, unit, event, verdict, reason, late.
@@ -113,7 +116,7 @@ def submit(url: str, events: str | None, one: str | None) -> None:
 
     lines: Iterator[str] = iter([one]) if one is not None else _event_lines(events or "-")
     counts: dict[str, int] = {}
-    with _open(url) as store:
+    with _open(url, snapshot_every=snapshot_every) as store:
         for n, line in enumerate(lines, 1):
             try:
                 verdict = store.submit(line)
