@@ -251,7 +251,6 @@ class Runtime:
         self._event_step = compiled.event_step
         self._steps = compiled.steps
         cls = _unit_class(compiled)
-        self._cls = cls
         kinds = compiled.kinds
         initial = [s.initial for s in compiled.steps]
         self._units: dict[str, UnitState] = {

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from ..errors import SpecError
-from ._document import Document, PathKey, parse_text, read_document
+from ._document import Document, PathKey, format_path, parse_text, read_document
 from ._linker import link, lint
 from ._model import Guard, PerPerson, Phase, Quorum, Spec, Step, Text, Transition, UnitKind, Window
 from ._reader import Reader
@@ -113,13 +113,7 @@ def _transition(r: Reader, value: Any, path: PathKey) -> Transition | None:
         return None
     return Transition(event=event, sources=sources, dest=dest, guard=guard, records=records,
                       clears=clears, due=due, title=title, cites=r.cites(m, path),
-                      path=_fmt(path))
-
-
-def _fmt(path: PathKey) -> str:
-    from ._document import format_path
-
-    return format_path(path)
+                      path=format_path(path))
 
 
 def _step(r: Reader, value: Any, path: PathKey, phase: str, previous: str | None) -> Step | None:
@@ -157,7 +151,8 @@ def _step(r: Reader, value: Any, path: PathKey, phase: str, previous: str | None
     if sid is None or title is None or not states:
         return None
     return Step(id=sid, title=title, after=after, states=states, transitions=tuple(transitions),
-                description=description, cites=r.cites(m, path), phase=phase, path=_fmt(path))
+                description=description, cites=r.cites(m, path), phase=phase,
+                path=format_path(path))
 
 
 def _unit_kind(r: Reader, kid: str, value: Any, path: PathKey) -> UnitKind | None:

@@ -126,11 +126,6 @@ class Guard:
     children: tuple[str, ...] = ()
     custom: tuple[str, ...] = ()
 
-    @property
-    def is_empty(self) -> bool:
-        """True when the guard has no key."""
-        return self == Guard()
-
 
 @attrs.frozen(kw_only=True)
 class Transition:

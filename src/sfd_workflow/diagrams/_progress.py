@@ -44,7 +44,7 @@ class StepStatus:
     """One step of one unit: status, current state, lateness and what it waits for."""
 
     step: str
-    status: str
+    status: str = attrs.field(validator=attrs.validators.in_(STATUSES))
     state: str
     late: bool = False
     overdue: bool = False
