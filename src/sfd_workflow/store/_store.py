@@ -21,6 +21,7 @@ number, rejected ones just after ``after_gseq`` (their audit row says which).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import random
@@ -90,6 +91,19 @@ def _spec_json(spec: Spec) -> str:
                "spec_from_document): a store keeps the document it judges by")
         raise StoreError(msg)
     return canonical_json(dict(spec.document))
+
+
+@contextlib.contextmanager
+def _disposed_on_error(engine: sa.Engine, what: str) -> Iterator[None]:
+    """On any error, release `engine`; a database error becomes a one-line `StoreError`."""
+    try:
+        yield
+    except sa.exc.SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(f"{what}: {_why(exc)}") from None
+    except BaseException:
+        engine.dispose()
+        raise
 
 
 class EventStore:
@@ -166,26 +180,20 @@ class EventStore:
         shown = _shown(url)
         store_id = uuid.uuid4().hex
         spec_sha = sha256_hex(spec_json)
-        try:
-            with engine.connect().execution_options(**write_options()) as conn, conn.begin():
-                if t.current_version(conn) != 0 or sa.inspect(conn).has_table("sfd_events"):
-                    msg = f"{shown} already holds an event store: open it instead"
-                    raise StoreError(msg)
-                for version in sorted(t.MIGRATIONS):
-                    t.apply_migration(conn, version)
-                meta = {"spec_json": spec_json, "spec_sha256": spec_sha, "spec_id": spec.id,
-                        "roster_json": roster_json, "roster_sha256": sha256_hex(roster_json),
-                        "store_id": store_id, "created_at": _now()}
-                conn.execute(t.meta.insert(), [{"key": k, "value": v} for k, v in meta.items()])
-                conn.execute(t.units.insert(), [
-                    {"unit": u.id, "head_seq": 0}
-                    for u in roster.units])
-        except sa.exc.SQLAlchemyError as exc:
-            engine.dispose()
-            raise StoreError(f"cannot create a store at {shown}: {_why(exc)}") from None
-        except BaseException:
-            engine.dispose()
-            raise
+        with _disposed_on_error(engine, f"cannot create a store at {shown}"), \
+                engine.connect().execution_options(**write_options()) as conn, conn.begin():
+            if t.current_version(conn) != 0 or sa.inspect(conn).has_table("sfd_events"):
+                msg = f"{shown} already holds an event store: open it instead"
+                raise StoreError(msg)
+            for version in sorted(t.MIGRATIONS):
+                t.apply_migration(conn, version)
+            meta = {"spec_json": spec_json, "spec_sha256": spec_sha, "spec_id": spec.id,
+                    "roster_json": roster_json, "roster_sha256": sha256_hex(roster_json),
+                    "store_id": store_id, "created_at": _now()}
+            conn.execute(t.meta.insert(), [{"key": k, "value": v} for k, v in meta.items()])
+            conn.execute(t.units.insert(), [
+                {"unit": u.id, "head_seq": 0}
+                for u in roster.units])
         return cls(engine, shown, spec, roster, spec_sha, store_id, predicates, snapshot_every)
 
     @classmethod
@@ -216,21 +224,11 @@ class EventStore:
         if engine.dialect.name == "sqlite" and database and not Path(database).exists():
             engine.dispose()  # sqlite would create an empty file: say what is wrong instead
             raise StoreError(f"no event store at {shown}: no such file")
-        try:
+        with _disposed_on_error(engine, f"cannot open the store at {shown}"):
             _upgrade(engine, shown)
             with engine.connect() as conn:
                 meta = dict(conn.execute(sa.select(t.meta.c.key, t.meta.c.value)).all())
-        except sa.exc.SQLAlchemyError as exc:
-            engine.dispose()
-            raise StoreError(f"cannot open the store at {shown}: {_why(exc)}") from None
-        except BaseException:
-            engine.dispose()
-            raise
-        try:
             return cls._from_meta(engine, shown, meta, spec, predicates, snapshot_every)
-        except BaseException:
-            engine.dispose()
-            raise
 
     @classmethod
     def _from_meta(cls, engine: sa.Engine, shown: str, meta: Mapping[str, str],
