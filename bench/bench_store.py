@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
 from sfd_workflow.store import EventStore  # noqa: E402
-from store_support import spec_and_roster, workload  # noqa: E402
+from support.store import spec_and_roster, workload  # noqa: E402
 
 
 def _writer(url: str, seed: int, n: int, start: mp.synchronize.Event) -> None:

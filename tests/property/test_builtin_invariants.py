@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import invariants
 import pytest
-import xuhui
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from sfd_workflow.testing import event_logs
+from support import invariants, xuhui
 
 # Each example replays up to ~200 lines several times: fewer examples than the profile's.
 FEWER = settings(max_examples=max(10, settings().max_examples // 2))

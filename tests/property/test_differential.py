@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from reference import reference_replay
 from sfd_workflow import (
     Runtime,
     compile_workflow,
@@ -24,6 +23,7 @@ from sfd_workflow import (
     spec_from_document,
 )
 from sfd_workflow.testing import event_logs, rosters, specs
+from support.reference import reference_replay
 
 #: Custom predicates named by generated specs; each reads only what both sides expose.
 PREDICATES: dict[str, Any] = {
@@ -106,7 +106,7 @@ def test_submit_line_gives_the_same_verdicts_as_replay(
 
 
 def _builtin_case_check(roster_doc: dict[str, Any], lines: list[str]) -> None:
-    import xuhui
+    from support import xuhui
 
     note("events.jsonl:\n" + "\n".join(lines))
     spec = xuhui.spec()
@@ -118,7 +118,7 @@ def _builtin_case_check(roster_doc: dict[str, Any], lines: list[str]) -> None:
 
 @st.composite
 def builtin_small_logs(draw: st.DrawFn) -> list[str]:
-    import xuhui
+    from support import xuhui
 
     full = xuhui.campaign_log()
     prefix = full[: draw(st.integers(0, len(full)))]
@@ -131,7 +131,7 @@ def builtin_small_logs(draw: st.DrawFn) -> list[str]:
 @given(builtin_small_logs())
 def test_core_and_reference_agree_on_the_builtin_spec(lines: list[str]) -> None:
     """On builtin:xuhui-edu-2009 (small district, deep prefixes), both agree line by line."""
-    import xuhui
+    from support import xuhui
 
     _builtin_case_check(xuhui.SMALL_ROSTER, lines)
 
@@ -139,9 +139,8 @@ def test_core_and_reference_agree_on_the_builtin_spec(lines: list[str]) -> None:
 @given(st.data())
 def test_core_and_reference_agree_on_the_builtin_sample_roster(data: st.DataObject) -> None:
     """On builtin:xuhui-edu-2009 with its sample roster (and sample log), both agree."""
-    import xuhui
-
     from sfd_workflow._spec._builtin import sample_paths
+    from support import xuhui
 
     roster_doc = xuhui.sample_roster_document()
     if roster_doc is None:

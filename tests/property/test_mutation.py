@@ -18,13 +18,12 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import invariants
 import pytest
-import xuhui
 
 from sfd_workflow import compile_workflow, roster_from_document, spec_from_document
-from sfd_workflow.testing._model import RosterModel, WorkflowModel, WorldModel
-from sfd_workflow.testing._planner import PlanError, Planner
+from sfd_workflow.testing._oracle import RosterModel, WorkflowModel, WorldModel
+from sfd_workflow.testing._reach import PlanError, Planner
+from support import invariants, xuhui
 
 Mutant = tuple[str, dict[str, Any], str, int]  # id, document, step id, transition index
 

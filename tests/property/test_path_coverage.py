@@ -1,6 +1,6 @@
 """Path coverage of the built-in spec: every state and every transition is reached.
 
-For each transition, the planner (`sfd_workflow.testing._planner`) walks networkx shortest
+For each transition, the planner (`sfd_workflow.testing._reach`) walks networkx shortest
 paths through the step's state graph, producing what each guard needs on the way; the log
 is then replayed by the core, and the core's own state must show the transition fired.
 States not passed on the way to a transition get their own shortest path. The report
@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import xuhui
-
 from sfd_workflow import Runtime
-from sfd_workflow.testing._planner import PlanError, Planner
+from sfd_workflow.testing._reach import PlanError, Planner
+from support import xuhui
 
 UNITS = [u["id"] for u in xuhui.SMALL_ROSTER["units"]]
 

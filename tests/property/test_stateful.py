@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 
 import pytest
-import xuhui
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
 from sfd_workflow import load_spec, roster_from_document
 from sfd_workflow.testing import WorkflowMachine, rosters, specs, workflow_state_machine
+from support import xuhui
 
 STEPS = settings(stateful_step_count=25, max_examples=max(5, settings().max_examples // 4))
 

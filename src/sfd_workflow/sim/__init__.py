@@ -25,10 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sfd_workflow.errors import MissingExtraError
 
 if TYPE_CHECKING:
-    from sfd_workflow.sim._calendar import WorkCalendar, chinese_calendar_years
-    from sfd_workflow.sim._demo import demo_main
-    from sfd_workflow.sim._errors import CalendarError, SimModelError, SimulationError
-    from sfd_workflow.sim._model import (
+    from sfd_workflow.sim._behaviour import (
         Dist,
         EventParams,
         LateStart,
@@ -39,6 +36,9 @@ if TYPE_CHECKING:
         load_sim_model,
         sim_model_from_document,
     )
+    from sfd_workflow.sim._calendar import WorkCalendar, chinese_calendar_years
+    from sfd_workflow.sim._demo import demo_main
+    from sfd_workflow.sim._errors import CalendarError, SimModelError, SimulationError
     from sfd_workflow.sim._output import roster_document, summary_lines, write_outputs
     from sfd_workflow.sim._plots import (
         cjk_font,
@@ -56,9 +56,9 @@ _WHERE = {
     "WorkCalendar": "_calendar", "chinese_calendar_years": "_calendar",
     "demo_main": "_demo",
     "CalendarError": "_errors", "SimModelError": "_errors", "SimulationError": "_errors",
-    "Dist": "_model", "EventParams": "_model", "LateStart": "_model", "Loop": "_model",
-    "SimModel": "_model", "StepParams": "_model", "default_sim_model": "_model",
-    "load_sim_model": "_model", "sim_model_from_document": "_model",
+    "Dist": "_behaviour", "EventParams": "_behaviour", "LateStart": "_behaviour", "Loop": "_behaviour",
+    "SimModel": "_behaviour", "StepParams": "_behaviour", "default_sim_model": "_behaviour",
+    "load_sim_model": "_behaviour", "sim_model_from_document": "_behaviour",
     "roster_document": "_output", "summary_lines": "_output", "write_outputs": "_output",
     "cjk_font": "_plots", "plot_gantt": "_plots", "plot_heatmap": "_plots",
     "plot_lateness": "_plots", "plot_progress": "_plots", "write_plots": "_plots",

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sfd_workflow._spec._model import Spec
-from sfd_workflow.sim._model import SimModel
+from sfd_workflow.sim._behaviour import SimModel
 
 __all__ = ["Draws", "draw"]
 

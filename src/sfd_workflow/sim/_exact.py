@@ -32,11 +32,11 @@ from sfd_workflow._compile import CompiledWorkflow
 from sfd_workflow._engine import Runtime
 from sfd_workflow._spec._model import Roster, Spec
 from sfd_workflow._verdict import Reason
+from sfd_workflow.sim._behaviour import SimModel
 from sfd_workflow.sim._calendar import WorkCalendar
 from sfd_workflow.sim._draws import Draws
 from sfd_workflow.sim._errors import SimulationError
 from sfd_workflow.sim._fast import Schedule
-from sfd_workflow.sim._model import SimModel
 from sfd_workflow.sim._planner import Planned, Planner, Segment
 from sfd_workflow.sim._rosters import UnitArrays
 from sfd_workflow.sim._shape import KindRoute, SpecShape

@@ -26,8 +26,8 @@ from typing import Any
 import attrs
 
 from sfd_workflow._spec._model import Guard, Spec, Transition, Unit
+from sfd_workflow.sim._behaviour import SimModel
 from sfd_workflow.sim._errors import SimulationError
-from sfd_workflow.sim._model import SimModel
 from sfd_workflow.sim._shape import KindRoute
 
 __all__ = ["Planned", "Planner", "Segment"]

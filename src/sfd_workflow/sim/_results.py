@@ -28,9 +28,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from sfd_workflow._spec._model import Roster, Spec
+from sfd_workflow.sim._behaviour import SimModel
 from sfd_workflow.sim._calendar import WorkCalendar
 from sfd_workflow.sim._fast import Schedule
-from sfd_workflow.sim._model import SimModel
 from sfd_workflow.sim._rosters import UnitArrays
 
 __all__ = ["KPI_DEFINITIONS", "SimResult"]

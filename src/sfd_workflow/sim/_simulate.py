@@ -19,12 +19,12 @@ import pandas as pd
 
 from sfd_workflow._compile import compile_workflow
 from sfd_workflow._spec._model import Roster, Spec, Unit
+from sfd_workflow.sim._behaviour import SimModel, default_sim_model
 from sfd_workflow.sim._calendar import WorkCalendar
 from sfd_workflow.sim._draws import Draws, draw
 from sfd_workflow.sim._errors import SimulationError
 from sfd_workflow.sim._exact import run_exact
 from sfd_workflow.sim._fast import schedule
-from sfd_workflow.sim._model import SimModel, default_sim_model
 from sfd_workflow.sim._results import SimResult
 from sfd_workflow.sim._rosters import UnitArrays, unit_arrays
 from sfd_workflow.sim._shape import SpecShape, shape_of

@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ._model import Event, MTransition, WorldModel
+from ._oracle import Event, MTransition, WorldModel
 
 __all__ = ["Clock", "draw_line", "start_clock"]
 

@@ -3,7 +3,7 @@
 Its rules fire events (plausible ones and every kind of bad one) at a real
 `sfd_workflow.Runtime`; after every event it checks the verdict, and after every step its
 invariants check each unit's state, against the independent model of SPEC-FORMAT §4 in
-`_model.py`. A failure prints the events so far as a JSON Lines log that
+`_oracle.py`. A failure prints the events so far as a JSON Lines log that
 ``sfd-workflow replay SPEC ROSTER events.jsonl`` replays line for line.
 """
 
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from ._events import Clock, draw_line, start_clock
-from ._model import RosterModel, WorkflowModel, WorldModel
+from ._oracle import RosterModel, WorkflowModel, WorldModel
 
 __all__ = ["WorkflowMachine", "workflow_state_machine"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sfd_workflow.store import EventStore
-from store_support import approval_script, spec_and_roster, store_url_fixture  # noqa: F401
+from support.store import approval_script, spec_and_roster, store_url_fixture  # noqa: F401
 
 KILLS = 50
 SNAPSHOT_EVERY = 5  # often, so that kills land around snapshot writes

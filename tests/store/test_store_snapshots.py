@@ -19,7 +19,7 @@ from sfd_workflow.errors import StoreError
 from sfd_workflow.store import SCHEMA_VERSION, EventStore
 from sfd_workflow.store import _schema as schema
 from sfd_workflow.store._snapshots import snapshot_digest
-from store_support import (  # noqa: F401
+from support.store import (  # noqa: F401
     BACKENDS,
     approval_script,
     fresh_pg_database,
@@ -28,7 +28,7 @@ from store_support import (  # noqa: F401
     workload,
 )
 
-V1_FIXTURE = Path(__file__).parent / "data" / "store-v1.json"
+V1_FIXTURE = Path(__file__).parents[1] / "data" / "store-v1.json"
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import sfd_workflow as sfd
 from sfd_workflow.errors import StoreError, UnknownUnitError
 from sfd_workflow.store import SCHEMA_VERSION, EventStore
-from store_support import approval_script, ev, spec_and_roster, store_url_fixture  # noqa: F401
+from support.store import approval_script, ev, spec_and_roster, store_url_fixture  # noqa: F401
 
 
 def _replay_verdicts(events: list[Any]) -> list[sfd.Verdict]:

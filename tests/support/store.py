@@ -18,7 +18,7 @@ import pytest
 
 import sfd_workflow as sfd
 
-DATA = Path(__file__).parent / "data" / "good"
+DATA = Path(__file__).parents[1] / "data" / "good"
 SPEC = DATA / "store-review.yaml"
 ROSTER = DATA / "store-review.roster.yaml"
 PG_ENV = "SFD_TEST_PG_URL"

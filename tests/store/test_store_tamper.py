@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from sfd_workflow.store import EventStore
-from store_support import approval_script, spec_and_roster, store_url_fixture  # noqa: F401
+from support.store import approval_script, spec_and_roster, store_url_fixture  # noqa: F401
 
 Tamper = Callable[[sa.Connection], None]
 

@@ -20,7 +20,7 @@ import pytest
 import sfd_workflow as sfd
 from sfd_workflow.store import EventStore
 from sfd_workflow.store._canonical import canonical_json
-from store_support import fresh_pg_database, spec_and_roster, workload
+from support.store import fresh_pg_database, spec_and_roster, workload
 
 WRITERS = 4
 EVENTS = 2500

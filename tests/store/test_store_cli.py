@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from sfd_workflow.cli import main
-from store_support import ROSTER, SPEC, approval_script
+from support.store import ROSTER, SPEC, approval_script
 
 
 def _log(tmp_path: Path) -> Path:
@@ -126,7 +126,7 @@ def test_the_store_command_runs_as_a_program(tmp_path: Path) -> None:
     """A subprocess smoke test: init, submit from stdin, verify."""
     u = f"sqlite:///{tmp_path / 'p.db'}"
     env = {**os.environ, "SFD_STORE_URL": u,
-           "PYTHONPATH": str(Path(__file__).parent.parent / "src")}
+           "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
     run = [sys.executable, "-m", "sfd_workflow", "store"]
     subprocess.run([*run, "init", str(SPEC), str(ROSTER)], env=env, check=True,
                    capture_output=True)

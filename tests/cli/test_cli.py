@@ -13,7 +13,7 @@ import pytest
 import sfd_workflow
 from sfd_workflow.cli import main
 
-DATA = Path(__file__).parent / "data" / "good"
+DATA = Path(__file__).parents[1] / "data" / "good"
 SPEC, ROSTER = str(DATA / "review.yaml"), str(DATA / "review.roster.yaml")
 
 

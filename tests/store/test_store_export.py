@@ -16,7 +16,7 @@ import sfd_workflow as sfd
 from sfd_workflow.cli import main
 from sfd_workflow.errors import StoreError
 from sfd_workflow.store import EventStore
-from store_support import ROSTER, SPEC, approval_script, ev, spec_and_roster, store_url_fixture  # noqa: F401
+from support.store import ROSTER, SPEC, approval_script, ev, spec_and_roster, store_url_fixture  # noqa: F401
 
 
 def _filled(url: str) -> EventStore:

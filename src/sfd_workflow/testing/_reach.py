@@ -18,7 +18,7 @@ from typing import Any
 
 import networkx as nx
 
-from ._model import Event, MStep, MTransition, WorldModel
+from ._oracle import Event, MStep, MTransition, WorldModel
 
 __all__ = ["PlanError", "Planner"]
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 import sfd_workflow as sfd
-from diagram_geometry import layout, overlaps
 from sfd_workflow import diagrams
+from support.diagram_geometry import layout, overlaps
 
 pytest.importorskip("numpy", reason="the sim extra is not installed")
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,

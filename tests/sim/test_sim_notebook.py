@@ -8,7 +8,7 @@ import pytest
 
 import sfd_workflow
 
-NOTEBOOK = Path(__file__).parents[1] / "examples" / "notebooks" / "what-if.ipynb"
+NOTEBOOK = Path(__file__).parents[2] / "examples" / "notebooks" / "what-if.ipynb"
 
 
 @pytest.mark.slow  # a kernel start and about 60 fast runs plus one exact run

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 import sfd_workflow as sfd
-from diagram_geometry import layout, overlaps
 from sfd_workflow import diagrams
 from sfd_workflow._spec._builtin import sample_paths
 from sfd_workflow.diagrams._labels import wrap
 from sfd_workflow.errors import MissingToolError, UnknownUnitError
+from support.diagram_geometry import layout, overlaps
 
 HERE = Path(__file__).parent
 SNAPSHOTS = HERE / "snapshots"
-DATA = HERE / "data" / "good"
+DATA = HERE.parent / "data" / "good"
 BUILTIN = "builtin:xuhui-edu-2009"
 UPDATE = os.environ.get("SFD_UPDATE_SNAPSHOTS") == "1"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,

@@ -16,11 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import xuhui
-
-from reference import reference_replay
 from sfd_workflow import Roster, Runtime
 from sfd_workflow._compile import CompiledWorkflow
+from support import xuhui
+from support.reference import reference_replay
 
 #: The steps of each phase of the built-in spec, in order (fixed ids, issue 3).
 PHASES = (("study_research", "discussion"), ("life_meetings", "report"), ("plan", "solve"))

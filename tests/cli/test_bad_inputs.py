@@ -12,7 +12,7 @@ import pytest
 
 from sfd_workflow.cli import main
 
-DATA = Path(__file__).parent / "data" / "good"
+DATA = Path(__file__).parents[1] / "data" / "good"
 SPEC = (DATA / "review.yaml").read_text(encoding="utf-8")
 ROSTER = (DATA / "review.roster.yaml").read_text(encoding="utf-8")
 EVENTS = '{"unit": "s1", "event": "log_hours", "actor": "a", "at": "2009-03-02T09:00:00"}\n'

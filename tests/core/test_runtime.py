@@ -16,7 +16,7 @@ import pytest
 import sfd_workflow as sfd
 from sfd_workflow import Reason
 
-DATA = Path(__file__).parent / "data" / "good"
+DATA = Path(__file__).parents[1] / "data" / "good"
 
 
 @pytest.fixture
