@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from .._cli_kit import fail
+
 if TYPE_CHECKING:
     from ._store import EventStore
 
@@ -27,9 +29,7 @@ _URL = click.option("--url", envvar="SFD_STORE_URL", required=True, metavar="URL
 
 
 def _fail(message: str) -> NoReturn:
-    from ..cli import CliError
-
-    raise CliError(message)
+    fail(message)
 
 
 def _store_module() -> Any:
