@@ -13,8 +13,9 @@ import shutil
 import subprocess
 from typing import Any
 
+from sfd_workflow._extras import require
 from sfd_workflow.diagrams._dot import PAD_INCHES
-from sfd_workflow.errors import MissingExtraError, MissingToolError
+from sfd_workflow.errors import MissingToolError
 
 __all__ = [
     "FORMATS",
@@ -84,11 +85,7 @@ def check_font(fontname: str) -> None:
 
 
 def _graphviz() -> Any:  # the module object of an untyped package
-    try:
-        import graphviz  # optional extra, imported lazily
-    except ImportError as exc:
-        raise MissingExtraError("drawing diagrams", "diagrams", "graphviz") from exc
-    return graphviz
+    return require("graphviz", feature="drawing diagrams", extra="diagrams")
 
 
 def _pipe(dot_text: str, fmt: str) -> bytes:

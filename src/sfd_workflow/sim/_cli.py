@@ -70,10 +70,10 @@ def simulate_command(spec: str, roster_path: str | None, district_n: int | None,
 def _simulate(spec_arg: str, roster_path: str | None, district_n: int | None, national: bool,
               n_units: int, engine: str | None, model_path: str | None, seed: int, runs: int,
               dask_address: str | None, out_dir: str, progress: bool) -> None:
+    from sfd_workflow._extras import require
     from sfd_workflow._roster import load_roster
     from sfd_workflow._spec._loader import load_spec
     from sfd_workflow.sim._behaviour import default_sim_model, load_sim_model
-    from sfd_workflow.sim._extras import require
     from sfd_workflow.sim._output import write_outputs
     from sfd_workflow.sim._rosters import district
     from sfd_workflow.sim._rosters import national as national_units

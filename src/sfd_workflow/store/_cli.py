@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from .._cli_kit import fail
+from .._extras import require
+from ..errors import MissingExtraError
 
 if TYPE_CHECKING:
     from ._store import EventStore
@@ -33,15 +35,10 @@ def _fail(message: str) -> NoReturn:
 
 
 def _store_module() -> Any:
-    from ..errors import MissingExtraError
-
     try:
-        from . import _store
+        return require("sfd_workflow.store._store", feature="the event store", extra="store")
     except MissingExtraError as exc:
         _fail(str(exc))
-    except ImportError:
-        _fail(str(MissingExtraError("the event store", "store", "sqlalchemy")))
-    return _store
 
 
 def _open(url: str, **options: Any) -> EventStore:
