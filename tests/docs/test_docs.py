@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 import sfd_workflow
 from support.markdown import (
     ROOT,
