@@ -77,18 +77,19 @@ def fail_load(exc: LoadError) -> NoReturn:
     raise CliError(*(str(p) for p in exc.problems))
 
 
-def pick(option: str, value: str, known: Iterable[str], what: str) -> str:
+def pick(option: str, value: str, known: Iterable[str], what: str, where: str = "") -> str:
     """`value` if it is one of `known`; else stop with a did-you-mean naming the option.
 
     ``pick("--kind", "shcool", spec.unit_kinds, "unit kind")`` fails with
-    ``--kind: unknown unit kind 'shcool'; did you mean 'school'?``.
+    ``--kind: unknown unit kind 'shcool'; did you mean 'school'?``; `where` follows the
+    value (``" in unit 'x'"``).
     """
     names = list(known)
     if value in names:
         return value
     shown = ", ".join(names[:12]) + (", …" if len(names) > 12 else "")
     hint = suggest(value, names)
-    fail(f"{option}: unknown {what} '{value}'{hint or f' (known: {shown})'}")
+    fail(f"{option}: unknown {what} '{value}'{where}{hint or f' (known: {shown})'}")
 
 
 class Choice(click.Choice):  # type: ignore[type-arg]

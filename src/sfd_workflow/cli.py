@@ -174,7 +174,7 @@ def _names_in_roster(spec: Spec, roster: Roster, unit: str, event: str, actor: s
     pick("--unit", unit, (u.id for u in roster.units), "unit")
     pick("--event", event, (t.event for st in spec.steps for t in st.transitions), "event")
     people = (p.id for p in roster.by_id[unit].people)
-    pick("--actor", actor, people, f"person of unit '{unit}'")
+    pick("--actor", actor, people, "person", f" in unit '{unit}'")
 
 
 @cli.command()

@@ -79,7 +79,8 @@ def check_font(fontname: str) -> None:
         msg = (
             f"the CJK font {fontname!r} is not installed, so Chinese would be drawn as "
             f"boxes: run  apt-get install {package}  (Debian/Ubuntu) or  make setup, "
-            "or pass another installed CJK font as fontname"
+            "or choose another installed CJK font (--font on the command line, fontname= in "
+            "Python)"
         )
         raise MissingToolError(msg, tool=fontname, package=package)
 
