@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from sfd_workflow._cli_kit import Choice, fail, lang_option, pick
+from sfd_workflow._cli_kit import Choice, fail, fail_load, lang_option, pick
 from sfd_workflow.diagrams._api import DEFAULT_FONT, VIEWS
 from sfd_workflow.diagrams._critical import WEIGHTS
 from sfd_workflow.diagrams._diagram import Diagram, format_of
@@ -37,7 +37,7 @@ def _load(spec_arg: str, roster_arg: str | None, events_arg: str | None) -> tupl
         lines = read_event_lines(events_arg)
         return spec, runtime_from_lines(spec, roster, lines)
     except LoadError as exc:
-        fail(str(exc))
+        fail_load(exc)
     except SfdWorkflowError as exc:
         fail(str(exc))
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .._cli_kit import fail
+from .._cli_kit import fail, load_roster_arg, load_spec_arg
 from .._extras import require
 from ..errors import MissingExtraError
 
@@ -63,14 +63,12 @@ def store_group() -> None:
 @click.argument("roster")
 def init(url: str, spec: str, roster: str) -> None:
     """Create a store at URL judging by SPEC and ROSTER."""
-    from .._roster import load_roster
-    from .._spec._loader import load_spec
     from ..errors import SfdWorkflowError
 
     mod = _store_module()
+    s = load_spec_arg(spec)
+    r = load_roster_arg(roster, s)
     try:
-        s = load_spec(spec)
-        r = load_roster(roster, s)
         store = mod.EventStore.create(url, s, r)
     except SfdWorkflowError as exc:
         _fail(str(exc))
