@@ -19,11 +19,12 @@ import click
 from . import __version__
 from ._compile import CompiledWorkflow, compile_workflow
 from ._engine import Runtime, replay
-from ._eventlog import read_event_lines
+from ._eventlog import load_json, read_event_lines
 from ._roster import load_roster, roster_warnings
 from ._spec._builtin import PREFIX, builtin_ids, builtin_path, sample_paths
 from ._spec._loader import load_spec
 from ._spec._model import Roster, Spec
+from ._verdict import Reason, Requirement
 from .errors import LoadError, SfdWorkflowError
 
 __all__ = ["cli", "main", "run"]
@@ -135,8 +136,14 @@ def validate(spec: str, roster_path: str | None, strict: bool) -> None:
 @click.argument("roster")
 @click.argument("events")
 @click.option("--summary", is_flag=True, help="Also print a count of verdicts to stderr.")
-def replay_command(spec: str, roster: str, events: str, summary: bool) -> None:
-    """Judge every line of EVENTS; one JSON object a line (SPEC-FORMAT §5)."""
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of each line's \"detail\" (what is wrong).")
+def replay_command(spec: str, roster: str, events: str, summary: bool, lang: str) -> None:
+    """Judge every line of EVENTS; one JSON object a line (SPEC-FORMAT §5).
+
+    Each object has the six keys of §5 and a seventh, "detail": what is wrong with a
+    rejected line (null when accepted).
+    """
     s = _spec(spec)
     r = _roster(roster, s)
     compiled = _compile(s)
@@ -144,7 +151,7 @@ def replay_command(spec: str, roster: str, events: str, summary: bool) -> None:
     write = sys.stdout.write
     counts: dict[str, int] = {}
     for result in replay(compiled, r, lines):
-        write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        write(json.dumps(result.to_json(lang), ensure_ascii=False) + "\n")
         key = "accepted" if result.verdict.accepted else str(result.verdict.reason)
         counts[key] = counts.get(key, 0) + 1
     sys.stdout.flush()
@@ -160,7 +167,7 @@ def replay_command(spec: str, roster: str, events: str, summary: bool) -> None:
 @click.option("--unit", required=True, help="The unit id.")
 @click.option("--event", "event", required=True, help="The event name.")
 @click.option("--actor", required=True, help="The person id.")
-@click.option("--at", default=None, help="ISO date-time to judge at (default: now).")
+@click.option("--at", default=None, help="ISO 8601 date-time to judge at (default: now).")
 @click.option("--payload", default=None, help="The event's payload as a JSON object.")
 @click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of sentences.")
@@ -172,20 +179,16 @@ def explain(spec: str, roster: str, events: str, unit: str, event: str, actor: s
     rt = Runtime(_compile(s), r, keep_log=False)
     for _ in replay(rt.compiled, r, _lines(events), runtime=rt):
         pass
-    body: dict[str, Any] | None = None
+    body: Any = None
     if payload is not None:
-        try:
-            body = json.loads(payload)
-        except ValueError as exc:
-            _fail(f"--payload: not valid JSON ({exc})")
+        body = load_json(payload)  # the reader of every event line (SPEC-FORMAT §3)
+        if isinstance(body, Requirement):
+            _fail(f"--payload: {body.en}")
         if not isinstance(body, dict):
             _fail("--payload: must be a JSON object")
-    if at is not None:
-        from ._eventlog import parse_at
-
-        if parse_at(at, rt.compiled.tz) is None:
-            _fail(f"--at: not an ISO 8601 date-time: {at!r}")
     ex = rt.explain(unit, event, actor, at=at, payload=body)
+    if ex.reason is Reason.MALFORMED:
+        _fail(f"--{'payload' if 'payload' in ex.unmet[0].en else 'at'}: {ex.unmet[0].en}")
     if as_json:
         click.echo(json.dumps({
             "unit": unit, "event": event, "actor": actor, "allowed": ex.allowed,

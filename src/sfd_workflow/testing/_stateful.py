@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from ._events import Clock, draw_line, start_clock
-from ._oracle import RosterModel, WorkflowModel, WorldModel
+from ._oracle import RosterModel, WorkflowModel
+from ._world import WorldModel
 
 __all__ = ["WorkflowMachine", "workflow_state_machine"]
 
