@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from ._checks import EVENT_CHECKS
+from ._checks import EVENT_CHECKS, all_pass
 from ._compile import CompiledStep, CompiledTransition, CompiledWorkflow
 from ._context import Context
 from ._eventlog import ParsedEvent, parse_event, parse_line
@@ -97,7 +97,6 @@ class Runtime:
         self._units: dict[str, UnitState] = {
             u.id: cls(u, kinds[u.kind], initial.copy()) for u in roster.units}
         self._ctx = self._context()
-        self._checks = tuple((c.holds, c) for c in _AFTER_PARSE)
 
     def _context(self) -> Context:
         return Context(self.compiled, self._units, self.roster.children)
@@ -246,16 +245,17 @@ class Runtime:
 
     def _judge(self, ev: ParsedEvent) -> Verdict:
         ctx = self._ctx
-        ctx.load(ev)
-        for holds, check in self._checks:  # SPEC-FORMAT §4 steps 2–8, in order
-            if not holds(ctx):
-                return rejected(check.describe(ctx))
+        if not all_pass(ctx, ev):  # then the table says which check fails first, and why
+            for check in _AFTER_PARSE:  # SPEC-FORMAT §4 steps 2–8, in order
+                if not check.holds(ctx):
+                    return rejected(check.describe(ctx))
         us = ctx.unit
         ct: CompiledTransition | None = us.kind.machines[ctx.step.index].fire(
             us, ev.event, ctx.state, ctx)
         if ct is None:  # step 9: the first failing key of the first candidate
             return rejected(ctx.failed.describe(ctx))
-        self._apply(us, ct, ev)
+        if ct.records is not None or ct.clears:
+            self._apply(us, ct, ev)
         t = ev.t
         us.last = t
         us.last_at = ev.at

@@ -90,9 +90,10 @@ def parse_event(event: Any, tz: dt.tzinfo) -> ParsedEvent | Requirement:
         why = _field_problem(event)
         if why is not None:
             return why
-    at = parse_at(at_text, tz)
-    if type(at) is Requirement:
-        return at
+    try:
+        at = parse_iso_datetime(at_text, tz)  # type: ignore[arg-type]  # a str by now
+    except BadTime:
+        return parse_at(at_text, tz)  # type: ignore[return-value]  # says why
     payload = get("payload")
     if payload is None:
         payload = EMPTY
@@ -157,6 +158,16 @@ def _finite(text: str) -> float:
     return value
 
 
+_MAX_DIGITS = 4300  # Python's own limit on converting digits to an int
+
+
+def _int(text: str) -> int:
+    if len(text) > _MAX_DIGITS:
+        msg = f"a number of more than {_MAX_DIGITS} digits"
+        raise ValueError(msg)
+    return int(text)
+
+
 def load_json(text: str) -> Any:
     """The JSON value of one line, or the `Requirement` (malformed) saying why there is none.
 
@@ -179,11 +190,12 @@ def load_json(text: str) -> Any:
     if _too_deep(text):
         return _malformed(f"nested deeper than {MAX_DEPTH} levels", f"嵌套超过 {MAX_DEPTH} 层")
     try:
-        return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite,
+                          parse_int=_int)
     except json.JSONDecodeError as exc:
         return _malformed(f"not JSON: {exc.msg} at character {exc.pos + 1}",
                           f"不是 JSON：第 {exc.pos + 1} 个字符处 {exc.msg}")
-    except (ValueError, RecursionError) as exc:  # NaN, overflow, > 4300 digits; depth
+    except (ValueError, RecursionError) as exc:  # NaN, overflow, too many digits
         return _malformed(f"not JSON: {str(exc)[:80]}", f"不是 JSON：{str(exc)[:80]}")
 
 

@@ -101,19 +101,20 @@ def parse_iso_datetime(text: str, tz: dt.tzinfo) -> dt.datetime:
     # The common spelling (extended date, ``T``, ``hh:mm``…) goes to the C parser: with these
     # separators in place, what `fromisoformat` accepts is ISO 8601, but for an offset with
     # seconds, which the check after it sends to the full reading below.
-    if (len(text) >= 16 and text[4] == "-" and text[10] in "Tt " and text[13] == ":"
-            and (len(text) == 16 or text[16] in _AFTER_MINUTES)):
+    n = len(text)
+    if (n >= 16 and text[13] == ":" and text[4] == "-" and text[10] in "Tt "
+            and (n == 16 or text[16] in _AFTER_MINUTES)):
         try:
             at = _fromisoformat(text)
         except ValueError:
             pass
         else:
-            tzinfo = at.tzinfo
-            if tzinfo is None:
+            if at.tzinfo is None:
                 return at.replace(tzinfo=tz)
-            off = at.utcoffset()
-            if off is not None and not off.seconds % 60 and not off.microseconds:
+            if n == 25 and text[19] in "+-":  # hh:mm:ss±hh:mm, the usual spelling
                 return at
+            if not at.utcoffset().seconds % 60:  # type: ignore[union-attr]
+                return at  # an offset without seconds (nor microseconds, which need them)
     m = _EXTENDED.fullmatch(text) or _BASIC.fullmatch(text)
     if m is None:
         if _DATE_ONLY.fullmatch(text):
