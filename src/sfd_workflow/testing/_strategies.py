@@ -14,7 +14,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from ._events import draw_line, start_clock
-from ._oracle import RosterModel, WorkflowModel, WorldModel
+from ._oracle import RosterModel, WorkflowModel
+from ._world import WorldModel
 
 __all__ = ["event_logs", "from_spec", "rosters", "specs"]
 
