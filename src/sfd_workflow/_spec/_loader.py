@@ -16,6 +16,7 @@ import attrs
 from ..errors import SpecError
 from ._document import Document, PathKey, format_path, parse_text, read_document
 from ._linker import link, lint
+from ._marks import plain_problems
 from ._model import Guard, PerPerson, Phase, Quorum, Spec, Step, Text, Transition, UnitKind, Window
 from ._reader import Reader
 
@@ -291,13 +292,22 @@ def spec_from_document(document: Mapping[str, Any], source: str = "<document>") 
     """Load a spec from an already parsed document (a dict as YAML or JSON would give).
 
     Raises:
-        SpecError: the document breaks SPEC-FORMAT §1 (every problem is in ``.problems``).
+        SpecError: the document breaks SPEC-FORMAT §1 (every problem is in ``.problems``),
+            holds anything but plain data or breaks the limits of `_marks`.
     """
+    problems = plain_problems(document, source)
+    if problems:
+        raise SpecError(problems)
     return _load(Document(document, source))
 
 
 def spec_from_text(text: str, source: str = "<text>", *, fmt: str | None = None) -> Spec:
-    """Load a spec from YAML (or JSON, with ``fmt="json"``) text."""
+    """Load a spec from YAML (or JSON, with ``fmt="json"``) text.
+
+    Raises:
+        SpecError: the text is not valid YAML or JSON, breaks a limit (size, nesting, alias
+            expansion, integer digits) or breaks SPEC-FORMAT §1.
+    """
     return _load(parse_text(text, source, fmt=fmt, error=SpecError))
 
 

@@ -6,19 +6,47 @@ line, so that one load reports every problem of a file, first one first.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
+import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import Problem
-from ._document import Document, PathKey
+from ._marks import Document, PathKey
 from ._model import Text
 
-__all__ = ["ID_RE", "Reader", "known_list", "suggest"]
+__all__ = ["FIRST_DAY", "ID_RE", "LAST_DAY", "Reader", "invisible", "known_list", "suggest"]
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
+
+#: The earliest and the latest date a document may name: every date's midnight and the day
+#: after it are then valid times in every time zone (9999-12-31 has no day after).
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
+
+# Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties.txt): characters that
+# show nothing. Most are also not printable for Python; some (variation selectors, the
+# Hangul fillers, U+034F) are, so the table is needed.
+_IGNORABLE = ((0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
+              (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
+              (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+              (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+              (0xE0000, 0xE0FFF))
+
+
+def invisible(text: str) -> str | None:
+    """The first character of `text` that does not show (a control, a format character such
+    as the zero-width space, a separator other than the space, an unpaired surrogate or a
+    default-ignorable code point), or None."""
+    for ch in text:
+        n = ord(ch)
+        if not ch.isprintable() or any(lo <= n <= hi for lo, hi in _IGNORABLE):
+            return ch
+    return None
 
 
 def known_list(names: Iterable[str]) -> str:
@@ -105,6 +133,23 @@ class Reader:
             return None
         return value
 
+    def name(self, value: Any, path: PathKey, what: str) -> str | None:
+        """A name of the roster (unit or person id): a non-empty string, NFC-normalised,
+        every character visible, no space at either end."""
+        s = self.string(value, path, what)
+        if s is None:
+            return None
+        s = unicodedata.normalize("NFC", s)
+        bad = invisible(s)
+        if bad is not None:
+            self.fail(path, f"{what} '{s}' has an invisible character U+{ord(bad):04X}; "
+                            "ids must be printable")
+            return None
+        if s != s.strip(" "):
+            self.fail(path, f"{what} '{s}' starts or ends with a space")
+            return None
+        return s
+
     def text(self, value: Any, path: PathKey) -> Text | None:
         """A text: a string, or a map of language code to string (at least one entry)."""
         if isinstance(value, str) and value:
@@ -129,15 +174,19 @@ class Reader:
         if isinstance(value, dt.datetime):
             self.fail(path, "must be a date (YYYY-MM-DD), not a date-time")
             return None
+        day = None
         if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        self.fail(path, f"must be a date (YYYY-MM-DD), not {value!r}")
-        return None
+            day = value
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                day = dt.date.fromisoformat(value)
+        if day is None:
+            self.fail(path, f"must be a date (YYYY-MM-DD), not {value!r}")
+        elif not FIRST_DAY <= day <= LAST_DAY:
+            self.fail(path, f"date {day} is outside the years {FIRST_DAY.year} to "
+                            f"{LAST_DAY.year}")
+            day = None
+        return day
 
     def id_list(self, value: Any, path: PathKey, what: str, *,
                 single: bool = False) -> tuple[str, ...]:
@@ -178,7 +227,11 @@ class Reader:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail(path, f"must be a number, not {_type_name(value)}")
             return None
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number):
+            self.fail(path, f"must be a finite number, not {value!r}")
+            return None
+        return number
 
     def window(self, value: Any, path: PathKey) -> tuple[dt.date, dt.date] | None:
         """``{start, end}`` dates, start ≤ end."""
