@@ -70,15 +70,23 @@ class Marks:
         else:
             self._lines = dict(lines or {})
 
-    def line(self, path: PathKey) -> int | None:
-        """The line of `path`, or of its nearest ancestor that has one."""
+    def _known(self) -> Mapping[PathKey, int]:
         if self._lines is None:
             assert self._compute is not None
             self._lines = self._compute()
+        return self._lines
+
+    def by_name(self) -> dict[str, int]:
+        """Every known line, by the path's printed name (``steps.report.loop.p``)."""
+        return {format_path(p): line for p, line in self._known().items()}
+
+    def line(self, path: PathKey) -> int | None:
+        """The line of `path`, or of its nearest ancestor that has one."""
+        lines = self._known()
         p = tuple(path)
         while True:
-            if p in self._lines:
-                return self._lines[p]
+            if p in lines:
+                return lines[p]
             if not p:
                 return None
             p = p[:-1]
