@@ -33,10 +33,11 @@ def format_path(path: PathKey) -> str:
     """``("phases", 2, "steps", 0, "id")`` → ``phases[2].steps[0].id``."""
     out = ""
     for part in path:
-        if isinstance(part, int):
+        if isinstance(part, int) and not isinstance(part, bool):
             out += f"[{part}]"
-        else:
-            out += f".{visible(part)}" if out else visible(part)
+        else:  # a key: a string, or whatever YAML made of it (a date, a number, null)
+            name = visible(str(part))
+            out += f".{name}" if out else name
     return out
 
 
