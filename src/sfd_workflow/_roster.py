@@ -8,7 +8,6 @@ from typing import Any
 
 from ._confusables import skeleton
 from ._spec._document import Document, PathKey, parse_text, read_document
-from ._spec._marks import plain_problems
 from ._spec._model import Person, Roster, Spec, Unit
 from ._spec._reader import Reader
 from .errors import Problem, RosterError
@@ -138,12 +137,10 @@ def roster_from_document(document: Mapping[str, Any], spec: Spec,
     """A roster from a parsed document (``{"units": [...]}``), checked against `spec`.
 
     Raises:
-        RosterError: unknown kinds, parents or roles, duplicate ids or parent cycles; a
-            document that holds anything but plain data or breaks the limits.
+        RosterError: unknown kinds, parents or roles, duplicate ids or parent cycles.
     """
-    problems = plain_problems(document, source)
-    if problems:
-        raise RosterError(problems)
+    # The reader keeps only what it checked, so a deep or cyclic document costs nothing more
+    # (unlike a spec, whose document is kept and stored): no `plain_problems` walk here.
     return _load(Document(document, source), spec)
 
 

@@ -7,7 +7,6 @@ teach). The API cases check that only exceptions of `sfd_workflow.errors` come o
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -233,6 +232,13 @@ def test_oversized_file_is_refused_before_parsing(tmp_path: Path,
         spec_from_text(SPEC)
 
 
+def _nested(depth: int) -> list[object]:
+    out: list[object] = []
+    for _ in range(depth - 1):
+        out = [out]
+    return out
+
+
 def test_api_raises_only_library_errors_for_bad_documents() -> None:
     """Documents given as Python values: cycles, depth and huge integers are SpecErrors."""
     cycle: dict[str, object] = {"format": "sfd-workflow/1"}
@@ -241,9 +247,17 @@ def test_api_raises_only_library_errors_for_bad_documents() -> None:
         spec_from_document(cycle)
     with pytest.raises(SpecError, match="an integer of more than 100 digits"):
         spec_from_document({"format": 10 ** 5000})
+    with pytest.raises(SpecError) as info:
+        spec_from_document({"format": _nested(99)})
+    assert "<document>: format: must be exactly 'sfd-workflow/1', not [[[[[[[...]]]]]]]" in \
+        info.value.describe().splitlines()
     spec = spec_from_text(SPEC, "spec.yaml")
-    with pytest.raises(RosterError, match="nested more than 100 levels deep"):
-        roster_from_document({"units": json.loads("[" * 150 + "]" * 150)}, spec)
+    with pytest.raises(RosterError, match=r"units\[0\]: must be a mapping, not a list"):
+        roster_from_document({"units": _nested(5000)}, spec)
+    unit: dict[str, object] = {"id": "s1", "kind": "school"}
+    unit["people"] = [unit]
+    with pytest.raises(RosterError, match=r"people\[0\]\.kind: unknown key 'kind'"):
+        roster_from_document({"units": [unit]}, spec)
 
 
 def test_sim_model_is_parsed_within_the_limits(tmp_path: Path) -> None:

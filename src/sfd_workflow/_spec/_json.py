@@ -37,7 +37,8 @@ class _BigInt(str):
 
 
 def _int(text: str) -> int | _BigInt:
-    return _BigInt(text) if len(text) > MAX_INT_DIGITS + 1 else int(text)
+    digits = len(text) - text.startswith("-")
+    return _BigInt(text) if digits > MAX_INT_DIGITS else int(text)
 
 
 def _reject_constant(name: str) -> Any:
@@ -67,16 +68,16 @@ class _Walk:
         if isinstance(v, _BigInt):
             self.fail(path, f"an integer of more than {MAX_INT_DIGITS} digits", line)
             return None
-        if not isinstance(v, list):
+        if not isinstance(v, list | dict):
             return v
         if depth >= MAX_DEPTH:
             self.fail(path, f"nested more than {MAX_DEPTH} levels deep", line)
             raise _TooDeepError
-        if not isinstance(v, _Pairs):
+        if not isinstance(v, _Pairs | dict):
             return [self.value(item, (*path, i), depth + 1) for i, item in enumerate(v)]
         out: dict[str, Any] = {}
         first: dict[str, int | None] = {}
-        for key, item in v:
+        for key, item in (v.items() if isinstance(v, dict) else v):
             child = (*path, key)
             at = self.line()
             if key in first:
@@ -88,6 +89,29 @@ class _Walk:
             first[key] = at
             out[key] = self._value(item, child, depth + 1, at)
         return out
+
+
+class _RetryError(Exception):
+    """The fast conversion met a problem: the walk that reports problems takes over."""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any] | _Pairs:
+    """A JSON object as a dict, or as its `_Pairs` when a key comes twice."""
+    out = dict(pairs)
+    return out if len(out) == len(pairs) else _Pairs(pairs)
+
+
+def _check(v: Any, depth: int) -> None:
+    """`_RetryError` when `v` holds a repeated key, a long integer or too deep a nesting.
+    Leaves are not visited one call each: this runs on every JSON document read."""
+    if depth >= MAX_DEPTH:
+        raise _RetryError
+    for item in v.values() if type(v) is dict else v:
+        kind = type(item)
+        if kind is dict or kind is list:
+            _check(item, depth + 1)
+        elif kind is _Pairs or kind is _BigInt:
+            raise _RetryError
 
 
 class _TooDeepError(Exception):
@@ -160,7 +184,7 @@ def json_lines(text: str) -> dict[PathKey, int]:
 def parse_json(text: str, source: str) -> tuple[Any, list[Problem]]:
     """The value of JSON `text` (objects as dicts) and its problems, never raised."""
     try:
-        raw = json.loads(text, object_pairs_hook=_Pairs, parse_int=_int,
+        raw = json.loads(text, object_pairs_hook=_object, parse_int=_int,
                          parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         return None, [Problem(source, "", f"not valid JSON: {exc.msg}", exc.lineno)]
@@ -171,14 +195,21 @@ def parse_json(text: str, source: str) -> tuple[Any, list[Problem]]:
         m = re.search(r"\b(?:NaN|Infinity)\b", text)
         line = text.count("\n", 0, m.start()) + 1 if m else None
         return None, [Problem(source, "", f"not valid JSON: {exc}", line)]
-    walk = _Walk(source, lambda: None)
     try:
-        value = walk.value(raw, (), 0)
+        kind = type(raw)
+        if kind is dict or kind is list:
+            _check(raw, 0)
+        elif kind is _Pairs or kind is _BigInt:
+            raise _RetryError
+        return raw, []
+    except _RetryError:
+        pass
+    walk = _Walk(source, lambda: None)  # the problems, first without lines (cheap)
+    try:
+        walk.value(raw, (), 0)
     except _TooDeepError:
         return None, [Problem(source, walk.problems[0].path, walk.problems[0].message,
                               _depth_line(text))]
-    if not walk.problems:
-        return value, []
     walk = _Walk(source, _line_counter(text))  # again, with lines this time
     walk.value(raw, (), 0)
     return None, walk.problems

@@ -124,22 +124,23 @@ def plain_problems(value: Any, source: str) -> list[Problem]:
     big = 10 ** MAX_INT_DIGITS
 
     def visit(v: Any, path: PathKey, depth: int) -> None:
-        if isinstance(v, int) and not isinstance(v, bool) and not -big < v < big:
-            problems.append(Problem(source, format_path(path),
-                                    f"an integer of more than {MAX_INT_DIGITS} digits"))
-            return
-        if not isinstance(v, dict | list | tuple) or id(v) in done:
-            return
+        # containers only: a call per leaf would cost as much as the loading itself
         if depth >= MAX_DEPTH:
             problems.append(Problem(source, format_path(path), f"nested more than {MAX_DEPTH} "
                                                                "levels deep (or in a cycle)"))
             return
-        items = v.items() if isinstance(v, dict) else enumerate(v)
-        for key, item in items:
-            visit(item, (*path, key if isinstance(key, str | int) else repr(key)), depth + 1)
+        for key, item in v.items() if isinstance(v, dict) else enumerate(v):
+            if isinstance(item, dict | list | tuple):
+                if id(item) not in done:
+                    visit(item, (*path, key if isinstance(key, str | int) else repr(key)),
+                          depth + 1)
+            elif type(item) is int and not -big < item < big:
+                problems.append(Problem(source, format_path((*path, key)),
+                                        f"an integer of more than {MAX_INT_DIGITS} digits"))
             if problems:
                 return
         done.add(id(v))
 
-    visit(value, (), 0)
+    if isinstance(value, dict | list | tuple):
+        visit(value, (), 0)
     return problems

@@ -11,15 +11,17 @@ import datetime as dt
 import difflib
 import math
 import re
+import reprlib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import Problem
-from ._marks import Document, PathKey
+from ._marks import MAX_INT_DIGITS, Document, PathKey
 from ._model import Text
 
-__all__ = ["FIRST_DAY", "ID_RE", "LAST_DAY", "Reader", "invisible", "known_list", "suggest"]
+__all__ = ["FIRST_DAY", "ID_RE", "LAST_DAY", "Reader", "invisible", "known_list", "shown",
+           "suggest"]
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 
@@ -38,15 +40,18 @@ _IGNORABLE = ((0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1
               (0xE0000, 0xE0FFF))
 
 
+_IGNORABLE_RE = re.compile("[" + "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
+                                         for lo, hi in _IGNORABLE) + "]")
+
+
 def invisible(text: str) -> str | None:
     """The first character of `text` that does not show (a control, a format character such
     as the zero-width space, a separator other than the space, an unpaired surrogate or a
     default-ignorable code point), or None."""
-    for ch in text:
-        n = ord(ch)
-        if not ch.isprintable() or any(lo <= n <= hi for lo, hi in _IGNORABLE):
-            return ch
-    return None
+    if text.isprintable():
+        m = _IGNORABLE_RE.search(text)
+        return m.group() if m else None
+    return next(ch for ch in text if not ch.isprintable() or _IGNORABLE_RE.match(ch))
 
 
 def known_list(names: Iterable[str]) -> str:
@@ -61,6 +66,18 @@ def suggest(name: str, names: Iterable[str]) -> str:
     """``; did you mean 'x'?`` for a near miss, else an empty string."""
     close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+
+
+def shown(value: Any) -> str:
+    """`value` as a message shows it: a short repr, whatever its size, depth or digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and \
+            not -(10 ** MAX_INT_DIGITS) < value < 10 ** MAX_INT_DIGITS:
+        return f"an integer of more than {MAX_INT_DIGITS} digits"
+    return _REPR.repr(value)
 
 
 def _type_name(value: Any) -> str:
@@ -106,7 +123,7 @@ class Reader:
         allowed = list(allowed)
         for key in value:
             if not isinstance(key, str):
-                self.fail(path, f"keys must be strings, not {_type_name(key)} {key!r}")
+                self.fail(path, f"keys must be strings, not {_type_name(key)} {shown(key)}")
             elif key not in allowed:
                 self.fail((*path, key), f"unknown key '{key}' {known_list(allowed)}"
                           f"{suggest(key, allowed)}")
@@ -181,7 +198,7 @@ class Reader:
             with contextlib.suppress(ValueError):
                 day = dt.date.fromisoformat(value)
         if day is None:
-            self.fail(path, f"must be a date (YYYY-MM-DD), not {value!r}")
+            self.fail(path, f"must be a date (YYYY-MM-DD), not {shown(value)}")
         elif not FIRST_DAY <= day <= LAST_DAY:
             self.fail(path, f"date {day} is outside the years {FIRST_DAY.year} to "
                             f"{LAST_DAY.year}")
@@ -218,7 +235,7 @@ class Reader:
     def boolean(self, value: Any, path: PathKey) -> bool:
         """A boolean."""
         if not isinstance(value, bool):
-            self.fail(path, f"must be true or false, not {value!r}")
+            self.fail(path, f"must be true or false, not {shown(value)}")
             return False
         return value
 
@@ -229,7 +246,7 @@ class Reader:
             return None
         number = float(value)
         if not math.isfinite(number):
-            self.fail(path, f"must be a finite number, not {value!r}")
+            self.fail(path, f"must be a finite number, not {shown(value)}")
             return None
         return number
 
