@@ -164,7 +164,7 @@ def roster_warnings(spec: Spec, roster: Roster) -> list[Problem]:
     (nobody holds the roles its first transitions need, or a quorum asks for more people
     than the unit has), then guards that hold without anyone doing anything (vacuous)."""
     out: list[Problem] = list(roster.warnings)
-    vacuous: dict[tuple[str, str], list[str]] = {}
+    vacuous: dict[tuple[str, str], dict[str, None]] = {}  # (guard, why) -> unit ids, in order
     for i, unit in enumerate(roster.units):
         kind = spec.unit_kinds[unit.kind]
         roles = [frozenset(p.roles) for p in unit.people]
@@ -195,15 +195,16 @@ def roster_warnings(spec: Spec, roster: Roster) -> list[Problem]:
                                            f"but the unit has {n}"))
                     elif g.quorum.needed(n) == 0:
                         vacuous.setdefault((f"quorum of '{t.event}'",
-                                            f"it needs no {g.quorum.role}"), []).append(unit.id)
+                                            f"it needs no {g.quorum.role}"), {})[unit.id] = None
                 if g.per_person is not None and not holders(g.per_person.role):
                     vacuous.setdefault((f"per_person guard of '{t.event}'",
                                         f"nobody holds the role {g.per_person.role}"),
-                                       []).append(unit.id)
+                                       {})[unit.id] = None
                 if g.children and unit.id not in roster.children:
                     vacuous.setdefault((f"children guard of '{t.event}'", "no child units"),
-                                       []).append(unit.id)
-    for (guard, why), units in vacuous.items():
+                                       {})[unit.id] = None
+    for (guard, why), unit_ids in vacuous.items():
+        units = list(unit_ids)
         shown = ", ".join(units[:5]) + (", …" if len(units) > 5 else "")
         out.append(Problem(roster.source, "", f"the {guard} holds trivially in {len(units)} "
                                               f"unit{'s' if len(units) > 1 else ''} ({why}): "

@@ -283,3 +283,33 @@ def test_roster_file_loads_with_nfc_ids(tmp_path: Path) -> None:
     roster = load_roster(_write(tmp_path, "roster.yaml",
                                 ROSTER.replace("{id: d, roles", "{id: e\u0301, roles")), spec)
     assert [p.id for p in roster.by_id["s1"].people][3] == "\u00e9"
+
+
+def test_vacuous_guards_are_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`quorum: all` and `per_person` with no holder of the role, `children` without
+    children: each guard that holds trivially is named once, with its units."""
+    spec = _write(tmp_path, "spec.yaml", SPEC.replace("at_least: majority}", "at_least: all}"))
+    roster = _write(tmp_path, "roster.yaml", ROSTER.replace(
+        "{id: x, roles: [secretary, member]}", "{id: x, roles: [secretary]}").replace(
+        "{id: y, roles: [member]}", "{id: y, roles: [secretary]}"))
+    assert main(["validate", spec, "--roster", roster]) == 0
+    err = capsys.readouterr().err.replace(str(tmp_path) + "/", "").splitlines()
+    assert err[-3:] == [
+        "warning: roster.yaml: the children guard of 'close' holds trivially in 3 units (no "
+        "child units): s1, j1, r1",
+        "warning: roster.yaml: the per_person guard of 'finish_learning' holds trivially in 1 "
+        "unit (nobody holds the role member): j1",
+        "warning: roster.yaml: the quorum of 'approve_report' holds trivially in 1 unit (it "
+        "needs no member): j1",
+    ]
+
+
+def test_look_alike_unit_ids_are_a_warning(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Unit ids that differ only by full-width or Greek look-alikes are named with the line."""
+    spec = _write(tmp_path, "spec.yaml", SPEC)
+    roster = _write(tmp_path, "roster.yaml", ROSTER.replace("id: r1", "id: \uff53\u0399"))
+    assert main(["validate", spec, "--roster", roster]) == 0
+    err = capsys.readouterr().err.replace(str(tmp_path) + "/", "").splitlines()
+    assert err[0] == ("warning: roster.yaml:22: units[3].id: unit id '\uff53\u0399' looks like "
+                      "'s1' (line 7): they are two different ids")
