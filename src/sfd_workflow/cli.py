@@ -200,7 +200,7 @@ def specs(export: tuple[str, str] | None, force: bool) -> None:
                                               (events, "events.jsonl")) if s_ is not None]
     links = [str(dst) for _, dst in plan if dst.is_symlink()]
     if links:
-        _fail(f"{links[0]}: is a symbolic link; --export never writes through one")
+        fail(f"{links[0]}: is a symbolic link; --export never writes through one")
     existing = [str(dst) for _, dst in plan if dst.exists()]
     if existing and not force:
         fail(f"{existing[0]}: already exists (use --force to overwrite)")
