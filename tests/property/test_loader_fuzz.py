@@ -33,7 +33,7 @@ from sfd_workflow import (
     spec_from_text,
 )
 from sfd_workflow.errors import SfdWorkflowError
-from sfd_workflow.sim import load_sim_model
+from sfd_workflow.sim import load_sim_model, sim_model_from_document
 
 GOOD = Path(__file__).parents[1] / "data" / "good"
 SPEC_TEXT = (GOOD / "review.yaml").read_text(encoding="utf-8")
@@ -111,8 +111,10 @@ def test_a_mutated_spec_loads_or_fails_in_one_line(memory_budget: None, at: int,
 @given(nested)
 def test_nested_structures_load_or_fail_in_one_line(memory_budget: None, value: Any) -> None:
     """Nested lists and mappings as documents, as YAML text and as JSON text."""
-    for doc in (value, {"units": value}, {"format": "sfd-workflow/1", "phases": value}):
+    for doc in (value, {"units": value}, {"format": "sfd-workflow/1", "phases": value},
+                {"format": "sfd-workflow-sim/1", "steps": value, "events": value}):
         _check(lambda doc=doc: spec_from_document(doc))  # type: ignore[misc]
+        _check(lambda doc=doc: sim_model_from_document(doc, SPEC, "m.yaml"))  # type: ignore[misc]
         _check(lambda doc=doc: roster_from_document(doc, SPEC))  # type: ignore[misc]
         _all_text_loaders(yaml.safe_dump(doc, allow_unicode=True))
         _all_text_loaders(json.dumps(doc))

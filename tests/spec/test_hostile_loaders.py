@@ -251,6 +251,8 @@ def test_api_raises_only_library_errors_for_bad_documents() -> None:
         spec_from_document({"format": _nested(99)})
     assert "<document>: format: must be exactly 'sfd-workflow/1', not [[[[[[[...]]]]]]]" in \
         info.value.describe().splitlines()
+    with pytest.raises(SpecError, match=r"^a\\x00b: no such file$"):
+        load_spec("a\x00b")
     spec = spec_from_text(SPEC, "spec.yaml")
     with pytest.raises(RosterError, match=r"units\[0\]: must be a mapping, not a list"):
         roster_from_document({"units": _nested(5000)}, spec)

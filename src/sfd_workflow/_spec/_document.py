@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import LoadError, Problem
 from . import _marks
 from ._json import json_lines, parse_json
-from ._marks import Document, Marks, PathKey, format_path, too_large
+from ._marks import Document, Marks, PathKey, format_path, too_large, visible
 from ._yaml import parse_yaml
 
 __all__ = ["Document", "Marks", "PathKey", "format_path", "is_json", "parse_text",
@@ -62,6 +62,8 @@ def read_text(path: str | Path, *, error: Callable[[list[Problem]], LoadError] =
         raise error([Problem(source, "", "is a directory, not a file")]) from None
     except OSError as exc:
         raise error([Problem(source, "", f"cannot be read: {exc.strerror}")]) from None
+    except ValueError:  # a NUL in the name: no file can have it
+        raise error([Problem(visible(source), "", "no such file")]) from None
     if limit is not None and len(data) > limit:
         raise error([too_large(source, limit)])
     try:

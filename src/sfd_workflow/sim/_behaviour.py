@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sfd_workflow._spec._document import parse_text
+from sfd_workflow._spec._marks import visible
 from sfd_workflow._spec._model import Spec
 from sfd_workflow.errors import Problem
 from sfd_workflow.sim._calendar import CalendarKind
@@ -208,7 +209,8 @@ class _Reader:
         self.problems: list[Problem] = []
 
     def fail(self, path: str, message: str) -> None:
-        self.problems.append(Problem(self.source, path, message, self.lines.get(path)))
+        self.problems.append(Problem(self.source, visible(path), visible(message),
+                                     self.lines.get(path)))
 
     def keys(self, obj: Any, path: str, allowed: tuple[str, ...]) -> bool:
         if not isinstance(obj, Mapping):
