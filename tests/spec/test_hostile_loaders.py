@@ -37,10 +37,10 @@ SPEC_CASES = [
      f"spec.yaml:40: {PP}: must be a finite number, not -inf"),
     ("due-9999", "due: 2009-06-15", "due: 9999-12-31",
      "spec.yaml:65: phases[1].steps[0].transitions[0].due: date 9999-12-31 is outside the "
-     "years 1900 to 2999"),
+     "years 1970 to 2199"),
     ("due-year-1", "due: 2009-06-15", "due: '0001-01-01'",
      "spec.yaml:65: phases[1].steps[0].transitions[0].due: date 0001-01-01 is outside the "
-     "years 1900 to 2999"),
+     "years 1970 to 2199"),
     ("integer-5000-digits", "at_least: 48", "at_least: " + "9" * 5000,
      "spec.yaml:40: not valid YAML: an integer of more than 100 digits"),
     ("escape-character", "title: {zh: 学习, en: Learn}", "title: {zh: 学习, en: Learn\x1b}",
@@ -273,6 +273,12 @@ def test_sim_model_is_parsed_within_the_limits(tmp_path: Path) -> None:
     deep = _write(tmp_path, "model.json", "[" * 5000)
     with pytest.raises(SimModelError, match=r"model.json:1: nested more than 100 levels"):
         load_sim_model(deep, spec)
+    late = _write(tmp_path, "late.yaml", "format: sfd-workflow-sim/1\nspec: review-demo\n"
+                  "calendar: weekdays\nstart: 9999-12-31\n")
+    with pytest.raises(SimModelError) as info:
+        load_sim_model(late, spec)
+    assert str(info.value) == f"{late}:4: start: date 9999-12-31 is outside the years 1970 " \
+                              "to 2199"
     latin = tmp_path / "latin.yaml"
     latin.write_bytes("caf\xe9".encode("latin-1"))
     with pytest.raises(SimModelError, match="not UTF-8 text"):

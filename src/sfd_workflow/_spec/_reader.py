@@ -20,15 +20,23 @@ from ..errors import Problem
 from ._marks import MAX_INT_DIGITS, Document, PathKey
 from ._model import Text
 
-__all__ = ["FIRST_DAY", "ID_RE", "LAST_DAY", "Reader", "invisible", "known_list", "shown",
-           "suggest"]
+__all__ = ["FIRST_DAY", "ID_RE", "LAST_DAY", "Reader", "invisible", "known_list",
+           "out_of_range", "shown", "suggest"]
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
 
-#: The earliest and the latest date a document may name: every date's midnight and the day
-#: after it are then valid times in every time zone (9999-12-31 has no day after).
-FIRST_DAY = dt.date(1900, 1, 1)
-LAST_DAY = dt.date(2999, 12, 31)
+#: The earliest and the latest date a document may name. Outside, times break: 9999-12-31
+#: has no day after (the late threshold), year 1 no UTC midnight, zones before ~1900 keep
+#: local mean time (Shanghai +08:05:43), and pandas (the simulator's outputs) ends in 2262.
+FIRST_DAY = dt.date(1970, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
+
+
+def out_of_range(day: dt.date) -> str | None:
+    """Why `day` cannot be used (outside FIRST_DAY..LAST_DAY), or None."""
+    if FIRST_DAY <= day <= LAST_DAY:
+        return None
+    return f"date {day} is outside the years {FIRST_DAY.year} to {LAST_DAY.year}"
 
 # Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties.txt): characters that
 # show nothing. Most are also not printable for Python; some (variation selectors, the
@@ -199,9 +207,8 @@ class Reader:
                 day = dt.date.fromisoformat(value)
         if day is None:
             self.fail(path, f"must be a date (YYYY-MM-DD), not {shown(value)}")
-        elif not FIRST_DAY <= day <= LAST_DAY:
-            self.fail(path, f"date {day} is outside the years {FIRST_DAY.year} to "
-                            f"{LAST_DAY.year}")
+        elif out_of_range(day):
+            self.fail(path, str(out_of_range(day)))
             day = None
         return day
 

@@ -32,6 +32,7 @@ import numpy.typing as npt
 from sfd_workflow._spec._document import parse_text
 from sfd_workflow._spec._marks import visible
 from sfd_workflow._spec._model import Spec
+from sfd_workflow._spec._reader import out_of_range
 from sfd_workflow.errors import Problem
 from sfd_workflow.sim._calendar import CalendarKind
 from sfd_workflow.sim._errors import SimModelError
@@ -362,6 +363,9 @@ def sim_model_from_document(doc: Any, spec: Spec, source: str = "<model>",
             start = dt.date(2000, 1, 1)
     elif not isinstance(start, dt.date) or isinstance(start, dt.datetime):
         r.fail("start", f"not a date: {start!r}")
+        start = dt.date(2000, 1, 1)
+    if out_of_range(start):  # the spec's rule (9999-12-31 overflows, pandas ends in 2262)
+        r.fail("start", str(out_of_range(start)))
         start = dt.date(2000, 1, 1)
     calendar = doc.get("calendar", "cn")
     if calendar not in ("cn", "weekdays"):
