@@ -74,6 +74,19 @@ SPEC_CASES = [
     ("no-space-after-colon", "timezone: Asia/Shanghai", "timezone:Asia/Shanghai",
      "spec.yaml:4: not valid YAML: could not find expected ':'; put a space after the colon: "
      "write 'timezone: Asia/Shanghai'"),
+    ("key-indented-too-far", "\ntimezone: Asia/Shanghai", "\n  timezone: Asia/Shanghai",
+     "spec.yaml:4: not valid YAML: expected <block end>, but found '<block mapping start>'; "
+     "this key is indented more than the key before it, whose value is already given: line "
+     "the keys of one mapping up in the same column"),
+    ("key-under-a-value", "\ntimezone: Asia/Shanghai", "\ntimezone: Asia/Shanghai\n  x: y",
+     "spec.yaml:5: not valid YAML: mapping values are not allowed here; this key is indented "
+     "more than the key before it, whose value is already given: line the keys of one mapping "
+     "up in the same column"),
+    ("key-indented-too-little", "        title: {zh: 学习, en: Learn}",
+     "       title: {zh: 学习, en: Learn}",
+     "spec.yaml:29: not valid YAML: expected <block end>, but found '<block mapping start>'; "
+     "this line is indented less than the lines before it but not as far back as any key "
+     "above: line it up with the keys it belongs with"),
     ("tab", "\ntimezone: Asia/Shanghai", "\n\ttimezone: Asia/Shanghai",
      "spec.yaml:4: not valid YAML: found character '\\t' that cannot start any token; YAML "
      "indents with spaces, never tabs: replace the tab with spaces"),

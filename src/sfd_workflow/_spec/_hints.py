@@ -4,7 +4,7 @@
   ``criticism`` as a key of its own; quote the text.
 - ``: `` inside a plain value starts a mapping (``title: Step 1: find``) or, inside ``{…}``,
   a second value; quote the text.
-- A tab cannot indent YAML; use spaces.
+- A tab cannot indent YAML; use spaces. Keys of one mapping line up in one column.
 - ``key:value`` without a space after the colon is one string, not a key and a value.
 """
 
@@ -17,6 +17,7 @@ import yaml
 __all__ = ["flow_comma_hint", "no_space_hint", "yaml_error_hint"]
 
 _NO_SPACE = re.compile(r"([A-Za-z_][\w-]*):(?!//)(\S.*)\Z")
+_LEAD = re.compile(r" *(?:- +)*")
 _BLOCK_ENTRY = re.compile(r"\s*(?:-\s+)?([^\s:#\"'{\[][^:#]*?):\s+(\S.*?)\s*\Z")
 
 
@@ -62,6 +63,23 @@ def _line(text: str, mark: yaml.Mark | None) -> str:
     return lines[mark.line] if 0 <= mark.line < len(lines) else ""
 
 
+_TOO_FAR = ("; this key is indented more than the key before it, whose value is already "
+            "given: line the keys of one mapping up in the same column")
+
+
+def _indent(line: str) -> int:
+    """The column where the line's first key starts (after any "- " of list items)."""
+    m = _LEAD.match(line)
+    return m.end() if m else 0
+
+
+def _previous(text: str, mark: yaml.Mark) -> str:
+    """The last line before `mark`'s that holds something (not blank, not a comment)."""
+    lines = text.split("\n")[:mark.line]
+    return next((ln for ln in reversed(lines) if ln.strip() and not ln.lstrip().startswith("#")),
+                "")
+
+
 def _flow_entry(line: str, column: int) -> str:
     start = max(line.rfind(",", 0, column), line.rfind("{", 0, column)) + 1
     ends = [i for i in (line.find(",", column), line.find("}", column)) if i >= 0]
@@ -76,11 +94,22 @@ def yaml_error_hint(exc: yaml.MarkedYAMLError, text: str) -> str:
     if "'\\t'" in problem or "\t" in problem:
         return "; YAML indents with spaces, never tabs: replace the tab with spaces"
     if "mapping values are not allowed here" in problem:
-        m = _BLOCK_ENTRY.match(_line(text, mark))
+        line = _line(text, mark)
+        if mark is not None and line.find(":") >= mark.column:  # the line's first colon
+            return _TOO_FAR
+        m = _BLOCK_ENTRY.match(line)
         if m:
             return (f"; a ': ' inside a value starts a mapping: quote the value, e.g. "
                     f"{m[1]}: {_quoted(m[2])}")
         return "; a ': ' inside a value starts a mapping: quote the value"
+    if "expected <block end>" in problem:
+        if "found '-'" in problem:
+            return ("; a list item ('- ') cannot stand among the keys of a mapping: put the "
+                    "list under a key of its own")
+        if mark is not None and _indent(_line(text, mark)) > _indent(_previous(text, mark)):
+            return _TOO_FAR
+        return ("; this line is indented less than the lines before it but not as far back "
+                "as any key above: line it up with the keys it belongs with")
     if "flow mapping" in context and "got ':'" in problem and mark is not None:
         entry = _flow_entry(_line(text, mark), mark.column)
         key, _, value = entry.partition(": ")
