@@ -128,6 +128,10 @@ ROSTER_CASES = [
     ("nfc-duplicate", "{id: c, roles: [member]}\n      - {id: d,",
      "{id: \u00e9, roles: [member]}\n      - {id: e\u0301,",
      f"{UNIT_S1}: duplicate person id '\u00e9' in unit 's1'"),
+    ("roster-nesting", "    kind: school\n", "    kind: school\n    title: " + "[" * 5000 + "\n",
+     "roster.yaml:9: not valid YAML: nested more than 100 levels deep"),
+    ("roster-laughs", "units:\n", LAUGHS + "units:\n",
+     "roster.yaml:6: not valid YAML: aliases expand to more than 100,000 nodes"),
     ("roster-duplicate-key", "    kind: school\n", "    kind: school\n    kind: school\n",
      "roster.yaml:9: units[1].kind: duplicate key 'kind' (first at line 8)"),
 ]
@@ -292,6 +296,11 @@ def test_sim_model_is_parsed_within_the_limits(tmp_path: Path) -> None:
         load_sim_model(late, spec)
     assert str(info.value) == f"{late}:4: start: date 9999-12-31 is outside the years 1970 " \
                               "to 2199"
+    twice = _write(tmp_path, "twice.json", '{"format": "sfd-workflow-sim/1",\n'
+                   ' "format": "sfd-workflow-sim/1"}')
+    with pytest.raises(SimModelError) as info:
+        load_sim_model(twice, spec)
+    assert str(info.value) == f"{twice}:2: format: duplicate key 'format' (first at line 1)"
     latin = tmp_path / "latin.yaml"
     latin.write_bytes("caf\xe9".encode("latin-1"))
     with pytest.raises(SimModelError, match="not UTF-8 text"):
