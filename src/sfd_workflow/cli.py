@@ -8,7 +8,7 @@ or path); never a traceback.
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -203,19 +203,29 @@ def specs(export: tuple[str, str] | None, force: bool) -> None:
         fail_load(exc)
     roster, events = sample_paths(sid)
     out = Path(target)
-    plan = [(src, out / "spec.yaml"), (roster, out / "roster.yaml"),
-            (events, out / "events.jsonl")]
-    existing = [str(dst) for s_, dst in plan if s_ is not None and dst.exists()]
+    plan = [(s_, out / name) for s_, name in ((src, "spec.yaml"), (roster, "roster.yaml"),
+                                              (events, "events.jsonl")) if s_ is not None]
+    links = [str(dst) for _, dst in plan if dst.is_symlink()]
+    if links:
+        fail(f"{links[0]}: is a symbolic link; --export never writes through one")
+    existing = [str(dst) for _, dst in plan if dst.exists()]
     if existing and not force:
         fail(f"{existing[0]}: already exists (use --force to overwrite)")
     try:
         out.mkdir(parents=True, exist_ok=True)
         for s_, dst in plan:
-            if s_ is not None:
-                shutil.copyfile(s_, dst)
-                click.echo(f"wrote {dst}", err=True)
+            _copy_no_follow(s_, dst)
+            click.echo(f"wrote {dst}", err=True)
     except OSError as exc:
         fail(f"{target}: cannot write: {exc.strerror}")
+
+
+def _copy_no_follow(src: Path, dst: Path) -> None:
+    # O_NOFOLLOW: a link made at `dst` after the check above still fails (ELOOP) instead of
+    # writing wherever it points
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(src.read_bytes())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

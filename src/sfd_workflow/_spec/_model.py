@@ -288,6 +288,8 @@ class Roster:
 
     units: tuple[Unit, ...]
     source: str = "<roster>"
+    #: Legal but suspicious parts found when loading (look-alike ids), in document order.
+    warnings: tuple[Problem, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @cached_property
     def by_id(self) -> Mapping[str, Unit]:
