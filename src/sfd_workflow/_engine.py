@@ -18,7 +18,8 @@ from ._compile import CompiledKind, CompiledStep, CompiledTransition, CompiledWo
 from ._eventlog import ParsedEvent, parse_event, parse_line
 from ._guards import Requirement
 from ._spec._model import Roster, Unit
-from ._verdict import ACCEPTED, ACCEPTED_LATE, REJECTED, Reason, Verdict
+from ._verdict import (ACCEPTED, ACCEPTED_LATE, ACCEPTED_LATE_OUTSIDE, ACCEPTED_OUTSIDE,
+                       REJECTED, Reason, Verdict)
 from .errors import UnknownUnitError
 
 __all__ = ["Explanation", "LogEntry", "PredicateContext", "Record", "ReplayLine", "Runtime",
@@ -442,7 +443,11 @@ class Runtime:
         self._apply(us, ct, ev)
         us.last = t
         us.last_at = ev.at
-        return ACCEPTED_LATE if t >= ct.late_after else ACCEPTED
+        late = t >= ct.late_after
+        lo, hi = cs.window  # the phase-window flag (docs/format.md): a flag, never a refusal
+        if lo <= t < hi:
+            return ACCEPTED_LATE if late else ACCEPTED
+        return ACCEPTED_LATE_OUTSIDE if late else ACCEPTED_OUTSIDE
 
     @staticmethod
     def _apply(us: UnitState, ct: CompiledTransition, ev: ParsedEvent) -> None:

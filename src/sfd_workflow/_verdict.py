@@ -39,19 +39,30 @@ GUARD_ORDER: tuple[Reason, ...] = CHECK_ORDER[CHECK_ORDER.index(Reason.ROLE):]
 
 @attrs.frozen
 class Verdict:
-    """The verdict of one event: accepted or not, why not, and whether it was late."""
+    """The verdict of one event: accepted or not, why not, whether it was late, and whether
+    it fell outside its phase's flagged window or the flagged campaign period."""
 
     accepted: bool
     reason: Reason | None = None
     late: bool = False
+    outside_window: bool = False
 
     def to_json(self) -> dict[str, object]:
-        """The verdict's fields as in a `replay` output line."""
-        return {"verdict": "accepted" if self.accepted else "rejected",
-                "reason": None if self.reason is None else str(self.reason),
-                "late": self.late}
+        """The verdict's fields as in a `replay` output line.
+
+        ``outside_window`` is an extra key, present (and true) only when the event was
+        accepted outside a flagged window, so specs without flags print what they always did.
+        """
+        out: dict[str, object] = {"verdict": "accepted" if self.accepted else "rejected",
+                                  "reason": None if self.reason is None else str(self.reason),
+                                  "late": self.late}
+        if self.outside_window:
+            out["outside_window"] = True
+        return out
 
 
 ACCEPTED = Verdict(True)
 ACCEPTED_LATE = Verdict(True, None, True)
+ACCEPTED_OUTSIDE = Verdict(True, None, False, True)
+ACCEPTED_LATE_OUTSIDE = Verdict(True, None, True, True)
 REJECTED = {r: Verdict(False, r, False) for r in Reason}
