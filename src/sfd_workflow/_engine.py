@@ -18,8 +18,15 @@ from ._compile import CompiledKind, CompiledStep, CompiledTransition, CompiledWo
 from ._eventlog import ParsedEvent, parse_event, parse_line
 from ._guards import Requirement
 from ._spec._model import Roster, Unit
-from ._verdict import (ACCEPTED, ACCEPTED_LATE, ACCEPTED_LATE_OUTSIDE, ACCEPTED_OUTSIDE,
-                       REJECTED, Reason, Verdict)
+from ._verdict import (
+    ACCEPTED,
+    ACCEPTED_LATE,
+    ACCEPTED_LATE_OUTSIDE,
+    ACCEPTED_OUTSIDE,
+    REJECTED,
+    Reason,
+    Verdict,
+)
 from .errors import UnknownUnitError
 
 __all__ = ["Explanation", "LogEntry", "PredicateContext", "Record", "ReplayLine", "Runtime",
