@@ -9,6 +9,7 @@ from typing import Any
 from ._spec._document import Document, PathKey, parse_text, read_document
 from ._spec._model import Person, Roster, Spec, Unit
 from ._spec._reader import Reader
+from ._staffing import role_map_gaps
 from .errors import Problem, RosterError
 
 __all__ = ["load_roster", "roster_from_document", "roster_from_text", "roster_warnings"]
@@ -167,4 +168,5 @@ def roster_warnings(spec: Spec, roster: Roster) -> list[Problem]:
                                        f"unit '{unit.id}' can never fire '{t.event}': its "
                                        f"quorum needs {q.needed(n)} {q.role} but the unit "
                                        f"has {n}"))
+    out.extend(role_map_gaps(spec, roster))
     return out
