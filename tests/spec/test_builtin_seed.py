@@ -26,14 +26,14 @@ DOC = Path(__file__).parents[2] / "docs" / "builtin-xuhui-edu-2009.md"
 
 
 def _mobilise(rt: Runtime, at: str) -> Verdict:
-    """xh-ms-01's secretary (a party leading cadre) reports and holds the mobilisation."""
+    """xh-ms-01's three party leading cadres report, then its secretary holds the meeting."""
     c = Campaign(rt, "xh-ms-01")
-    payload = c.payload("hold_mobilisation")
-    report = rt.submit({"unit": "xh-ms-01", "event": "give_mobilisation_report",
-                        "actor": "ms01-01", "at": at, "payload": {"report": "动员报告"}})
-    assert report.accepted
+    for cadre in c.people("leading_cadre"):
+        report = rt.submit({"unit": "xh-ms-01", "event": "give_mobilisation_report",
+                            "actor": cadre, "at": at, "payload": {"report": "动员报告"}})
+        assert report.accepted
     return rt.submit({"unit": "xh-ms-01", "event": "hold_mobilisation", "actor": "ms01-01",
-                      "at": at, "payload": payload})
+                      "at": at, "payload": c.payload("hold_mobilisation")})
 
 
 # --- the probes of issue 16 ----------------------------------------------------------------
@@ -49,25 +49,27 @@ def test_the_mobilisation_is_due_by_the_end_of_mid_march(rt: Runtime, at: str,
     assert _mobilise(rt, at) == Verdict(True, None, late=late)
 
 
-def test_the_mobilisation_report_is_given_by_a_party_leading_cadre(rt: Runtime) -> None:
-    """R5, R23 (1): the secretary holds the meeting after a party leading cadre's report; a
-    plain member cannot give it; a non-secretary cannot hold the meeting."""
+def test_every_party_leading_cadre_gives_a_mobilisation_report(rt: Runtime) -> None:
+    """R5, R23 (1): "带头作动员报告": the secretary holds the meeting once each party leading
+    cadre has given a report; a plain member gives none; only the secretary holds it."""
     c = Campaign(rt, "xh-ms-01")
-    assert c.fire("hold_mobilisation", "ms01-01").reason is Reason.MISSING_RECORD
+    assert c.fire("hold_mobilisation", "ms01-01").reason is Reason.QUORUM
     assert c.fire("give_mobilisation_report", "ms01-05").reason is Reason.ROLE
-    assert c.fire("give_mobilisation_report", "ms01-02").accepted  # the principal, a cadre
+    assert c.fire("give_mobilisation_report", "ms01-01").accepted
+    assert c.fire("give_mobilisation_report", "ms01-01").reason is Reason.DUPLICATE
+    assert c.fire("give_mobilisation_report", "ms01-02").accepted  # the principal
+    assert c.fire("hold_mobilisation", "ms01-01").reason is Reason.QUORUM
+    assert c.fire("give_mobilisation_report", "ms01-03").accepted
     assert c.fire("hold_mobilisation", "ms01-02").reason is Reason.ROLE
     assert c.fire("hold_mobilisation", "ms01-01").accepted
 
 
-def test_a_unit_without_party_leading_cadres_mobilises_on_its_secretarys_report(
-        rt: Runtime) -> None:
-    """R5, R23 (1) where the unit has none: the joint branch has no party leading cadre, so
-    its secretary gives the report at the meeting (field `report`)."""
+def test_a_unit_without_party_leading_cadres_mobilises_at_once(rt: Runtime) -> None:
+    """R5, R23 (1) "where the unit has any": the joint branch has no party leading cadre,
+    so its secretary's deployment is the mobilisation (a quorum of `all` over nobody)."""
     c = Campaign(rt, "xh-jb-01")
     assert c.people("leading_cadre") == []
-    assert c.fire("hold_mobilisation", "jb01-01", drop=("report",)).reason is \
-        Reason.MISSING_RECORD
+    assert c.fire("give_mobilisation_report", "jb01-01").reason is Reason.ROLE
     assert c.fire("hold_mobilisation", "jb01-01").accepted
 
 
@@ -192,6 +194,8 @@ def test_every_unit_of_the_sample_roster_can_finish(rt: Runtime, unit: str) -> N
 #: R23's outputs required of each person: (item, the output's event, the person left out,
 #: the event that waits for it, the people it waits for (effective role)).
 PER_PERSON_OUTPUTS = [
+    # (1) "带头作动员报告": the meeting waits for every party leading cadre's report
+    ("1 report", "give_mobilisation_report", "ms01-03", "hold_mobilisation", "leading_cadre"),
     # (2) "带头确定重点调研课题": personal reports wait for every party leading cadre's topic
     ("2 topic", "fix_research_topic", "ms01-03", "write_research_report", "leading_cadre"),
     # (4) "带头撰写调研报告": the leadership's report waits for every personal report
@@ -209,7 +213,7 @@ PER_PERSON_OUTPUTS = [
 @pytest.mark.parametrize(("item", "output", "person", "gate", "role"), PER_PERSON_OUTPUTS)
 def test_each_cadre_produces_the_output_r23_names(rt: Runtime, item: str, output: str,
                                                    person: str, gate: str, role: str) -> None:
-    """R8, R13, R20, R23 (2)(4)(7)(10): with one cadre's output missing, the event that
+    """R5, R8, R13, R20, R23 (1)(2)(4)(7)(10): with one cadre's output missing, the event that
     waits for all of them is refused (`quorum`); once it is given, accepted."""
     c = Campaign(rt, "xh-ms-01")
     assert person in c.people(role), item

@@ -98,8 +98,8 @@ class Campaign:
         sec = self.people("secretary")[0]
         cadres = self.people("leading_cadre")
         skip = set(self.kind.skip)
-        if cadres:
-            yield "give_mobilisation_report", cadres[0]
+        for cadre in cadres:
+            yield "give_mobilisation_report", cadre
         yield "hold_mobilisation", sec
         for person in dict.fromkeys([sec, *cadres]):
             yield "fix_research_topic", person
