@@ -198,9 +198,9 @@ def district(n_units: int = 140, seed: int = 0, *, spec: Spec | None = None,
     Kinds: about 3% bureau organs, primary-school and kindergarten general branches with
     sub-branches (R21), 52% schools, 22% kindergartens, 10% joint branches (no committee,
     R18), 8% retired cadres' branches (R24), 4% institutions (R24) and 4% small branches
-    without a committee (R18; none in a district under about 40 units). People: 3-60 members by kind, a secretary, a
-    committee of 3 or 5 where the branch has one, principals and leading cadres (R19, R23),
-    non-party cadres (R20) and masses' representatives (R14).
+    without a committee (R18; none in a district under about 40 units). People: 3-60
+    members by kind, a secretary, a committee of 3 or 5 where the branch has one, principals
+    and leading cadres (R19, R23), non-party cadres (R20) and masses' representatives (R14).
 
     Args:
         n_units: at least 6.
