@@ -170,7 +170,8 @@ def _people(rng: np.random.Generator, uid: str, kind: str, members: int) -> tupl
 def _layout(n_units: int, rng: np.random.Generator) -> tuple[list[str], list[int]]:
     """Kinds and parent indices of a district of `n_units` units."""
     if n_units < 6:
-        msg = f"a district needs at least 6 units (one of each kind), got {n_units}"
+        msg = (f"a district needs at least 6 units (one of each kind it always has), "
+               f"got {n_units}")
         raise SimulationError(msg)
     n_org = max(1, round(n_units * 0.03))
     n_gb = max(2, 2 * round(n_units / 140))
