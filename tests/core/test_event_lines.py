@@ -260,3 +260,30 @@ def test_explain_payload_goes_through_the_same_parse(tmp_path: Path, payload: st
     assert main(["explain", SPEC, ROSTER, str(events), "--unit", "s1", "--event", "log_hours",
                  "--actor", "c", "--at", AT, "--payload", payload]) == 2
     assert capsys.readouterr().err == f"sfd-workflow: error: {message}\n"
+
+
+@pytest.mark.parametrize("submitted", [
+    line(actor="\ud800"),
+    line(payload={"hours": 3, "note": "\udfff"}),
+    '{"unit": "caf\udce9"}',  # a non-UTF-8 byte, as read with surrogateescape
+    line()[:-2] + ', "x": 1e400}}',
+    {"unit": "s1", "event": "log_hours", "actor": "\ud800", "at": AT},
+    {"unit": "s1", "event": "log_hours", "actor": "c", "at": AT,
+     "payload": {"x": float("nan")}},
+])
+def test_the_store_records_a_hostile_event_as_malformed(tmp_path: Path, submitted: Any) -> None:
+    """The store judges with the same parse: malformed, audited, nothing raises (no
+    UnicodeEncodeError writing the audit row); the audit keeps an escaped copy."""
+    from sfd_workflow.store import EventStore
+
+    spec = sfd.load_spec(SPEC)
+    store = EventStore.create(f"sqlite:///{tmp_path / 's.db'}", spec,
+                              sfd.load_roster(ROSTER, spec))
+    try:
+        v = store.submit(submitted)
+        assert (v.accepted, v.reason) == (False, Reason.MALFORMED)
+        [entry] = store.audit()
+        assert entry.reason == "malformed"
+        entry.raw.encode("utf-8")
+    finally:
+        store.close()
