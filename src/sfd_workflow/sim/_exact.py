@@ -106,7 +106,8 @@ def _numeric_fields(spec: Spec) -> dict[str, frozenset[str]]:
 def run_exact(spec: Spec, compiled: CompiledWorkflow, roster: Roster, shape: SpecShape,
               units: UnitArrays, model: SimModel, draws: Draws, cal: WorkCalendar,
               first_day: int, rng: random.Random,
-              progress: Callable[[int], None] | None = None) -> ExactRun:
+              progress: Callable[[int], None] | None = None,
+              opens: Mapping[str, int] | None = None) -> ExactRun:
     """Run every unit of `roster` through the campaign (see the module docstring)."""
     rt = Runtime(compiled, roster, keep_log=False)
     tz = ZoneInfo(spec.timezone)
@@ -196,6 +197,8 @@ def run_exact(spec: Spec, compiled: CompiledWorkflow, roster: Roster, shape: Spe
                 continue
             activated.add((u, sid))
             op = int(cal.next_after(done_day))
+            if opens and sid in opens:
+                op = max(op, opens[sid])
             s0 = int(cal.add(op, int(draws.late[sid][u])))
             open_[sid][u], start[sid][u] = op, s0
             agent = _Agent(u, sid, order_index[sid], route, int(draws.loops[sid][u]),
