@@ -47,6 +47,18 @@ class Dist:
             return r.uniform(p[0], p[1])
         return r.lognormvariate(math.log(p[0]), (math.log(p[1]) - math.log(p[0])) / _Z90)
 
+    def mean(self) -> float:
+        """The expected value."""
+        p = self.params
+        if self.kind == "fixed":
+            return p[0]
+        if self.kind == "triangular":
+            return sum(p) / 3
+        if self.kind == "uniform":
+            return (p[0] + p[1]) / 2
+        sigma = (math.log(p[1]) - math.log(p[0])) / _Z90
+        return p[0] * math.exp(sigma * sigma / 2)
+
     def median(self) -> float:
         """The median (for documentation and sanity checks)."""
         p = self.params
