@@ -126,9 +126,11 @@ def _simulate(spec_arg: str, roster_path: str | None, district_n: int | None, na
         assert roster_path is not None
         units = load_roster(roster_path, spec)
     engine = engine or "exact"
-    bar = tqdm_module.tqdm(disable=not progress, file=sys.stderr,
-                           unit=" events" if engine == "exact" and runs == 1 else " runs",
-                           total=None if runs == 1 else runs, desc=f"simulate ({engine})")
+    unit, total = ((" events", None) if engine == "exact" else (" steps", len(spec.steps)))
+    if runs > 1:
+        unit, total = " runs", runs
+    bar = tqdm_module.tqdm(disable=not progress, file=sys.stderr, unit=unit, total=total,
+                           desc=f"simulate ({engine})")
     try:
         result = run(spec, units, model=model, engine=engine,  # type: ignore[arg-type]
                      seed=seed, progress=bar.update if runs == 1 else None)

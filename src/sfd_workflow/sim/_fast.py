@@ -21,7 +21,7 @@ under the same rules, so both engines agree (tests/test_sim_agreement.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import attrs
 import numpy as np
@@ -66,12 +66,14 @@ def _after_end(step_after: tuple[str, ...], end: Mapping[str, IntArray], n: int,
 
 
 def schedule(spec: Spec, shape: SpecShape, units: UnitArrays, draws: Draws, cal: WorkCalendar,
-             first_day: int, opens: Mapping[str, int] | None = None) -> Schedule:
+             first_day: int, opens: Mapping[str, int] | None = None,
+             progress: Callable[[int], None] | None = None) -> Schedule:
     """Compute the dates of every unit and step (see the module docstring).
 
     Args:
         first_day: the day number the campaign reaches units (a working day).
         opens: per step, a working day it opens no earlier than (its phase window's start).
+        progress: called with 1 as each step is scheduled.
     """
     n = len(units)
     sentinel = first_day - 1
@@ -171,6 +173,8 @@ def schedule(spec: Spec, shape: SpecShape, units: UnitArrays, draws: Draws, cal:
                     else:
                         np.maximum.at(cb_ready, kp, cal.next_after(done))
         open_[sid], start[sid], end[sid], applies[sid], deadline[sid] = op, st, en, ap, dl
+        if progress is not None:
+            progress(1)
     return Schedule(steps=tuple(s.id for s in spec.steps), open=open_, start=start, end=end,
                     applies=applies, deadline=deadline,
                     loops={k: np.where(applies[k], v, 0) for k, v in draws.loops.items()},

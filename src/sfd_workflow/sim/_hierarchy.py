@@ -44,6 +44,7 @@ __all__ = [
 HIERARCHY_FORMAT = "sfd-workflow-hierarchy/1"
 _UNLISTED_SHARE = 0.02
 _DERIVED_PER_PARENT = Dist("triangular", (2.0, 4.0, 8.0))
+_ALL: Dist | None = None  # a role count meaning every member
 
 
 @attrs.frozen(kw_only=True)
@@ -129,12 +130,12 @@ def _derived_mix(spec: Spec, kind: str, member_role: str | None) -> KindMix:
         for role in g.role:
             single[role] = None
     roles: list[tuple[str, Dist | None, int]] = [
-        (r, None, 0) for r in collective if r != member_role]
+        (r, _ALL, 0) for r in collective if r != member_role]
     one = Dist("fixed", (1.0,))
     roles += [(r, one, i) for i, r in enumerate(r for r in single
                                                  if r not in collective and r != member_role)]
     if not roles and member_role is None:
-        roles = [(r, None, 0) for r in spec.roles][:1]
+        roles = [(r, _ALL, 0) for r in list(spec.roles)[:1]]
     return KindMix(members=Dist("triangular", (float(need), need + 5.0, need + 17.0)),
                    roles=tuple(roles), code=kind)
 
@@ -173,12 +174,13 @@ def _shares(r: ModelReader, doc: Any, path: str, spec: Spec) -> dict[str, float]
     if not isinstance(doc, Mapping) or not doc:
         r.fail(path, "a level needs kinds: a mapping of unit kind to share")
         return out
+    before = len(r.problems)
     for kind, share in doc.items():
         sub = f"{path}.{kind}"
         if known(r, kind, sub, spec.unit_kinds, "unit kind"):
             out[kind] = r.number(share, sub, hi=1.0)
     total = sum(out.values())
-    if out and abs(total - 1.0) > 1e-6:
+    if len(r.problems) == before and abs(total - 1.0) > 1e-6:
         r.fail(path, f"the shares sum to {total:g}, not 1")
     return out
 

@@ -76,7 +76,8 @@ def run(spec: Spec, units: Roster | UnitArrays, *, model: SimModel | None = None
         engine: ``"fast"`` (numpy, dates only) or ``"exact"`` (every event through the
             compiled `Runtime`; needs a roster).
         seed, run_index: reproduce the run.
-        progress: called with a count of events processed (exact engine).
+        progress: called with a count of events processed (exact engine) or with 1 as
+            each step is scheduled (fast engine).
 
     Raises:
         SimulationError: the spec, model or roster cannot be simulated (named reason).
@@ -90,7 +91,8 @@ def run(spec: Spec, units: Roster | UnitArrays, *, model: SimModel | None = None
     arrays = unit_arrays(units, spec) if isinstance(units, Roster) else units
     draws = _draws(spec, model, arrays, seed, run_index)
     if engine == "fast":
-        sched = schedule(spec, shape, arrays, draws, cal, first_day, _opens(spec, model, cal))
+        sched = schedule(spec, shape, arrays, draws, cal, first_day, _opens(spec, model, cal),
+                         progress)
         return SimResult(spec=spec, model=model, units=arrays, schedule=sched, calendar=cal,
                          engine="fast", seed=seed, run=run_index, roster=roster)
     if engine != "exact":
