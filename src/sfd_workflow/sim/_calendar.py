@@ -166,6 +166,14 @@ class WorkCalendar:
                 f"({self.first.isoformat()} to {self.last.isoformat()}){hint}")
 
     # -- vectorised ---------------------------------------------------------------
+    def _upto(self, days: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """Working days on or before each day (0 before the calendar's first day)."""
+        off = np.asarray(days, dtype=np.int64) - _day(self.first)
+        if off.size and int(off.min()) < 0:
+            return np.where(off < 0, 0, self.before[self._offsets(np.maximum(off, 0)
+                                                                  + _day(self.first)) + 1])
+        return self.before[self._offsets(days) + 1]
+
     def _offsets(self, days: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Positions of `days` in `before` (raises `CalendarError` outside the calendar)."""
         arr = np.asarray(days, dtype=np.int64)
@@ -207,12 +215,11 @@ class WorkCalendar:
 
     def next_after(self, days: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """The first working day strictly after each day."""
-        return self.at(self.before[self._offsets(days) + 1])
+        return self.at(self._upto(days))
 
     def working_days_between(self, a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Working days in ``(a, b]`` (0 when ``b <= a``)."""
-        ia = self.before[self._offsets(a) + 1]
-        ib = self.before[self._offsets(b) + 1]
+        ia, ib = self._upto(a), self._upto(b)
         return np.maximum(ib - ia, 0)  # type: ignore[no-any-return]
 
     def _check_index(self, idx: npt.NDArray[np.int64], days: npt.NDArray[np.int64] | None) -> None:
