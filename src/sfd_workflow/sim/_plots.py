@@ -164,8 +164,8 @@ def plot_gantt(result: SimResult, unit: str | None = None) -> Any:
     ids = result.units.ids
     if unit is None:
         last = sc.end[sc.steps[0]].copy()
-        for s in sc.steps[1:]:
-            np.maximum(last, sc.end[s], out=last)
+        for other in sc.steps[1:]:
+            np.maximum(last, sc.end[other], out=last)
         u = int(np.argmax(last))
     else:
         u = ids.index(unit) if ids is not None else int(unit)

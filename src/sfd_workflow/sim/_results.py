@@ -156,7 +156,8 @@ class SimResult:
         """Per step KPIs (columns defined in `KPI_DEFINITIONS`), in step order."""
         if "summary" not in self._cache:
             self._cache["summary"] = self._summary()
-        return self._cache["summary"].copy()  # type: ignore[no-any-return]
+        summary: pd.DataFrame = self._cache["summary"]
+        return summary.copy()
 
     def _summary(self) -> pd.DataFrame:
         sc, cal = self.schedule, self.calendar
@@ -241,7 +242,8 @@ class SimResult:
                              else np.zeros(len(days)))
             self._cache["progress"] = pd.DataFrame(
                 data, index=pd.DatetimeIndex(_dates(days), name="date"))
-        return self._cache["progress"].copy()  # type: ignore[no-any-return]
+        progress: pd.DataFrame = self._cache["progress"]
+        return progress.copy()
 
     def lateness(self) -> pd.DataFrame:
         """Late units per step by working days late: index 1, 2, … (days), one column per
@@ -256,7 +258,8 @@ class SimResult:
             self._cache["lateness"] = pd.DataFrame(
                 {s: np.pad(c, (0, top - len(c)))[1:] for s, c in counts.items()},
                 index=pd.RangeIndex(1, top, name="days_late"))
-        return self._cache["lateness"].copy()  # type: ignore[no-any-return]
+        lateness: pd.DataFrame = self._cache["lateness"]
+        return lateness.copy()
 
     def kpis(self) -> dict[str, float]:
         """The numeric KPIs as a flat mapping ``"<step>.<kpi>"`` (ensembles band these)."""
