@@ -156,3 +156,28 @@ def test_the_builtin_model_has_four_levels_above_the_grassroots() -> None:
                                           "grassroots"]
     assert [lv.id for lv in h.level_range("district")] == ["district", "grassroots"]
     assert set(h.kinds) == set(spec.unit_kinds)
+
+
+def test_a_builtin_kind_the_packaged_model_lacks_still_runs_exactly(tmp_path: Path) -> None:
+    """A kind added to the built-in spec after its hierarchy model (here: the model without
+    kindergartens) gets the default share and the derived role mix; the exact engine's log
+    of a district of 60 replays with no rejection."""
+    import yaml
+
+    from sfd_workflow import sim
+    from sfd_workflow.sim._modelio import builtin_model
+
+    spec = sfd.load_spec("builtin:xuhui-edu-2009")
+    doc = yaml.safe_load(builtin_model(spec.id, "hierarchy").read_text(encoding="utf-8"))
+    for level in doc["levels"]:
+        share = level["kinds"].pop("kindergarten", 0.0)
+        if share:
+            rest = sum(level["kinds"].values())
+            level["kinds"] = {k: v / rest for k, v in level["kinds"].items()}
+    del doc["kinds"]["kindergarten"]
+    h = hierarchy_from_document(doc, spec)
+    roster = district(60, 4, spec=spec, hierarchy=h)
+    assert any(u.kind == "kindergarten" for u in roster.units)
+    res = sim.run(spec, roster, engine="exact", seed=4)
+    rt = sfd.Runtime(sfd.compile_workflow(spec), roster, keep_log=False)
+    assert all(rt.submit(e).accepted for e in res.events or [])
