@@ -119,6 +119,7 @@ def run_exact(spec: Spec, compiled: CompiledWorkflow, roster: Roster, shape: Spe
     tz = ZoneInfo(spec.timezone)
     n = len(roster)
     depth = units.depth
+    neg_depth = (-depth).tolist()  # children before parents at equal times
     order_index = {s: i for i, s in enumerate(shape.order)}
     numeric = _numeric_fields(spec)
     planners = [Planner(spec, model, u, rng, numeric) for u in roster.units]
@@ -142,7 +143,7 @@ def run_exact(spec: Spec, compiled: CompiledWorkflow, roster: Roster, shape: Spe
         # kind: 0 plain, 1 gate, 2 completing, 3 optional while waiting
         nonlocal seq
         seq += 1
-        heapq.heappush(queue, (day * 86400 + sec, -int(depth[agent.u]), agent.sorder, agent.u,
+        heapq.heappush(queue, (day * 86400 + sec, neg_depth[agent.u], agent.sorder, agent.u,
                                seq, agent, planned, kind))
 
     def records_of(u: int) -> dict[str, list[tuple[str, Mapping[str, Any]]]]:

@@ -147,7 +147,9 @@ class Planner:
     # -- planning -------------------------------------------------------------------------
     def _actor(self, t: Transition, sym: _Sym, exclude: set[str] = frozenset()  # type: ignore[assignment]
                ) -> str:
-        people = [p for p in self.eligible(t.guard) if p not in exclude]
+        people = self.eligible(t.guard)
+        if exclude:
+            people = [p for p in people if p not in exclude]
         if t.guard.once_per_actor and t.records:
             held = sym.holders(t.records)
             people = [p for p in people if p not in held]
