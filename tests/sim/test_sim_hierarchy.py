@@ -181,3 +181,16 @@ def test_a_builtin_kind_the_packaged_model_lacks_still_runs_exactly(tmp_path: Pa
     res = sim.run(spec, roster, engine="exact", seed=4)
     rt = sfd.Runtime(sfd.compile_workflow(spec), roster, keep_log=False)
     assert all(rt.submit(e).accepted for e in res.events or [])
+
+
+def test_huge_numbers_in_a_model_are_bounded(review: sfd.Spec) -> None:
+    """Hostile sizes (a trillion members, a trillion children per parent) give a nation of
+    exactly the units asked for, members capped at 10,000, without exhausting memory."""
+    import yaml
+
+    doc = yaml.safe_load(GOOD)
+    doc["levels"][1]["per_parent"] = 10**12
+    doc["kinds"]["school"]["members"] = 10**12
+    units = national(2_000, 1, spec=review, hierarchy=hierarchy_from_document(doc, review))
+    assert len(units) == 2_000
+    assert int(units.members.max()) == 10_000

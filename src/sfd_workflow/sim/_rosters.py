@@ -96,6 +96,10 @@ def unit_arrays(roster: Roster, spec: Spec) -> UnitArrays:
                       ids=tuple(u.id for u in roster.units))
 
 
+#: at most this many members per unit, and people outside the membership per role
+MAX_MEMBERS = 10_000
+
+
 def _spec_and_model(spec: Spec | None, hierarchy: Hierarchy | None) -> tuple[Spec, Hierarchy]:
     if spec is None:
         from sfd_workflow._spec._loader import load_spec
@@ -149,7 +153,7 @@ def _layout(levels: Sequence[Level], n: int, rng: np.random.Generator, what: str
         else:
             want = np.array([code[k] for k in (lv.parents or levels[i - 1].kinds)])
             elig = above[np.isin(above_kind, want)]
-            weights = _counts(lv.per_parent, rng, len(elig))
+            weights = np.minimum(_counts(lv.per_parent, rng, len(elig)), n)
             if i == len(levels) - 1:
                 count = room
                 w = weights if weights.sum() else np.ones(len(elig), dtype=np.int64)
@@ -176,7 +180,7 @@ def _members(mixes: Sequence[KindMix], local: npt.NDArray[np.int64],
     members = np.zeros(len(local), dtype=np.int32)
     for i, mix in enumerate(mixes):
         m = np.flatnonzero(local == i)
-        members[m] = np.maximum(_counts(mix.members, rng, len(m)), 1)
+        members[m] = np.clip(_counts(mix.members, rng, len(m)), 1, MAX_MEMBERS)
     return members
 
 
@@ -193,7 +197,7 @@ def _people(r: random.Random, uid: str, mix: KindMix, members: int,
               for i, held in enumerate(roles) if held]
     n = members
     for role, count in mix.others:
-        for _ in range(max(0, round(count.draw_one(r)))):
+        for _ in range(min(MAX_MEMBERS, max(0, round(count.draw_one(r))))):
             n += 1
             people.append(Person(id=f"{uid}-{n:02d}", roles=(role,)))
     return tuple(people)
