@@ -60,23 +60,27 @@ def test_the_same_seed_gives_the_same_district(spec: sfd.Spec) -> None:
     assert district(50, 7) != district(50, 8)
 
 
-def test_a_district_needs_six_units() -> None:
-    """Fewer units cannot hold one of each kind."""
-    with pytest.raises(SimulationError, match="at least 6 units"):
-        district(5)
+def test_a_district_needs_one_unit_of_each_kind_at_each_level() -> None:
+    """Fewer units cannot hold one of each kind at each level (6 + 2 in the built-in's)."""
+    with pytest.raises(SimulationError, match="at least 10 units"):
+        district(9)
 
 
-def test_national_units_are_compact_arrays(spec: sfd.Spec) -> None:
-    """A million units: small dtypes, parents are general branches, members 3-60."""
+def test_national_units_are_compact_arrays_over_five_levels(spec: sfd.Spec) -> None:
+    """A million units: small dtypes; province, city and county organs above the district's
+    units, grassroots sub-branches under general branches (R21); members 3-60."""
     units = national(1_000_000, 1, spec=spec)
     assert len(units) == 1_000_000
     assert units.kind.dtype == np.int8 and units.members.dtype == np.int32
     names = np.asarray(units.kind_names)
-    par = units.parent[units.parent >= 0]
-    assert set(names[units.kind[par]]) == {"general_branch"}
+    depth = units.depth
+    assert int(depth.max()) == 4
+    for d in (0, 1, 2):
+        assert set(names[units.kind[depth == d]]) == {"organ"}
+    assert set(names[units.kind[depth == 4]]) == {"school", "kindergarten"}
+    assert set(names[units.kind[units.parent[depth == 4]]]) == {"general_branch"}
     assert units.members.min() >= 3 and units.members.max() <= 60
     assert set(np.unique(units.kind).tolist()) == set(range(len(spec.unit_kinds)))
-    assert int(units.depth.max()) == 1
     nbytes = units.kind.nbytes + units.parent.nbytes + units.members.nbytes
     assert nbytes / len(units) <= 16
 
