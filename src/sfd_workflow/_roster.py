@@ -10,6 +10,7 @@ from ._confusables import skeleton
 from ._spec._document import Document, PathKey, parse_text, read_document
 from ._spec._model import Person, Roster, Spec, Unit
 from ._spec._reader import Reader
+from ._staffing import role_map_gaps
 from .errors import Problem, RosterError
 
 __all__ = ["load_roster", "roster_from_document", "roster_from_text", "roster_warnings"]
@@ -209,4 +210,5 @@ def roster_warnings(spec: Spec, roster: Roster) -> list[Problem]:
         out.append(Problem(roster.source, "", f"the {guard} holds trivially in {len(units)} "
                                               f"unit{'s' if len(units) > 1 else ''} ({why}): "
                                               f"{shown}"))
+    out.extend(role_map_gaps(spec, roster))
     return out

@@ -67,11 +67,11 @@ def test_replay_writes_one_json_object_per_line(tmp_path: Path,
     out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert out == [
         {"line": 1, "unit": "s1", "event": "log_hours", "verdict": "accepted", "reason": None,
-         "late": False},
+         "late": False, "detail": None},
         {"line": 2, "unit": "s1", "event": "log_hours", "verdict": "rejected", "reason": "role",
-         "late": False},
+         "late": False, "detail": "须满足“党员”：m 不具备该角色"},
         {"line": 3, "unit": None, "event": None, "verdict": "rejected", "reason": "malformed",
-         "late": False},
+         "late": False, "detail": "空行"},
     ]
 
 

@@ -330,7 +330,7 @@ def test_vacuous_guards_are_warnings(tmp_path: Path, capsys: pytest.CaptureFixtu
         "{id: y, roles: [member]}", "{id: y, roles: [secretary]}"))
     assert main(["validate", spec, "--roster", roster]) == 0
     err = capsys.readouterr().err.replace(str(tmp_path) + "/", "").splitlines()
-    assert err[-3:] == [
+    assert [w for w in err if "holds trivially" in w] == [
         "warning: roster.yaml: the children guard of 'close' holds trivially in 3 units (no "
         "child units): s1, j1, r1",
         "warning: roster.yaml: the per_person guard of 'finish_learning' holds trivially in 1 "

@@ -216,8 +216,7 @@ def _build(doc: Document) -> tuple[Spec | None, Reader]:
                 r.fail(("timezone",), f"unknown IANA time zone '{tz}'")
     period = None
     if "period" in m:
-        w = r.window(m["period"], ("period",))
-        period = Window(start=w[0], end=w[1]) if w else None
+        period = _flagged_window(r, m["period"], ("period",))
     roles: dict[str, Text] = {}
     if "roles" in m:
         for k, v in _named_map(r, m["roles"], ("roles",), "role").items():
@@ -251,8 +250,7 @@ def _build(doc: Document) -> tuple[Spec | None, Reader]:
                 ptitle = r.text(pm["title"], (*path, "title")) if "title" in pm else None
                 window = None
                 if "window" in pm:
-                    w = r.window(pm["window"], (*path, "window"))
-                    window = Window(start=w[0], end=w[1]) if w else None
+                    window = _flagged_window(r, pm["window"], (*path, "window"))
                 steps: list[Step] = []
                 if "steps" in pm:
                     if not isinstance(pm["steps"], list) or not pm["steps"]:
@@ -276,6 +274,16 @@ def _build(doc: Document) -> tuple[Spec | None, Reader]:
                 phases=tuple(phases), timezone=timezone, period=period, records=records,
                 description=description, source=doc.source, document=doc.value)
     return spec, r
+
+
+def _flagged_window(r: Reader, value: Any, path: PathKey) -> Window | None:
+    """``{start, end}`` with the optional ``flag: true`` (events outside it are flagged)."""
+    flag = False
+    if isinstance(value, dict) and "flag" in value:
+        flag = r.boolean(value["flag"], (*path, "flag"))
+        value = {k: v for k, v in value.items() if k != "flag"}
+    w = r.window(value, path)
+    return Window(start=w[0], end=w[1], flag=flag) if w else None
 
 
 def _load(doc: Document) -> Spec:
