@@ -63,7 +63,13 @@ SPEC_CASES = [
      "title: {zh: 找问题, en: Find problems, criticism}",
      "spec.yaml:29: phases[0].steps[0].title.criticism: a text map maps a language code to a "
      "non-empty string; a comma inside {…} ends the entry, so 'criticism' became a key of its "
-     'own: quote the text, e.g. en: "Find problems, criticism"'),
+     "own: if it belongs to the text before it, quote the text, e.g. en: "
+     '"Find problems, criticism"'),
+    ("comma-in-guard", "guard: {role: secretary}\n            records: report_draft",
+     "guard: {role: secretary, has}\n            records: report_draft",
+     "spec.yaml:63: phases[1].steps[0].transitions[0].guard.has: must be a list of record "
+     "kinds, not null; a comma inside {…} ends the entry, so 'has' became a key of its own: if "
+     'it belongs to the text before it, quote the text, e.g. role: "secretary, has"'),
     ("colon-in-flow-mapping", "title: {zh: 学习, en: Learn}",
      "title: {zh: 学习, en: Step 1: learn}",
      "spec.yaml:29: not valid YAML: expected ',' or '}', but got ':'; inside {…} a value that "

@@ -53,7 +53,8 @@ def flow_comma_hint(mapping: yaml.MappingNode, previous: tuple[yaml.Node, yaml.N
         return ""
     text = f"{prev_value.value}, {key.value}"
     return (f"; a comma inside {{…}} ends the entry, so '{key.value}' became a key of its "
-            f"own: quote the text, e.g. {prev_key.value}: {_quoted(text)}")
+            f"own: if it belongs to the text before it, quote the text, e.g. "
+            f"{prev_key.value}: {_quoted(text)}")
 
 
 def _line(text: str, mark: yaml.Mark | None) -> str:
