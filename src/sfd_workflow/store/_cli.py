@@ -7,10 +7,11 @@ error; unusable input exits 2 with a one-line message, a broken chain makes ``ve
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -57,7 +58,8 @@ def _open(url: str, **options: Any) -> EventStore:
 
 @click.group(name="store")
 def store_group() -> None:
-    """A durable event store on SQLite or PostgreSQL: init, submit, status, verify, export."""
+    """A durable event store on SQLite or PostgreSQL: init, submit, import, status, verify,
+    export."""
 
 
 @store_group.command()
@@ -112,26 +114,94 @@ def submit(url: str, events: str | None, one: str | None, snapshot_every: int) -
     if (events is None) == (one is None):
         _fail("give either EVENTS (a file, or - for standard input) or --event JSON")
     from ..errors import SfdWorkflowError
-    from ._records import prepare
 
     lines: Iterator[str] = iter([one]) if one is not None else _event_lines(events or "-")
-    counts: dict[str, int] = {}
     with _open(url, snapshot_every=snapshot_every) as store:
+        written = _Written()
         for n, line in enumerate(lines, 1):
             try:
                 verdict = store.submit(line)
             except SfdWorkflowError as exc:
                 _fail(f"line {n}: {exc}")
-            attempt = prepare(line)
-            malformed = str(verdict.reason) == "malformed"
-            out = {"line": n, "unit": None if malformed else attempt.unit,
-                   "event": None if malformed else attempt.event, **verdict.to_json()}
-            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+            written.line(n, line, verdict)
+        written.summary(store.url)
+
+
+class _Written:
+    """The output of submit and import: one JSON object a line, and a summary line."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def line(self, n: int, line: str, verdict: Any) -> None:
+        from ._records import prepare
+
+        attempt = prepare(line)
+        malformed = str(verdict.reason) == "malformed" and getattr(
+            verdict, "conflict", None) is None
+        out = {"line": n, "unit": None if malformed else attempt.unit,
+               "event": None if malformed else attempt.event, **verdict.to_json()}
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        if getattr(verdict, "duplicate_of", None) is not None:
+            key = "already stored"
+        else:
             key = "accepted" if verdict.accepted else str(verdict.reason)
-            counts[key] = counts.get(key, 0) + 1
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def summary(self, url: str) -> None:
         sys.stdout.flush()
-        text = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-        click.echo(f"{store.url}: {sum(counts.values())} events: {text or 'none'}", err=True)
+        text = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+        click.echo(f"{url}: {sum(self.counts.values())} events: {text or 'none'}", err=True)
+
+
+@store_group.command(name="import")
+@_URL
+@click.argument("events")
+@click.option("--batch", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Events judged and written in one transaction.")
+@click.option("--snapshot-every", "snapshot_every", type=click.IntRange(min=0), default=100,
+              show_default=True,
+              help="Persist a unit's state after every K of its accepted events (0: never).")
+def import_(url: str, events: str, batch: int, snapshot_every: int) -> None:
+    """Judge and store every line of EVENTS (a JSON Lines file, - for stdin) in batches.
+
+    Stores exactly what `submit` would, one transaction a batch; bad lines are judged and
+    audited and never stop the import. Lines with an "id" can be imported again after an
+    interruption: ids already stored are answered, not stored twice. Writes one JSON object
+    a line, as `submit` does; a progress bar on standard error when it is a terminal.
+    """
+    from ..errors import SfdWorkflowError
+
+    lines = list(_event_lines(events))
+    with _open(url, snapshot_every=snapshot_every) as store, _progress(len(lines)) as bar:
+        written = _Written()
+        n = 0
+        try:
+            for verdicts in store.submit_batches(lines, batch=batch):
+                for verdict in verdicts:
+                    written.line(n + 1, lines[n], verdict)
+                    n += 1
+                bar(len(verdicts))
+        except SfdWorkflowError as exc:
+            _fail(f"lines {n + 1}-{min(n + batch, len(lines))}: {exc} "
+                  f"(lines 1-{n} are stored)")
+        written.summary(store.url)
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on standard error when it is a terminal (tqdm, in the `store` extra);
+    otherwise nothing."""
+    if not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm ships with the store extra
+        yield lambda _n: None
+        return
+    with tqdm(total=total, unit="event", file=sys.stderr) as bar:
+        yield bar.update
 
 
 @store_group.command()

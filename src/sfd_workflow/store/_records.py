@@ -79,6 +79,8 @@ class Attempt:
     """Canonical JSON of the payload (``{}`` when absent or null), None when not an object."""
     storable: bool = False
     """True when every field is a string and the payload a JSON object: it can be stored."""
+    id: Any = None
+    """The event's optional ``"id"`` as given (None when absent); the store checks it."""
 
 
 def _field(m: Mapping[str, Any], key: str) -> str | None:
@@ -112,7 +114,7 @@ def prepare(event: Mapping[str, Any] | str) -> Attempt:
             payload_json = None
     storable = raw is not None and payload_json is not None and None not in fields.values()
     return Attempt(judged=event, raw=raw if raw is not None else repr(event),
-                   payload=payload_json, storable=storable, **fields)
+                   payload=payload_json, storable=storable, id=event.get("id"), **fields)
 
 
 def roster_document(roster: Roster) -> dict[str, Any]:

@@ -94,26 +94,35 @@ class Replica:
         else:
             rows = conn.execute(_SINCE_IN, {"gseq": self.gseq, "units": list(self.units)})
         for row in rows:
-            seq = self.heads[row.unit][0]
-            if row.seq > seq + 1 or row.seq <= 0:
+            self.apply(row)
+
+    def apply(self, row: Any) -> None:
+        """Apply one stored event (a row of ``sfd_events``: ``unit``, ``seq``, ``event``,
+        ``actor``, ``at``, ``payload``, ``hash``, ``gseq``) unless it is applied already.
+
+        Raises:
+            StoreError: the event does not follow its unit's last one or is refused.
+        """
+        seq = self.heads[row.unit][0]
+        if row.seq > seq + 1 or row.seq <= 0:
+            self.broken = True
+            msg = (f"stored history of unit {row.unit!r} jumps from event {seq} to "
+                   f"{row.seq}: the store was altered; run verify")
+            raise StoreError(msg)
+        if row.seq == seq + 1:
+            event = {"unit": row.unit, "event": row.event, "actor": row.actor,
+                     "at": row.at, "payload": _payload(row)}
+            verdict = self.rt.submit(event)
+            if not verdict.accepted:
                 self.broken = True
-                msg = (f"stored history of unit {row.unit!r} jumps from event {seq} to "
-                       f"{row.seq}: the store was altered; run verify")
+                msg = (f"stored event {row.seq} of unit {row.unit!r} ({row.event}) is "
+                       f"refused on replay ({verdict.reason}): the store was altered or "
+                       "judged by another spec; run verify")
                 raise StoreError(msg)
-            if row.seq == seq + 1:
-                event = {"unit": row.unit, "event": row.event, "actor": row.actor,
-                         "at": row.at, "payload": _payload(row)}
-                verdict = self.rt.submit(event)
-                if not verdict.accepted:
-                    self.broken = True
-                    msg = (f"stored event {row.seq} of unit {row.unit!r} ({row.event}) is "
-                           f"refused on replay ({verdict.reason}): the store was altered or "
-                           "judged by another spec; run verify")
-                    raise StoreError(msg)
-                self.heads[row.unit] = (row.seq, row.hash, row.gseq)
-            # row.seq <= seq: applied already (this replica judged and committed it itself,
-            # see EventStore, or the unit was restored from a snapshot taken after it)
-            self.gseq = row.gseq
+            self.heads[row.unit] = (row.seq, row.hash, row.gseq)
+        # row.seq <= seq: applied already (this replica judged and committed it itself,
+        # see EventStore, or the unit was restored from a snapshot taken after it)
+        self.gseq = row.gseq
 
 
 def _payload(row: Any) -> dict[str, Any]:
