@@ -10,10 +10,12 @@ and event ids; only the commit times differ. It gets there without optimism:
    Single submits lock a unit, then its children, then the clock: every lock wait still
    points down the tree or at the clock, so no deadlock; and with the clock held no one
    else commits an event until the batch does.
-3. Judge the events in order, in memory: each unit's replica is synced once (to the last
-   committed event) and then fed the batch's own accepted events; every replica synced in
-   this batch that holds a unit receives that unit's accepted events, so a ``children``
-   guard sees its children exactly as the serial order has them.
+3. Judge the events in order, in memory, each in the replica of its unit's root (the whole
+   tree below the root: the verdict is the one the unit's own replica gives, since a guard
+   reads nothing outside a unit's subtree, and the trees are disjoint, so each event is fed
+   to one replica). A replica is synced once, to the last committed event, and then holds
+   the batch's own accepted events of its tree, so a ``children`` guard sees the children
+   exactly as the serial order has them.
 4. Write every row with one statement a table (executemany) and commit once.
 
 If the transaction fails, nothing of the batch is stored, the replicas it fed are thrown
@@ -27,7 +29,6 @@ import random
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -99,9 +100,8 @@ class _Run:
     def __init__(self, store: Batches, attempts: list[Attempt]) -> None:
         self.store = store
         self.attempts = attempts
-        self.synced: dict[int, Replica] = {}
-        self.gseq = 0
-        self.pending: list[SimpleNamespace] = []  # this batch's accepted events, in order
+        self.synced: dict[str, Replica] = {}  # root -> its replica, synced in this run
+        self.gseq = self.base = 0
         self.events: list[dict[str, Any]] = []
         self.audit: list[dict[str, Any]] = []
         self.ids: dict[str, dict[str, Any]] = {}
@@ -120,7 +120,7 @@ class _Run:
             locked.update(roster.children.get(unit, ()))
         for level in _levels(roster, locked):
             conn.execute(_LOCK_UNITS, {"units": level})
-        self.gseq = int(conn.execute(_LOCK_CLOCK).scalar_one())
+        self.gseq = self.base = int(conn.execute(_LOCK_CLOCK).scalar_one())
         verdicts = [self._one(conn, a, held) for a in self.attempts]
         self._write(conn)
         return verdicts
@@ -176,22 +176,16 @@ class _Run:
                                                row["recorded_at"]))
         self.events.append(row)
         self.heads[unit] = seq + 1
-        stored = SimpleNamespace(**row)
-        self.pending.append(stored)
-        for other in self.synced.values():
-            if other is not rep and unit in other.heads:
-                other.apply(stored)
         return verdict, self.gseq
 
     def _replica(self, conn: sa.Connection, unit: str) -> Replica:
-        """`unit`'s replica, synced to the database and fed this batch's events so far."""
-        rep = self.store._replica(unit)
-        if id(rep) not in self.synced:
-            self.synced[id(rep)] = rep
-            rep.sync(conn)
-            for stored in self.pending:
-                if stored.unit in rep.heads:
-                    rep.apply(stored)
+        """The replica of `unit`'s root, synced to the database at the start of the run (it
+        then holds the run's own accepted events of its tree: they were judged in it)."""
+        root = self.store._root(unit)
+        rep = self.synced.get(root)
+        if rep is None:
+            rep = self.synced[root] = self.store._replica(root)
+            rep.sync(conn, self.base)
         return rep
 
     def _write(self, conn: sa.Connection) -> None:

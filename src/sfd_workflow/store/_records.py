@@ -88,22 +88,33 @@ def _field(m: Mapping[str, Any], key: str) -> str | None:
     return v if isinstance(v, str) else None
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
 def prepare(event: Mapping[str, Any] | str) -> Attempt:
     """Read a submitted event (a mapping or one JSON Lines line) without judging it."""
     if isinstance(event, str):
-        try:
-            parsed = json.loads(event)
+        try:  # NaN and Infinity make a line malformed, as in an event log (SPEC-FORMAT §3)
+            parsed = json.loads(event, parse_constant=_no_constant)
         except ValueError:
             return Attempt(judged=event, raw=event)
         if not isinstance(parsed, dict):
             return Attempt(judged=event, raw=event)
-        return attrs.evolve(prepare(parsed), judged=event, raw=event)
+        # A storable line is judged as the mapping it holds: the same verdict, one parse.
+        return _read(parsed, event)
     if not isinstance(event, Mapping):
         return Attempt(judged=event, raw=repr(event))
-    try:
-        raw = canonical_json(event)
-    except (TypeError, ValueError):
-        raw = None
+    return _read(event, None)
+
+
+def _read(event: Mapping[str, Any], line: str | None) -> Attempt:
+    raw = line
+    if raw is None:
+        try:
+            raw = canonical_json(event)
+        except (TypeError, ValueError):
+            raw = None
     fields = {k: _field(event, k) for k in _KEYS}
     payload = event.get("payload")
     payload_json: str | None = None
@@ -113,7 +124,8 @@ def prepare(event: Mapping[str, Any] | str) -> Attempt:
         except (TypeError, ValueError):
             payload_json = None
     storable = raw is not None and payload_json is not None and None not in fields.values()
-    return Attempt(judged=event, raw=raw if raw is not None else repr(event),
+    return Attempt(judged=event if storable or line is None else line,
+                   raw=raw if raw is not None else repr(event),
                    payload=payload_json, storable=storable, id=event.get("id"), **fields)
 
 

@@ -75,8 +75,11 @@ class Replica:
         self.restored = 0
         """How many of the subtree's units started from a snapshot."""
 
-    def sync(self, conn: sa.Connection) -> None:
+    def sync(self, conn: sa.Connection, clock: int | None = None) -> None:
         """Apply the subtree's events committed since the last sync, in commit order.
+
+        `clock`: the commit counter, when the caller read it under the clock's lock (a
+        batch): a replica that has applied everything up to it has nothing to read.
 
         Raises:
             StoreError: a stored event has a gap before it or is refused on replay: the
@@ -89,6 +92,8 @@ class Replica:
             except BaseException:
                 self.broken = True
                 raise
+        if clock is not None and self.gseq >= clock:
+            return
         if self.whole:
             rows = conn.execute(_SINCE, {"gseq": self.gseq})
         else:

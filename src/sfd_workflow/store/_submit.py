@@ -163,6 +163,13 @@ class Writes:
             self._replicas[unit] = rep
         return rep
 
+    def _root(self, unit: str) -> str:
+        """The root of `unit`'s tree in the roster."""
+        by_id = self.roster.by_id
+        while (parent := by_id[unit].parent) is not None:
+            unit = parent
+        return unit
+
     def _restore(self, conn: sa.Connection, rep: Replica) -> int:
         return restore(conn, rep, self.roster, self.spec_sha256,
                        children_read=self._children_read)
