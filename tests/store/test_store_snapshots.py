@@ -23,12 +23,11 @@ from support.store import (  # noqa: F401
     BACKENDS,
     approval_script,
     fresh_pg_database,
+    load_old_store,
     spec_and_roster,
     store_url_fixture,
     workload,
 )
-
-V1_FIXTURE = Path(__file__).parents[1] / "data" / "store-v1.json"
 
 
 @contextlib.contextmanager
@@ -318,22 +317,11 @@ def test_snapshots_are_taken_every_k_events_and_can_be_turned_off(store_url: str
 # --- upgrading a version-1 store ------------------------------------------------------------
 
 def _load_v1(url: str) -> dict[str, list[dict[str, Any]]]:
-    """Make a version-1 store at `url`: the version-1 tables, made by the version-1 migration,
-    holding the rows a version-1 sfd-workflow wrote (tests/data/store-v1.json)."""
-    tables = json.loads(V1_FIXTURE.read_text(encoding="utf-8"))["tables"]
+    """Make a version-1 store at `url` (see `support.store.load_old_store`)."""
+    tables = load_old_store(url, 1)
     engine = sa.create_engine(url)
     try:
-        with engine.begin() as conn:
-            schema.MIGRATIONS[1][1](conn)
-            conn.execute(schema.clock.update().values(gseq=tables["sfd_clock"][0]["gseq"]))
-            for name in ("sfd_schema", "sfd_meta", "sfd_units", "sfd_events", "sfd_audit"):
-                table = schema.metadata.tables[name]
-                rows = [{k: (bool(v) if k == "late" else v) for k, v in r.items()}
-                        for r in tables[name]]
-                conn.execute(table.insert(), rows)
-            if conn.dialect.name == "postgresql":  # ids were given: move the sequence on
-                conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('sfd_audit', 'id'),"
-                                     " (SELECT max(id) FROM sfd_audit))")
+        with engine.connect() as conn:
             assert not sa.inspect(conn).has_table("sfd_snapshots")
     finally:
         engine.dispose()
