@@ -63,12 +63,18 @@ class Batches(Writes):
 
     def _stream(self, events: Iterable[Mapping[str, Any] | str], batch: int) -> Iterator[
             list[Verdict]]:
+        return (verdicts for _, verdicts in self._stream_attempts(events, batch))
+
+    def _stream_attempts(self, events: Iterable[Mapping[str, Any] | str], batch: int
+                         ) -> Iterator[tuple[list[Attempt], list[Verdict]]]:
+        """Each batch's events as read, and their verdicts, once the batch is committed."""
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
             msg = f"batch must be a whole number >= 1, not {batch!r}"
             raise StoreError(msg)
         source = iter(events)
         while chunk := list(islice(source, batch)):
-            yield self._commit_batch([prepare(e) for e in chunk])
+            attempts = [prepare(e) for e in chunk]
+            yield attempts, self._commit_batch(attempts)
 
     def _commit_batch(self, attempts: list[Attempt]) -> list[Verdict]:
         for tries in range(MAX_TRIES):
@@ -190,18 +196,42 @@ class _Run:
 
     def _write(self, conn: sa.Connection) -> None:
         if self.events:
-            conn.execute(t.events.insert(), self.events)
+            _insert(conn, t.events, self.events)
             conn.execute(_SET_HEAD, [{"u": u, "new": s} for u, s in self.heads.items()])
             conn.execute(_SET_CLOCK, {"g": self.gseq})
         if self.snapshots:
             # A row already there can only be a stale one left by an altered history.
             conn.execute(DROP_SNAPSHOT, [{"u": s["unit"], "s": s["seq"]}
                                          for s in self.snapshots])
-            conn.execute(t.snapshots.insert(), self.snapshots)
+            _insert(conn, t.snapshots, self.snapshots)
         if self.audit:
-            conn.execute(t.audit.insert(), self.audit)
+            _insert(conn, t.audit, self.audit)
         if self.ids:
-            conn.execute(t.ids.insert(), list(self.ids.values()))
+            _insert(conn, t.ids, list(self.ids.values()))
+
+
+def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` into `table` in the connection's transaction with the driver itself
+    (SQLAlchemy's per-row parameter processing costs more than SQLite's insert): on
+    PostgreSQL with COPY (one stream instead of a statement a row), on SQLite with one
+    executemany."""
+    names = list(rows[0])
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    columns = ", ".join(names)
+    if conn.dialect.name == "postgresql":
+        with driver.cursor() as cur, cur.copy(
+                f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[n] for n in names])
+        return
+    cur = driver.cursor()
+    try:
+        cur.executemany(f"INSERT INTO {table.name} ({columns}) "
+                        f"VALUES ({', '.join('?' * len(names))})",
+                        [tuple(row[n] for n in names) for row in rows])
+    finally:
+        cur.close()
 
 
 def _levels(roster: Any, units: set[str]) -> Iterator[list[str]]:

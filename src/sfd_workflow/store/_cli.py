@@ -114,6 +114,7 @@ def submit(url: str, events: str | None, one: str | None, snapshot_every: int) -
     if (events is None) == (one is None):
         _fail("give either EVENTS (a file, or - for standard input) or --event JSON")
     from ..errors import SfdWorkflowError
+    from ._records import prepare
 
     lines: Iterator[str] = iter([one]) if one is not None else _event_lines(events or "-")
     with _open(url, snapshot_every=snapshot_every) as store:
@@ -123,7 +124,7 @@ def submit(url: str, events: str | None, one: str | None, snapshot_every: int) -
                 verdict = store.submit(line)
             except SfdWorkflowError as exc:
                 _fail(f"line {n}: {exc}")
-            written.line(n, line, verdict)
+            written.line(n, prepare(line), verdict)
         written.summary(store.url)
 
 
@@ -133,10 +134,7 @@ class _Written:
     def __init__(self) -> None:
         self.counts: dict[str, int] = {}
 
-    def line(self, n: int, line: str, verdict: Any) -> None:
-        from ._records import prepare
-
-        attempt = prepare(line)
+    def line(self, n: int, attempt: Any, verdict: Any) -> None:
         malformed = str(verdict.reason) == "malformed" and getattr(
             verdict, "conflict", None) is None
         out = {"line": n, "unit": None if malformed else attempt.unit,
@@ -177,10 +175,10 @@ def import_(url: str, events: str, batch: int, snapshot_every: int) -> None:
         written = _Written()
         n = 0
         try:
-            for verdicts in store.submit_batches(lines, batch=batch):
-                for verdict in verdicts:
-                    written.line(n + 1, lines[n], verdict)
+            for attempts, verdicts in store._stream_attempts(lines, batch):
+                for attempt, verdict in zip(attempts, verdicts, strict=True):
                     n += 1
+                    written.line(n, attempt, verdict)
                 bar(len(verdicts))
         except SfdWorkflowError as exc:
             _fail(f"lines {n + 1}-{min(n + batch, len(lines))}: {exc} "
