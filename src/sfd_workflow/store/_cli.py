@@ -240,10 +240,18 @@ def status(url: str, as_of: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option("--replay", is_flag=True,
               help="Also judge every event again and compare every snapshot (slower).")
-def verify(url: str, as_json: bool, replay: bool) -> None:
+@click.option("--dask", "dask", metavar="ADDRESS",
+              help="Do the replay check on this Dask scheduler, split by root subtree "
+                   "(implies --replay; extra `dask`).")
+def verify(url: str, as_json: bool, replay: bool, dask: str | None) -> None:
     """Check every unit's hash chain and snapshots; exit 1 when anything was altered."""
+    from ..errors import SfdWorkflowError
+
     with _open(url) as store:
-        report = store.verify(replay=replay)
+        try:
+            report = store.verify(replay=replay, dask=dask)
+        except SfdWorkflowError as exc:
+            _fail(str(exc))
     if as_json:
         click.echo(json.dumps({"ok": report.ok, "units": report.units, "events": report.events,
                                "snapshots": report.snapshots, "replayed": report.replayed,

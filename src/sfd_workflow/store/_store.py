@@ -30,7 +30,7 @@ from ._records import AuditEntry, StoredEvent, prepare, roster_document
 from ._replica import Replica, subtree, subtree_roster
 from ._rows import now
 from ._snapshots import reads_children
-from ._submit import why
+from ._submit import runtime, why
 
 __all__ = ["EventStore"]
 
@@ -100,6 +100,7 @@ class EventStore(Batches):
         """SHA-256 of the canonical JSON of the spec's document."""
         self.store_id = store_id
         """A random id given to the store when it was created."""
+        self._predicates = predicates
         self._compiled = (core.compile_workflow(spec) if predicates is None
                           else core.compile_workflow(spec, predicates))
         self._genesis = {u.id: genesis_hash(spec_sha256, u.id) for u in roster.units}
@@ -367,7 +368,8 @@ class EventStore(Batches):
         order = {u.id: i for i, u in enumerate(self.roster.units)}
         return sorted(rows, key=lambda r: order[r.unit])
 
-    def verify(self, anchor: Mapping[str, Any] | None = None, *, replay: bool = False) -> Any:
+    def verify(self, anchor: Mapping[str, Any] | None = None, *, replay: bool = False,
+               dask: Any = None) -> Any:
         """Check every unit's hash chain, the stored spec and roster, and every persisted
         snapshot (a `VerifyReport`).
 
@@ -377,24 +379,45 @@ class EventStore(Batches):
             replay: also judge every stored event again from the start (each must be
                 accepted) and compare every snapshot with the replayed state: slower (a
                 full replay), and it catches a snapshot edited with its digest recomputed.
+            dask: a Dask scheduler address or ``distributed.Client`` (extra ``dask``): do the
+                replay check there, split by root subtree (implies `replay`); the report is
+                the one the serial check gives.
         """
         import attrs
 
-        from ._verify import replay_check, verify
+        from ._verify import verify
 
         try:
             with self._engine.connect() as conn:
                 report = verify(conn, self._genesis_for, anchor)
-                if not replay:
-                    return report
-                core = _core()
-                roots = ((u.id, core.Runtime(self._compiled, subtree_roster(self.roster, u.id),
-                                             keep_log=False), subtree(self.roster, u.id))
-                         for u in self.roster.units if u.parent is None)
-                found = replay_check(conn, roots)
-                return attrs.evolve(report, broken=(*report.broken, *found), replayed=True)
+            if not replay and dask is None:
+                return report
+            roots = [u.id for u in self.roster.units if u.parent is None]
+            if dask is None:
+                found = self._replay_roots(roots)
+            else:
+                from ._dask import replay_on_dask
+
+                found = replay_on_dask(self, dask, self._engine.url.render_as_string(
+                    hide_password=False), self._predicates)
+            return attrs.evolve(report, broken=(*report.broken, *found), replayed=True)
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"cannot read {self.url}: {why(exc)}") from None
+
+    def _replay_roots(self, roots: Iterable[str]) -> list[Any]:
+        """The replay check of the subtrees of `roots` (see `verify`)."""
+        from ._verify import replay_check
+
+        with self._engine.connect() as conn:
+            return replay_check(conn, ((r, runtime(self._compiled, subtree_roster(self.roster, r)),
+                                        subtree(self.roster, r)) for r in roots))
+
+    def _subtree_sizes(self) -> dict[str, int]:
+        """Each root unit -> the number of events stored in its subtree."""
+        with self._engine.connect() as conn:
+            heads = dict(conn.execute(sa.select(t.units.c.unit, t.units.c.head_seq)).all())
+        return {u.id: sum(heads.get(x, 0) for x in subtree(self.roster, u.id))
+                for u in self.roster.units if u.parent is None}
 
     def _genesis_for(self, spec_sha256: str, unit: str) -> str:
         return genesis_hash(spec_sha256, unit)
