@@ -4,6 +4,8 @@ events), on SQLite and PostgreSQL, each beside the floor it is compared with:
 - import: ``sfd-workflow store import`` of the log vs ``sfd-workflow replay`` of the same log
   (whole commands, side by side in one run), and the floor: a plain SQLAlchemy insert of the
   rows the import stored (one executemany, one commit). Target: import ≤ 2× replay.
+- profile: where one single-event ``submit`` spends its time (statements sent, time in the
+  driver's execute, in COMMIT, judging, the rest), one writer.
 - writers: single-event ``EventStore.submit`` from 1 and from 4 processes, each process on
   its own root units (distinct subtrees), in log order; submits per second. Target on
   PostgreSQL: 4 writers ≥ 1.6× one.
@@ -14,7 +16,8 @@ events), on SQLite and PostgreSQL, each beside the floor it is compared with:
   check them).
 
     python bench/bench_store.py [--units 140] [--seed 2009] [--pg URL] [--repeat 3]
-                                [--only import|writers|open|export] [--writer-events N]
+                                [--only import|profile|writers|open|export]
+                                [--writer-events N]
                                 [--export-events N]
 
 PostgreSQL is measured when --pg or $SFD_TEST_PG_URL names a server (scratch databases are
@@ -210,6 +213,55 @@ def bench_export(url: str, roster: Path, log: Path, events: int, out: Path) -> t
     return lines, peak_kib / 1024
 
 
+def profile_submit(url: str, roster_path: Path, log: Path, n: int) -> dict[str, float]:
+    """Where the time of one single-event `submit` goes (milliseconds per submit, averaged
+    over `n` submits after 300 warm-up ones, one writer): statements sent, time inside the
+    driver's execute (round trips and server work), inside COMMIT, judging, and the rest
+    (replica bookkeeping, hashing, SQLAlchemy)."""
+    import cProfile
+    import pstats
+
+    spec = sfd.load_spec(SPEC)
+    roster = sfd.load_roster(roster_path, spec)
+    lines = log.read_text(encoding="utf-8").splitlines()[: 300 + n]
+    store = EventStore.create(url, spec, roster)
+    for line in lines[:300]:
+        store.submit(line)
+    statements = [0]
+    in_db = [0.0]
+
+    @sa.event.listens_for(store._engine, "before_cursor_execute")
+    def _before(conn: Any, *_: Any) -> None:
+        conn.info["t0"] = time.perf_counter()
+        statements[0] += 1
+
+    @sa.event.listens_for(store._engine, "after_cursor_execute")
+    def _after(conn: Any, *_: Any) -> None:
+        in_db[0] += time.perf_counter() - conn.info["t0"]
+
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    for line in lines[300:]:
+        store.submit(line)
+    prof.disable()
+    wall = time.perf_counter() - t0
+    store.close()
+    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+
+    def cum(name: str, where: str) -> float:
+        return float(sum(v[3] for k, v in stats.items()
+                         if k[2].startswith(name) and where in k[0]))
+
+    # psycopg's Connection.commit, or sqlite3's (a built-in method: file "~")
+    commit = cum("commit", "psycopg") + cum("<method 'commit' of 'sqlite3.", "~")
+    judge = cum("judge", "_submit.py")
+    return {"total": 1e3 * wall / n, "statements": statements[0] / n,
+            "execute": 1e3 * in_db[0] / n, "commit": 1e3 * commit / n,
+            "judge": 1e3 * judge / n,
+            "rest": 1e3 * (wall - in_db[0] - commit - judge) / n}
+
+
 @contextlib.contextmanager
 def pg_database(base: str) -> Iterator[str]:
     """A scratch database on the server of `base` (durable commits), dropped afterwards."""
@@ -246,7 +298,7 @@ def main() -> None:
     ap.add_argument("--units", type=int, default=140)
     ap.add_argument("--seed", type=int, default=2009)
     ap.add_argument("--repeat", type=int, default=3, help="imports and replays (best of)")
-    ap.add_argument("--only", choices=["import", "writers", "open", "export"])
+    ap.add_argument("--only", choices=["import", "profile", "writers", "open", "export"])
     ap.add_argument("--writer-events", type=int, default=1500, help="events per writer")
     ap.add_argument("--export-events", type=int, default=1_000_000)
     ap.add_argument("--pg", default=os.environ.get("SFD_TEST_PG_URL"))
@@ -278,6 +330,16 @@ def main() -> None:
                         with_snap, without = bench_open(url)
                         print(f"{'':<11} open + rebuild every unit: {with_snap:.2f} s with "
                               f"snapshots, {without:.2f} s without")
+            if args.only in (None, "profile"):
+                print("\none single-event submit, one writer (ms per submit, profiled: "
+                      "absolute times inflated, shares hold)")
+                print(f"{'back end':<11} {'total':>6} {'statements':>10} {'execute':>8} "
+                      f"{'commit':>7} {'judge':>6} {'rest':>6}")
+                for b in backends:
+                    p = profile_submit(url_for(b), roster, log, 1000)
+                    print(f"{b:<11} {p['total']:>6.2f} {p['statements']:>10.1f} "
+                          f"{p['execute']:>8.2f} {p['commit']:>7.2f} {p['judge']:>6.2f} "
+                          f"{p['rest']:>6.2f}")
             if args.only in (None, "writers"):
                 print(f"\nsingle-event submits, {args.writer_events} events per writer, "
                       "writers on distinct root units")
