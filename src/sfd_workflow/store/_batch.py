@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from .._verdict import Reason, Verdict
 from ..errors import StoreError
 from . import _schema as t
-from ._database import is_retryable, write_options
+from ._database import is_retryable, make_durable, write_options
 from ._ids import answer, check_id, event_digest, id_row, known_ids
 from ._records import Attempt, prepare
 from ._replica import Replica
@@ -94,6 +94,7 @@ class Batches(Writes):
                 else:
                     for rep in run.synced.values():
                         rep.gseq = run.gseq  # nobody else committed while the batch ran
+                    make_durable(self._engine)
                     return verdicts
             time.sleep(random.uniform(0, 0.002 * min(tries + 1, 10)))
         msg = f"gave up on a batch of {len(attempts)} events after {MAX_TRIES} tries"

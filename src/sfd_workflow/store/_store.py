@@ -25,7 +25,7 @@ from ..errors import LoadError, StoreError
 from . import _schema as t
 from ._batch import BATCH, Batches
 from ._canonical import canonical_json, genesis_hash, sha256_hex
-from ._database import make_engine, read_options, write_options
+from ._database import make_durable, make_engine, read_options, write_options
 from ._records import AuditEntry, StoredEvent, prepare, roster_document
 from ._replica import Replica, subtree, subtree_roster
 from ._rows import now
@@ -154,6 +154,7 @@ class EventStore(Batches):
             conn.execute(t.units.insert(), [
                 {"unit": u.id, "head_seq": 0}
                 for u in roster.units])
+        make_durable(engine)
         return cls(engine, shown, spec, roster, spec_sha, store_id, predicates, snapshot_every)
 
     @classmethod
@@ -479,3 +480,4 @@ def _upgrade(engine: sa.Engine, shown: str) -> None:
             if version < t.SCHEMA_VERSION:
                 t.apply_migration(conn, version + 1)
                 version += 1
+        make_durable(engine)

@@ -39,7 +39,7 @@ from .._verdict import Reason, Verdict
 from ..errors import StoreError
 from . import _schema as t
 from ._canonical import canonical_json
-from ._database import is_retryable, write_options
+from ._database import is_retryable, make_durable, write_options
 from ._ids import answer, check_id, event_digest, id_row, known_ids
 from ._records import Attempt
 from ._replica import Head, Replica, subtree, subtree_roster
@@ -131,17 +131,19 @@ class Writes:
                         verdict = answer(attempt, digest, held)
                         if verdict.conflict is not None:
                             self._write_audit(attempt, verdict, None, None)
+                            make_durable(self._engine)
                         return verdict
-                if not attempt.storable:
-                    verdict = Verdict(False, Reason.MALFORMED, False)
+                if not attempt.storable or attempt.unit not in self.roster.by_id:
+                    verdict = (Verdict(False, Reason.MALFORMED, False) if not attempt.storable
+                               else judge(self._lobby, attempt))
                     self._write_audit(attempt, verdict, None, digest)
-                    return verdict
-                if attempt.unit not in self.roster.by_id:
-                    verdict = judge(self._lobby, attempt)
-                    self._write_audit(attempt, verdict, None, digest)
+                    make_durable(self._engine)
                     return verdict
                 with self._lock_replicas:
-                    return self._try(attempt, digest, pessimistic=conflicts >= OPTIMISTIC_TRIES)
+                    verdict = self._try(attempt, digest,
+                                        pessimistic=conflicts >= OPTIMISTIC_TRIES)
+                make_durable(self._engine)
+                return verdict
             except _Conflict:
                 conflicts += 1
                 self.conflicts += 1
