@@ -71,6 +71,8 @@ class Replica:
         #: unit -> (seq, hash, gseq) of the last event applied
         self.heads: dict[str, Head] = {u: (0, genesis[u], 0) for u in units}
         self.broken = False
+        #: The last write judged here met no race: the next one may skip the catch-up read.
+        self.quiet = False
         self._start = start  # restores the units from snapshots before the first sync
         self.restored = 0
         """How many of the subtree's units started from a snapshot."""

@@ -11,6 +11,8 @@ How a submit stays exact under concurrency (issue 6 §2), for an event of unit U
    commit number from ``sfd_clock`` (a row lock held until commit, so commit numbers follow
    commit order) and inserts the event; the unique constraint on (unit, seq) backs up the
    compare-and-set. A rejected event checks the same heads and goes to ``sfd_audit``.
+   The replica catches up before judging unless its last write met no race: the heads
+   check makes the verdict exact either way, the read only makes lost races rarer.
 3. *Retry.* When a head moved, the verdict may be stale: the replica is brought up to date
    and the event judged again. After a few lost races the submit turns pessimistic: it locks
    U's row first and judges inside the transaction, which cannot lose, so no writer starves.
@@ -190,6 +192,9 @@ class Writes:
         rep = self._replica(unit)
         watched = (unit, *self.roster.children.get(unit, ()))
         judged = False  # True once the replica holds an event that may not be stored
+        # The catch-up read only saves lost races: the write checks the heads the verdict
+        # read anyway. A replica whose last write met no race skips it (one round trip).
+        catch_up = pessimistic or not rep.quiet
         try:
             if pessimistic or self._postgres:
                 # Pessimistic: lock first, judge inside. PostgreSQL: reading inside the write
@@ -199,7 +204,8 @@ class Writes:
                         conn.begin():
                     if pessimistic:
                         self._lock(conn, watched)
-                    rep.sync(conn)
+                    if catch_up:
+                        rep.sync(conn)
                     heads = {u: rep.heads[u] for u in watched}
                     verdict = judge(rep.rt, attempt)
                     judged = verdict.accepted
@@ -208,8 +214,9 @@ class Writes:
             else:
                 # SQLite: BEGIN IMMEDIATE takes the database's write lock, so read and judge
                 # before it.
-                with self._engine.connect().execution_options(**self._read) as conn:
-                    rep.sync(conn)
+                if catch_up:
+                    with self._engine.connect().execution_options(**self._read) as conn:
+                        rep.sync(conn)
                 heads = {u: rep.heads[u] for u in watched}
                 verdict = judge(rep.rt, attempt)
                 judged = verdict.accepted
@@ -218,11 +225,13 @@ class Writes:
                         conn.begin():
                     head = self._write(conn, attempt, verdict, heads, watched, snap, digest)
         except BaseException:
+            rep.quiet = False
             if judged:
                 # The replica may hold an event the database does not: rebuild it. (A
                 # rejection changed nothing in it.)
                 rep.broken = True
             raise
+        rep.quiet = True
         if head is not None:
             rep.heads[unit] = head
         return verdict
