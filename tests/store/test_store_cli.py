@@ -43,7 +43,8 @@ def test_init_then_submit_writes_one_verdict_a_line(url: str, tmp_path: Path,
     assert [x["reason"] for x in lines if x["reason"]] == ["duplicate", "quorum", "malformed"]
     assert lines[-1]["unit"] is None
     assert lines[0] == {"line": 1, "unit": "ps-0-0", "event": "write_draft",
-                        "verdict": "accepted", "reason": None, "late": False}
+                        "verdict": "accepted", "reason": None, "late": False,
+                        "detail": None}
     assert "9 events: accepted 6, duplicate 1, malformed 1, quorum 1" in err
 
 

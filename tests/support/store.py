@@ -22,6 +22,7 @@ DATA = Path(__file__).parents[1] / "data" / "good"
 SPEC = DATA / "store-review.yaml"
 ROSTER = DATA / "store-review.roster.yaml"
 PG_ENV = "SFD_TEST_PG_URL"
+V1_FIXTURE = Path(__file__).parents[1] / "data" / "store-v1.json"
 
 
 @functools.cache
@@ -101,6 +102,41 @@ def store_url_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
     else:
         with fresh_pg_database() as url:
             yield url
+
+
+def load_old_store(url: str, version: int) -> dict[str, list[dict[str, Any]]]:
+    """Make a store of schema `version` at `url`: the tables made by the migrations up to
+    that version, holding the rows a version-1 sfd-workflow wrote (tests/data/store-v1.json);
+    returns those rows by table."""
+    import json
+
+    import sqlalchemy as sa
+
+    from sfd_workflow.store import _schema as schema
+
+    tables = json.loads(V1_FIXTURE.read_text(encoding="utf-8"))["tables"]
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            schema.MIGRATIONS[1][1](conn)
+            for v in range(2, version + 1):
+                schema.MIGRATIONS[v][1](conn)
+            conn.execute(schema.clock.update().values(gseq=tables["sfd_clock"][0]["gseq"]))
+            for name in ("sfd_schema", "sfd_meta", "sfd_units", "sfd_events", "sfd_audit"):
+                table = schema.metadata.tables[name]
+                rows = [{k: (bool(v) if k == "late" else v) for k, v in r.items()}
+                        for r in tables[name]]
+                conn.execute(table.insert(), rows)
+            for v in range(2, version + 1):
+                conn.execute(schema.schema.insert(), {
+                    "version": v, "applied_at": "2026-01-01T00:00:00+00:00",
+                    "description": schema.MIGRATIONS[v][0]})
+            if conn.dialect.name == "postgresql":  # ids were given: move the sequence on
+                conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('sfd_audit', 'id'),"
+                                     " (SELECT max(id) FROM sfd_audit))")
+    finally:
+        engine.dispose()
+    return tables
 
 
 # --- a concurrent workload ------------------------------------------------------------------

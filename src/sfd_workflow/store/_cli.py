@@ -7,16 +7,17 @@ error; unusable input exits 2 with a one-line message, a broken chain makes ``ve
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .._cli_kit import fail, load_roster_arg, load_spec_arg
+from .._cli_kit import Choice, fail, load_roster_arg, load_spec_arg
 from .._extras import require
 from ..errors import MissingExtraError
 
@@ -54,7 +55,8 @@ def _open(url: str, **options: Any) -> EventStore:
 
 @click.group(name="store")
 def store_group() -> None:
-    """A durable event store on SQLite or PostgreSQL: init, submit, status, verify, export."""
+    """A durable event store on SQLite or PostgreSQL: init, submit, import, status, verify,
+    export."""
 
 
 @store_group.command()
@@ -92,6 +94,11 @@ def _event_lines(source: str) -> Iterator[str]:
     yield from lines
 
 
+#: as `replay --lang`: the language of each line's "detail" (what is wrong)
+_DETAIL_LANG = click.option("--lang", type=Choice(["zh", "en"]), default="zh", show_default=True,
+                            help="Language of each line's \"detail\" (what is wrong).")
+
+
 @store_group.command()
 @_URL
 @click.argument("events", required=False)
@@ -99,7 +106,9 @@ def _event_lines(source: str) -> Iterator[str]:
 @click.option("--snapshot-every", "snapshot_every", type=click.IntRange(min=0), default=100,
               show_default=True,
               help="Persist a unit's state after every K of its accepted events (0: never).")
-def submit(url: str, events: str | None, one: str | None, snapshot_every: int) -> None:
+@_DETAIL_LANG
+def submit(url: str, events: str | None, one: str | None, snapshot_every: int,
+           lang: str) -> None:
     """Judge and store each line of EVENTS (a JSON Lines file, - for stdin), or --event.
 
     Writes one JSON object a line, as `replay` does: line, unit, event, verdict, reason, late.
@@ -110,23 +119,92 @@ def submit(url: str, events: str | None, one: str | None, snapshot_every: int) -
     from ._records import prepare
 
     lines: Iterator[str] = iter([one]) if one is not None else _event_lines(events or "-")
-    counts: dict[str, int] = {}
     with _open(url, snapshot_every=snapshot_every) as store:
+        written = _Written(lang)
         for n, line in enumerate(lines, 1):
             try:
                 verdict = store.submit(line)
             except SfdWorkflowError as exc:
                 _fail(f"line {n}: {exc}")
-            attempt = prepare(line)
-            malformed = str(verdict.reason) == "malformed"
-            out = {"line": n, "unit": None if malformed else attempt.unit,
-                   "event": None if malformed else attempt.event, **verdict.to_json()}
-            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+            written.line(n, prepare(line), verdict)
+        written.summary(store.url)
+
+
+class _Written:
+    """The output of submit and import: one JSON object a line, and a summary line."""
+
+    def __init__(self, lang: str) -> None:
+        self.counts: dict[str, int] = {}
+        self.lang = lang
+
+    def line(self, n: int, attempt: Any, verdict: Any) -> None:
+        malformed = str(verdict.reason) == "malformed" and getattr(
+            verdict, "conflict", None) is None
+        out = {"line": n, "unit": None if malformed else attempt.unit,
+               "event": None if malformed else attempt.event, **verdict.to_json(),
+               "detail": verdict.detail_in(self.lang)}
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        if getattr(verdict, "duplicate_of", None) is not None:
+            key = "already stored"
+        else:
             key = "accepted" if verdict.accepted else str(verdict.reason)
-            counts[key] = counts.get(key, 0) + 1
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def summary(self, url: str) -> None:
         sys.stdout.flush()
-        text = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-        click.echo(f"{store.url}: {sum(counts.values())} events: {text or 'none'}", err=True)
+        text = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+        click.echo(f"{url}: {sum(self.counts.values())} events: {text or 'none'}", err=True)
+
+
+@store_group.command(name="import")
+@_URL
+@click.argument("events")
+@click.option("--batch", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Events judged and written in one transaction.")
+@click.option("--snapshot-every", "snapshot_every", type=click.IntRange(min=0), default=100,
+              show_default=True,
+              help="Persist a unit's state after every K of its accepted events (0: never).")
+@_DETAIL_LANG
+def import_(url: str, events: str, batch: int, snapshot_every: int, lang: str) -> None:
+    """Judge and store every line of EVENTS (a JSON Lines file, - for stdin) in batches.
+
+    Stores exactly what `submit` would, one transaction a batch; bad lines are judged and
+    audited and never stop the import. Lines with an "id" can be imported again after an
+    interruption: ids already stored are answered, not stored twice. Writes one JSON object
+    a line, as `submit` does; a progress bar on standard error when it is a terminal.
+    """
+    from ..errors import SfdWorkflowError
+
+    lines = list(_event_lines(events))
+    with _open(url, snapshot_every=snapshot_every) as store, _progress(len(lines)) as bar:
+        written = _Written(lang)
+        n = 0
+        try:
+            for attempts, verdicts in store._stream_attempts(lines, batch):
+                for attempt, verdict in zip(attempts, verdicts, strict=True):
+                    n += 1
+                    written.line(n, attempt, verdict)
+                bar(len(verdicts))
+        except SfdWorkflowError as exc:
+            _fail(f"lines {n + 1}-{min(n + batch, len(lines))}: {exc} "
+                  f"(lines 1-{n} are stored)")
+        written.summary(store.url)
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on standard error when it is a terminal (tqdm, in the `store` extra);
+    otherwise nothing."""
+    if not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm ships with the store extra
+        yield lambda _n: None
+        return
+    with tqdm(total=total, unit="event", file=sys.stderr) as bar:
+        yield bar.update
 
 
 @store_group.command()
@@ -167,10 +245,18 @@ def status(url: str, as_of: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option("--replay", is_flag=True,
               help="Also judge every event again and compare every snapshot (slower).")
-def verify(url: str, as_json: bool, replay: bool) -> None:
+@click.option("--dask", "dask", metavar="ADDRESS",
+              help="Do the replay check on this Dask scheduler, split by root subtree "
+                   "(implies --replay; extra `dask`).")
+def verify(url: str, as_json: bool, replay: bool, dask: str | None) -> None:
     """Check every unit's hash chain and snapshots; exit 1 when anything was altered."""
+    from ..errors import SfdWorkflowError
+
     with _open(url) as store:
-        report = store.verify(replay=replay)
+        try:
+            report = store.verify(replay=replay, dask=dask)
+        except SfdWorkflowError as exc:
+            _fail(str(exc))
     if as_json:
         click.echo(json.dumps({"ok": report.ok, "units": report.units, "events": report.events,
                                "snapshots": report.snapshots, "replayed": report.replayed,

@@ -5,7 +5,16 @@ the writer, ``synchronous=FULL`` so a commit that returned survives a power cut,
 timeout so writers queue instead of failing, and ``BEGIN IMMEDIATE`` for write transactions
 (a deferred transaction that reads and then writes fails when another writer committed in
 between; taking the write lock up front makes the write transaction itself never conflict).
-PostgreSQL (``postgresql+psycopg://...``): READ COMMITTED with row locks, see `_store.py`.
+PostgreSQL (``postgresql+psycopg://...``): READ COMMITTED with row locks, see `_submit.py`.
+
+Durability on PostgreSQL without holding locks through the disk write: the store's write
+transactions (`write_options`) commit with ``SET LOCAL synchronous_commit = off``, so their
+row locks, among them the commit counter's, are released as soon as the commit is in the WAL
+buffers; before a write is acknowledged, `make_durable` runs one statement, a transaction of
+its own with the session's setting (the server's, ``on`` by default) that writes a commit
+record: flushing the WAL up to that record flushes every commit before it, ours included. A
+crash in between loses only a write that was not acknowledged; concurrent writers' flushes
+are grouped by the server into shared disk writes. Other transactions are left alone.
 """
 
 from __future__ import annotations
@@ -18,7 +27,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, Operationa
 
 from ..errors import StoreError
 
-__all__ = ["BUSY_TIMEOUT_MS", "is_retryable", "make_engine", "read_options", "write_options"]
+__all__ = ["BUSY_TIMEOUT_MS", "is_retryable", "make_durable", "make_engine", "read_options",
+           "write_options"]
 
 #: How long a SQLite writer waits for the write lock before giving up.
 BUSY_TIMEOUT_MS = 60_000
@@ -37,6 +47,29 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cur.execute("PRAGMA synchronous = FULL")
     finally:
         cur.close()
+
+
+def _postgres_begin(conn: sa.Connection) -> None:
+    if conn.get_execution_options().get(_WRITE, False):
+        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+
+
+def make_durable(engine: sa.Engine) -> None:
+    """On PostgreSQL, wait until every commit made so far is as durable as the session's
+    ``synchronous_commit`` makes a commit (see the module's documentation); elsewhere nothing.
+
+    Raises:
+        StoreError: the server failed meanwhile: the write is committed but may be lost if
+            the server crashed (never retried: retrying would store it twice).
+    """
+    if engine.dialect.name == "postgresql":
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("SELECT txid_current()")
+        except sa.exc.SQLAlchemyError as exc:
+            msg = (f"the write was committed but not confirmed durable: {exc.__class__.__name__}"
+                   " (check the store: with an event id, submit it again)")
+            raise StoreError(msg) from None
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
@@ -69,11 +102,13 @@ def make_engine(url: str) -> sa.Engine:
         if parsed.get_driver_name() != "psycopg":
             parsed = parsed.set(drivername="postgresql+psycopg")
         try:
-            return sa.create_engine(parsed)
+            engine = sa.create_engine(parsed)
         except ImportError:  # pragma: no cover - psycopg ships with the store extra
             from ..errors import MissingExtraError
 
             raise MissingExtraError("an event store on PostgreSQL", "store", "psycopg") from None
+        sa.event.listen(engine, "begin", _postgres_begin)
+        return engine
     msg = f"unsupported database {backend!r} in {url!r}: use sqlite:/// or postgresql+psycopg://"
     raise StoreError(msg)
 

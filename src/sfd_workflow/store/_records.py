@@ -79,6 +79,8 @@ class Attempt:
     """Canonical JSON of the payload (``{}`` when absent or null), None when not an object."""
     storable: bool = False
     """True when every field is a string and the payload a JSON object: it can be stored."""
+    id: Any = None
+    """The event's optional ``"id"`` as given (None when absent); the store checks it."""
 
 
 def _encodable(text: str) -> str:
@@ -98,13 +100,20 @@ def prepare(event: Mapping[str, Any] | str) -> Attempt:
         parsed = load_json(event)  # the core's one reader of event lines (bounded)
         if not isinstance(parsed, dict):
             return Attempt(judged=event, raw=_encodable(event))
-        return attrs.evolve(prepare(parsed), judged=event, raw=_encodable(event))
+        # A storable line is judged as the mapping it holds: the same verdict, one parse.
+        return _read(parsed, event)
     if not isinstance(event, Mapping):
         return Attempt(judged=event, raw=repr(event))
-    try:
-        raw = canonical_json(event)
-    except (TypeError, ValueError, RecursionError):
-        raw = None
+    return _read(event, None)
+
+
+def _read(event: Mapping[str, Any], line: str | None) -> Attempt:
+    raw = line
+    if raw is None:
+        try:
+            raw = canonical_json(event)
+        except (TypeError, ValueError, RecursionError):
+            raw = None
     fields = {k: _field(event, k) for k in _KEYS}
     payload = event.get("payload")
     payload_json: str | None = None
@@ -114,8 +123,9 @@ def prepare(event: Mapping[str, Any] | str) -> Attempt:
         except (TypeError, ValueError, RecursionError):
             payload_json = None
     storable = raw is not None and payload_json is not None and None not in fields.values()
-    return Attempt(judged=event, raw=_encodable(raw if raw is not None else repr(event)),
-                   payload=payload_json, storable=storable, **fields)
+    return Attempt(judged=event if storable or line is None else line,
+                   raw=_encodable(raw if raw is not None else repr(event)),
+                   payload=payload_json, storable=storable, id=event.get("id"), **fields)
 
 
 def roster_document(roster: Roster) -> dict[str, Any]:

@@ -71,12 +71,17 @@ class Replica:
         #: unit -> (seq, hash, gseq) of the last event applied
         self.heads: dict[str, Head] = {u: (0, genesis[u], 0) for u in units}
         self.broken = False
+        #: The last write judged here met no race: the next one may skip the catch-up read.
+        self.quiet = False
         self._start = start  # restores the units from snapshots before the first sync
         self.restored = 0
         """How many of the subtree's units started from a snapshot."""
 
-    def sync(self, conn: sa.Connection) -> None:
+    def sync(self, conn: sa.Connection, clock: int | None = None) -> None:
         """Apply the subtree's events committed since the last sync, in commit order.
+
+        `clock`: the commit counter, when the caller read it under the clock's lock (a
+        batch): a replica that has applied everything up to it has nothing to read.
 
         Raises:
             StoreError: a stored event has a gap before it or is refused on replay: the
@@ -89,31 +94,42 @@ class Replica:
             except BaseException:
                 self.broken = True
                 raise
+        if clock is not None and self.gseq >= clock:
+            return
         if self.whole:
             rows = conn.execute(_SINCE, {"gseq": self.gseq})
         else:
             rows = conn.execute(_SINCE_IN, {"gseq": self.gseq, "units": list(self.units)})
         for row in rows:
-            seq = self.heads[row.unit][0]
-            if row.seq > seq + 1 or row.seq <= 0:
+            self.apply(row)
+
+    def apply(self, row: Any) -> None:
+        """Apply one stored event (a row of ``sfd_events``: ``unit``, ``seq``, ``event``,
+        ``actor``, ``at``, ``payload``, ``hash``, ``gseq``) unless it is applied already.
+
+        Raises:
+            StoreError: the event does not follow its unit's last one or is refused.
+        """
+        seq = self.heads[row.unit][0]
+        if row.seq > seq + 1 or row.seq <= 0:
+            self.broken = True
+            msg = (f"stored history of unit {row.unit!r} jumps from event {seq} to "
+                   f"{row.seq}: the store was altered; run verify")
+            raise StoreError(msg)
+        if row.seq == seq + 1:
+            event = {"unit": row.unit, "event": row.event, "actor": row.actor,
+                     "at": row.at, "payload": _payload(row)}
+            verdict = self.rt.submit(event)
+            if not verdict.accepted:
                 self.broken = True
-                msg = (f"stored history of unit {row.unit!r} jumps from event {seq} to "
-                       f"{row.seq}: the store was altered; run verify")
+                msg = (f"stored event {row.seq} of unit {row.unit!r} ({row.event}) is "
+                       f"refused on replay ({verdict.reason}): the store was altered or "
+                       "judged by another spec; run verify")
                 raise StoreError(msg)
-            if row.seq == seq + 1:
-                event = {"unit": row.unit, "event": row.event, "actor": row.actor,
-                         "at": row.at, "payload": _payload(row)}
-                verdict = self.rt.submit(event)
-                if not verdict.accepted:
-                    self.broken = True
-                    msg = (f"stored event {row.seq} of unit {row.unit!r} ({row.event}) is "
-                           f"refused on replay ({verdict.reason}): the store was altered or "
-                           "judged by another spec; run verify")
-                    raise StoreError(msg)
-                self.heads[row.unit] = (row.seq, row.hash, row.gseq)
-            # row.seq <= seq: applied already (this replica judged and committed it itself,
-            # see EventStore, or the unit was restored from a snapshot taken after it)
-            self.gseq = row.gseq
+            self.heads[row.unit] = (row.seq, row.hash, row.gseq)
+        # row.seq <= seq: applied already (this replica judged and committed it itself,
+        # see EventStore, or the unit was restored from a snapshot taken after it)
+        self.gseq = row.gseq
 
 
 def _payload(row: Any) -> dict[str, Any]:

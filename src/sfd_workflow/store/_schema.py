@@ -1,6 +1,6 @@
 """The tables of an event store, and the upgrade path between schema versions.
 
-Schema version 2 (``SCHEMA_VERSION``)::
+Schema version 3 (``SCHEMA_VERSION``)::
 
     sfd_schema   version ─ applied_at ─ description       one row per applied version
     sfd_meta     key ─ value                               spec and roster (canonical JSON,
@@ -17,6 +17,9 @@ Schema version 2 (``SCHEMA_VERSION``)::
     sfd_snapshots unit ─ seq ─ gseq ─ hash ─ state ─ digest ─ taken_at
                                                            (version 2) a unit's state after its
                                                            event `seq`, to replay less
+    sfd_ids      id ─ digest ─ unit ─ accepted ─ reason ─ late ─ gseq
+                                                           (version 3) event ids, unique: the
+                                                           verdict each id got (idempotency)
 
 Upgrades: ``MIGRATIONS`` maps each version to the function that brings a store from the
 version before it; `migrate` applies the missing ones in order, each in its own transaction,
@@ -31,13 +34,13 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "audit", "clock", "events", "meta", "metadata",
-           "schema", "snapshots", "units"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "audit", "clock", "events", "ids", "meta",
+           "metadata", "schema", "snapshots", "units"]
 
 metadata = sa.MetaData()
 
 #: The version of the schema this module writes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 schema = sa.Table(
     "sfd_schema", metadata,
@@ -116,6 +119,21 @@ snapshots = sa.Table(
     sa.Column("taken_at", sa.Text, nullable=False),
 )
 
+# Version 3. One row per event id (an optional "id" on a submitted event): the id is unique,
+# and a retry of the same event finds the verdict it was given instead of being judged again.
+ids = sa.Table(
+    "sfd_ids", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    # SHA-256 of the event without its id: the same id on another event is refused.
+    sa.Column("digest", sa.Text, nullable=False),
+    sa.Column("unit", sa.Text),
+    sa.Column("accepted", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("late", sa.Boolean, nullable=False),
+    # Accepted: the event's commit number; rejected: the audit row's after_gseq.
+    sa.Column("gseq", sa.BigInteger, nullable=False),
+)
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
@@ -138,10 +156,17 @@ def _to_v2(conn: sa.Connection) -> None:
                          "ON sfd_events (unit, gseq)")
 
 
+def _to_v3(conn: sa.Connection) -> None:
+    """Version 3: event ids (``sfd_ids``, empty: events stored before carry no id). No stored
+    row changes, so every hash and anchor still holds."""
+    metadata.create_all(conn, tables=[ids])
+
+
 #: version -> (description, upgrade from the version before it)
 MIGRATIONS: dict[int, tuple[str, Callable[[sa.Connection], None]]] = {
     1: ("events, audit, units, clock, meta", _create_v1),
     2: ("per-unit snapshots (sfd_snapshots), index on sfd_events (unit, gseq)", _to_v2),
+    3: ("event ids for idempotent retries (sfd_ids)", _to_v3),
 }
 
 

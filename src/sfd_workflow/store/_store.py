@@ -1,22 +1,7 @@
 """`EventStore`: judge-and-append in one transaction, on SQLite or PostgreSQL.
 
-How a submit stays exact under concurrency (issue 6 §2), for an event of unit U:
-
-1. *Optimistic judging.* The unit's replica (`_replica.py`) is synced from the database and
-   judges the event; this runs outside any write transaction, so writers judge in parallel.
-2. *Validating write.* One short transaction checks that nothing the verdict read has
-   changed: it moves U's head from the sequence number the replica judged against to the
-   next one (``UPDATE sfd_units ... WHERE head_seq = :judged``, a compare-and-set), checks the
-   heads of U's children (read by ``children`` guards) under ``FOR SHARE``, takes the next
-   commit number from ``sfd_clock`` (a row lock held until commit, so commit numbers follow
-   commit order) and inserts the event; the unique constraint on (unit, seq) backs up the
-   compare-and-set. A rejected event checks the same heads and goes to ``sfd_audit``.
-3. *Retry.* When a head moved, the verdict may be stale: the replica is brought up to date
-   and the event judged again. After a few lost races the submit turns pessimistic: it locks
-   U's row first and judges inside the transaction, which cannot lose, so no writer starves.
-
-Every verdict is therefore the verdict of a serial order: accepted events at their commit
-number, rejected ones just after ``after_gseq`` (their audit row says which).
+The class is put together from its halves: opening and reading here, one event a
+transaction in `_submit.py` (exact under concurrency), a batch a transaction in `_batch.py`.
 """
 
 from __future__ import annotations
@@ -24,11 +9,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import random
 import threading
-import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -37,46 +20,22 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from .._spec._model import Roster, Spec
+from .._verdict import Verdict
 from ..errors import LoadError, StoreError
 from . import _schema as t
-from ._canonical import canonical_json, event_hash, genesis_hash, sha256_hex
-from ._database import is_retryable, make_engine, read_options, write_options
-from ._records import Attempt, AuditEntry, StoredEvent, prepare, roster_document
-from ._replica import Head, Replica, subtree, subtree_roster
-from ._snapshots import reads_children, restore, snapshot_row
+from ._batch import BATCH, Batches
+from ._canonical import canonical_json, genesis_hash, sha256_hex
+from ._database import make_durable, make_engine, read_options, write_options
+from ._records import AuditEntry, StoredEvent, prepare, roster_document
+from ._replica import Replica, subtree, subtree_roster
+from ._rows import now
+from ._snapshots import reads_children
+from ._submit import runtime, why
 
 __all__ = ["EventStore"]
 
-#: Lost races before a submit stops judging optimistically and locks the unit first.
-OPTIMISTIC_TRIES = 4
-#: Database errors (deadlock, serialization failure) tolerated in one submit.
-MAX_TRIES = 50
 #: A unit's state is persisted after every this many of its accepted events, by default.
 SNAPSHOT_EVERY = 100
-
-
-# Statements built once (building a statement costs more than running it on SQLite).
-_LOCK_UNIT = (sa.select(t.units.c.unit).where(t.units.c.unit == sa.bindparam("unit"))
-              .with_for_update())
-_HEADS = (sa.select(t.units.c.unit, t.units.c.head_seq)
-          .where(t.units.c.unit.in_(sa.bindparam("units", expanding=True)))
-          .with_for_update(read=True))
-_CAS = (t.units.update()
-        .where(t.units.c.unit == sa.bindparam("u"), t.units.c.head_seq == sa.bindparam("old"))
-        .values(head_seq=sa.bindparam("new")))
-_TICK = (t.clock.update().where(t.clock.c.id == 1).values(gseq=t.clock.c.gseq + 1)
-         .returning(t.clock.c.gseq))
-_CLOCK = sa.select(t.clock.c.gseq).where(t.clock.c.id == 1)
-_DROP_SNAPSHOT = t.snapshots.delete().where(t.snapshots.c.unit == sa.bindparam("u"),
-                                            t.snapshots.c.seq == sa.bindparam("s"))
-
-
-class _Conflict(Exception):
-    """A head moved between judging and writing: judge again."""
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _core() -> Any:
@@ -100,13 +59,13 @@ def _disposed_on_error(engine: sa.Engine, what: str) -> Iterator[None]:
         yield
     except sa.exc.SQLAlchemyError as exc:
         engine.dispose()
-        raise StoreError(f"{what}: {_why(exc)}") from None
+        raise StoreError(f"{what}: {why(exc)}") from None
     except BaseException:
         engine.dispose()
         raise
 
 
-class EventStore:
+class EventStore(Batches):
     """A durable, concurrent, tamper-evident record of a campaign's events.
 
     Create one with `EventStore.create` and open it again, from any process, with
@@ -141,6 +100,7 @@ class EventStore:
         """SHA-256 of the canonical JSON of the spec's document."""
         self.store_id = store_id
         """A random id given to the store when it was created."""
+        self._predicates = predicates
         self._compiled = (core.compile_workflow(spec) if predicates is None
                           else core.compile_workflow(spec, predicates))
         self._genesis = {u.id: genesis_hash(spec_sha256, u.id) for u in roster.units}
@@ -189,11 +149,12 @@ class EventStore:
                 t.apply_migration(conn, version)
             meta = {"spec_json": spec_json, "spec_sha256": spec_sha, "spec_id": spec.id,
                     "roster_json": roster_json, "roster_sha256": sha256_hex(roster_json),
-                    "store_id": store_id, "created_at": _now()}
+                    "store_id": store_id, "created_at": now()}
             conn.execute(t.meta.insert(), [{"key": k, "value": v} for k, v in meta.items()])
             conn.execute(t.units.insert(), [
                 {"unit": u.id, "head_seq": 0}
                 for u in roster.units])
+        make_durable(engine)
         return cls(engine, shown, spec, roster, spec_sha, store_id, predicates, snapshot_every)
 
     @classmethod
@@ -291,175 +252,37 @@ class EventStore:
         Raises:
             StoreError: the database failed, or the stored history was altered.
         """
-        core = _core()
-        attempt = prepare(event)
-        if not attempt.storable:
-            verdict = core.Verdict(False, core.Reason.MALFORMED, False)
-            self._write_audit(attempt, verdict, None)
-            return verdict
-        if attempt.unit not in self.roster.by_id:
-            verdict = _judge(self._lobby, attempt)
-            self._write_audit(attempt, verdict, None)
-            return verdict
-        assert attempt.unit is not None
-        conflicts = 0
-        for tries in range(MAX_TRIES):
-            try:
-                with self._lock_replicas:
-                    return self._try(attempt, pessimistic=conflicts >= OPTIMISTIC_TRIES)
-            except _Conflict:
-                conflicts += 1
-                self.conflicts += 1
-            except sa.exc.SQLAlchemyError as exc:
-                if not is_retryable(exc):
-                    raise StoreError(f"cannot write to {self.url}: {_why(exc)}") from None
-            # A short random pause breaks lock-step retries between the same writers.
-            time.sleep(random.uniform(0, 0.002 * min(tries + 1, 10)))
-        msg = f"gave up after {MAX_TRIES} conflicting attempts on unit {attempt.unit!r}"
-        raise StoreError(msg)
+        return self._submit_attempt(prepare(event))
 
-    def _replica(self, unit: str) -> Replica:
-        rep = self._replicas.get(unit)
-        if rep is None or rep.broken:
-            core = _core()
-            units = subtree(self.roster, unit)
-            rt = core.Runtime(self._compiled, subtree_roster(self.roster, unit), keep_log=False)
-            rep = Replica(rt, units, self._genesis, whole=len(units) == len(self.roster),
-                          start=self._restore if self.snapshot_every else None)
-            self._replicas[unit] = rep
-        return rep
+    def submit_many(self, events: Iterable[Mapping[str, Any] | str], *,
+                    batch: int = BATCH) -> list[Verdict]:
+        """Judge and store `events` in order, `batch` events a transaction.
 
-    def _restore(self, conn: sa.Connection, rep: Replica) -> int:
-        return restore(conn, rep, self.roster, self.spec_sha256,
-                       children_read=self._children_read)
+        Stores exactly what `submit` called on each event in turn would store (verdicts,
+        hash chains, audit rows, snapshots, event ids), with one commit a batch instead of
+        one an event. Bad events are judged and audited like any other and never stop the
+        rest. A batch whose transaction fails stores nothing and is tried again (transient
+        errors) or raises; the batches before it stay stored.
 
-    def _snapshot_due(self, rep: Replica, unit: str, heads: Mapping[str, Head],
-                      verdict: Any) -> str | None:
-        """The unit's state after `verdict`'s event as canonical JSON, when that event is a
-        multiple of `snapshot_every` (the runtime has just applied it)."""
-        every = self.snapshot_every
-        if not (every and verdict.accepted and (heads[unit][0] + 1) % every == 0):
-            return None
-        return canonical_json(rep.rt.snapshot(unit))
+        Args:
+            events: mappings or JSON Lines lines, as `submit` takes them.
+            batch: events a transaction (default 500).
 
-    def _try(self, attempt: Attempt, *, pessimistic: bool) -> Any:
-        unit = attempt.unit
-        assert unit is not None
-        rep = self._replica(unit)
-        watched = (unit, *self.roster.children.get(unit, ()))
-        judged = False  # True once the replica holds an event that may not be stored
-        try:
-            if pessimistic:
-                with self._engine.connect().execution_options(**write_options()) as conn, \
-                        conn.begin():
-                    self._lock(conn, watched)
-                    rep.sync(conn)
-                    heads = {u: rep.heads[u] for u in watched}
-                    verdict = _judge(rep.rt, attempt)
-                    judged = verdict.accepted
-                    snap = self._snapshot_due(rep, unit, heads, verdict)
-                    head = self._write(conn, attempt, verdict, heads, watched, snap)
-            elif self._postgres:
-                # Reading inside the write transaction takes no lock on PostgreSQL (MVCC) and
-                # saves round trips; the heads are still checked before anything is written.
-                with self._engine.connect().execution_options(**write_options()) as conn, \
-                        conn.begin():
-                    rep.sync(conn)
-                    heads = {u: rep.heads[u] for u in watched}
-                    verdict = _judge(rep.rt, attempt)
-                    judged = verdict.accepted
-                    snap = self._snapshot_due(rep, unit, heads, verdict)
-                    head = self._write(conn, attempt, verdict, heads, watched, snap)
-            else:
-                # SQLite: BEGIN IMMEDIATE takes the database's write lock, so read and judge
-                # before it.
-                with self._engine.connect().execution_options(**self._read) as conn:
-                    rep.sync(conn)
-                heads = {u: rep.heads[u] for u in watched}
-                verdict = _judge(rep.rt, attempt)
-                judged = verdict.accepted
-                snap = self._snapshot_due(rep, unit, heads, verdict)
-                with self._engine.connect().execution_options(**write_options()) as conn, \
-                        conn.begin():
-                    head = self._write(conn, attempt, verdict, heads, watched, snap)
-        except BaseException:
-            if judged:
-                # The replica may hold an event the database does not: rebuild it. (A
-                # rejection changed nothing in it.)
-                rep.broken = True
-            raise
-        if head is not None:
-            rep.heads[unit] = head
-        return verdict
+        Returns:
+            Each event's verdict, in order (see `submit`).
 
-    def _write(self, conn: sa.Connection, attempt: Attempt, verdict: Any,
-               heads: Mapping[str, Head], watched: tuple[str, ...],
-               snapshot: str | None = None) -> Head | None:
-        """Append or audit, after checking that the heads the verdict read have not moved."""
-        if verdict.accepted:
-            return self._append(conn, attempt, verdict, heads, watched[1:], snapshot)
-        self._check_heads(conn, watched, heads)
-        # Its place in the serial order: right after the last event it read.
-        after = max(heads[u][2] for u in watched)
-        self._write_audit(attempt, verdict, heads[watched[0]][0], conn, after)
-        return None
+        Raises:
+            StoreError: the database failed, the stored history was altered, or `batch` is
+                not a whole number >= 1.
+        """
+        return [v for verdicts in self._stream(events, batch) for v in verdicts]
 
-    def _lock(self, conn: sa.Connection, watched: tuple[str, ...]) -> None:
-        # The unit first, then its children: every lock wait points down the unit tree (or
-        # at the clock, whose holder waits for nothing), so writers cannot deadlock.
-        conn.execute(_LOCK_UNIT, {"unit": watched[0]})
-        if len(watched) > 1:
-            conn.execute(_HEADS, {"units": list(watched[1:])})
-
-    def _check_heads(self, conn: sa.Connection, names: tuple[str, ...],
-                     heads: Mapping[str, Head]) -> None:
-        now = dict(conn.execute(_HEADS, {"units": list(names)}).all())
-        if any(now.get(u) != heads[u][0] for u in names):
-            raise _Conflict
-
-    def _append(self, conn: sa.Connection, attempt: Attempt, verdict: Any,
-                heads: Mapping[str, Head], children: tuple[str, ...],
-                snapshot: str | None) -> Head:
-        unit = attempt.unit
-        assert unit is not None
-        seq, prev, _ = heads[unit]
-        # Compare-and-set of the unit's head: the optimistic-concurrency check (and lock).
-        if conn.execute(_CAS, {"u": unit, "old": seq, "new": seq + 1}).rowcount != 1:
-            raise _Conflict
-        if children:
-            self._check_heads(conn, children, heads)
-        # Last: the clock row stays locked until commit, so commit numbers follow commit order.
-        gseq = conn.execute(_TICK).scalar_one()
-        row = {"gseq": gseq, "unit": unit, "seq": seq + 1, "event": attempt.event,
-               "actor": attempt.actor, "at": attempt.at, "payload": attempt.payload,
-               "late": bool(verdict.late), "recorded_at": _now()}
-        digest = event_hash(prev, _hashed(row))
-        conn.execute(t.events.insert(), {**row, "prev_hash": prev, "hash": digest})
-        if snapshot is not None:
-            # In the same transaction: a snapshot exists exactly when its event does. (A row
-            # already there can only be a stale one left by an altered history.)
-            conn.execute(_DROP_SNAPSHOT, {"u": unit, "s": seq + 1})
-            conn.execute(t.snapshots.insert(), snapshot_row(
-                self.spec_sha256, unit, seq + 1, gseq, digest, snapshot, row["recorded_at"]))
-        return seq + 1, digest, gseq
-
-    def _write_audit(self, attempt: Attempt, verdict: Any, unit_seq: int | None,
-                     conn: sa.Connection | None = None, after: int | None = None) -> None:
-        if conn is None:
-            try:
-                with self._engine.connect().execution_options(**write_options()) as c, \
-                        c.begin():
-                    self._write_audit(attempt, verdict, unit_seq, c, after)
-            except sa.exc.SQLAlchemyError as exc:
-                raise StoreError(f"cannot write to {self.url}: {_why(exc)}") from None
-            return
-        if after is None:  # a verdict that read no state: any place will do, say "now"
-            after = conn.execute(_CLOCK).scalar_one()
-        conn.execute(t.audit.insert(), {
-            "attempted_at": _now(), "unit": attempt.unit, "event": attempt.event,
-            "actor": attempt.actor, "at": attempt.at, "payload": attempt.payload,
-            "raw": attempt.raw, "reason": str(verdict.reason), "unit_seq": unit_seq,
-            "after_gseq": after})
+    def submit_batches(self, events: Iterable[Mapping[str, Any] | str], *,
+                       batch: int = BATCH) -> Iterator[list[Verdict]]:
+        """`submit_many`, one batch at a time: yields each batch's verdicts once the batch is
+        committed (nothing is stored until you iterate). For imports too large to keep
+        every verdict in memory, and for progress reports."""
+        return self._stream(events, batch)
 
     # ------------------------------------------------------------------ reading
     def _synced(self, unit: str) -> Replica:
@@ -472,7 +295,7 @@ class EventStore:
                 rep = self._replica(unit)
                 rep.sync(conn)
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"cannot read {self.url}: {_why(exc)}") from None
+            raise StoreError(f"cannot read {self.url}: {why(exc)}") from None
         return rep
 
     def state(self, unit: str) -> dict[str, str]:
@@ -546,7 +369,8 @@ class EventStore:
         order = {u.id: i for i, u in enumerate(self.roster.units)}
         return sorted(rows, key=lambda r: order[r.unit])
 
-    def verify(self, anchor: Mapping[str, Any] | None = None, *, replay: bool = False) -> Any:
+    def verify(self, anchor: Mapping[str, Any] | None = None, *, replay: bool = False,
+               dask: Any = None) -> Any:
         """Check every unit's hash chain, the stored spec and roster, and every persisted
         snapshot (a `VerifyReport`).
 
@@ -556,24 +380,45 @@ class EventStore:
             replay: also judge every stored event again from the start (each must be
                 accepted) and compare every snapshot with the replayed state: slower (a
                 full replay), and it catches a snapshot edited with its digest recomputed.
+            dask: a Dask scheduler address or ``distributed.Client`` (extra ``dask``): do the
+                replay check there, split by root subtree (implies `replay`); the report is
+                the one the serial check gives.
         """
         import attrs
 
-        from ._verify import replay_check, verify
+        from ._verify import verify
 
         try:
             with self._engine.connect() as conn:
                 report = verify(conn, self._genesis_for, anchor)
-                if not replay:
-                    return report
-                core = _core()
-                roots = ((u.id, core.Runtime(self._compiled, subtree_roster(self.roster, u.id),
-                                             keep_log=False), subtree(self.roster, u.id))
-                         for u in self.roster.units if u.parent is None)
-                found = replay_check(conn, roots)
-                return attrs.evolve(report, broken=(*report.broken, *found), replayed=True)
+            if not replay and dask is None:
+                return report
+            roots = [u.id for u in self.roster.units if u.parent is None]
+            if dask is None:
+                found = self._replay_roots(roots)
+            else:
+                from ._dask import replay_on_dask
+
+                found = replay_on_dask(self, dask, self._engine.url.render_as_string(
+                    hide_password=False), self._predicates)
+            return attrs.evolve(report, broken=(*report.broken, *found), replayed=True)
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"cannot read {self.url}: {_why(exc)}") from None
+            raise StoreError(f"cannot read {self.url}: {why(exc)}") from None
+
+    def _replay_roots(self, roots: Iterable[str]) -> list[Any]:
+        """The replay check of the subtrees of `roots` (see `verify`)."""
+        from ._verify import replay_check
+
+        with self._engine.connect() as conn:
+            return replay_check(conn, ((r, runtime(self._compiled, subtree_roster(self.roster, r)),
+                                        subtree(self.roster, r)) for r in roots))
+
+    def _subtree_sizes(self) -> dict[str, int]:
+        """Each root unit -> the number of events stored in its subtree."""
+        with self._engine.connect() as conn:
+            heads = dict(conn.execute(sa.select(t.units.c.unit, t.units.c.head_seq)).all())
+        return {u.id: sum(heads.get(x, 0) for x in subtree(self.roster, u.id))
+                for u in self.roster.units if u.parent is None}
 
     def _genesis_for(self, spec_sha256: str, unit: str) -> str:
         return genesis_hash(spec_sha256, unit)
@@ -597,17 +442,6 @@ def _check_every(every: Any) -> int:
     return every
 
 
-def _judge(rt: Any, attempt: Attempt) -> Any:
-    if isinstance(attempt.judged, str):
-        return rt.submit_line(attempt.judged)
-    return rt.submit(attempt.judged)
-
-
-def _hashed(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("gseq", "unit", "seq", "event", "actor", "at", "payload",
-                                "late", "recorded_at")}
-
-
 def _stored(row: Any) -> StoredEvent:
     try:
         payload = json.loads(row.payload)
@@ -625,12 +459,6 @@ def _shown(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return url
-
-
-def _why(exc: sa.exc.SQLAlchemyError) -> str:
-    orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def _upgrade(engine: sa.Engine, shown: str) -> None:
@@ -652,3 +480,4 @@ def _upgrade(engine: sa.Engine, shown: str) -> None:
             if version < t.SCHEMA_VERSION:
                 t.apply_migration(conn, version + 1)
                 version += 1
+        make_durable(engine)

@@ -1,0 +1,64 @@
+"""`verify(replay=True, dask=...)`: the replay check split by root subtree across a Dask
+cluster (extra ``dask``).
+
+The replay check judges every stored event again, subtree by subtree, each root's subtree
+from an empty runtime (`_verify.replay_check`); subtrees are independent, so they can be
+checked anywhere. The roots are dealt into partitions of about equal event counts (largest
+first), each partition is checked by one task that opens the store itself (by its URL) and
+returns its broken links, and the links are merged in the order the serial check gives them
+(by unit, then event). The hash-chain part of `verify` is one streaming pass over the events
+and runs in the calling process, before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import MissingExtraError, StoreError
+
+__all__ = ["partitions", "replay_on_dask"]
+
+
+def partitions(sizes: dict[str, int], n: int) -> list[list[str]]:
+    """Deal the roots of `sizes` (root -> events in its subtree) into at most `n` lists of
+    about equal total size: largest first, each to the lightest list so far."""
+    parts: list[list[str]] = [[] for _ in range(max(1, n))]
+    load = [0] * len(parts)
+    for root in sorted(sizes, key=lambda r: (-sizes[r], r)):
+        i = load.index(min(load))
+        parts[i].append(root)
+        load[i] += sizes[root]
+    return [p for p in parts if p]
+
+
+def _check_part(url: str, roots: list[str], predicates: Any) -> list[Any]:
+    """One task: open the store at `url` and replay-check the subtrees of `roots`."""
+    from ._store import EventStore
+
+    with EventStore.open(url, predicates=predicates) as store:
+        return list(store._replay_roots(roots))
+
+
+def replay_on_dask(store: Any, dask: Any, url: str, predicates: Any) -> list[Any]:
+    """The broken links the replay check finds, computed on the Dask cluster `dask` (a
+    scheduler address or a ``distributed.Client``), sorted as the serial check sorts them."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise MissingExtraError("store verify on a Dask cluster", "dask",
+                                "distributed") from None
+    own = not isinstance(dask, Client)
+    try:
+        client = Client(dask) if own else dask  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise StoreError(f"cannot reach the Dask scheduler {dask!r}: {exc}") from None
+    try:
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        parts = partitions(store._subtree_sizes(), 2 * workers)
+        futures = [client.submit(_check_part, url, part, predicates, pure=False)
+                   for part in parts]
+        found = [link for links in client.gather(futures) for link in links]
+    finally:
+        if own:
+            client.close()
+    return sorted(found, key=lambda b: (b.unit, b.seq or 0))
