@@ -13,6 +13,7 @@ __all__ = [
     "COLOURS",
     "PHASE_FILLS",
     "Ids",
+    "in_lang",
     "lines",
     "phase_heading",
     "step_number",
@@ -56,6 +57,11 @@ class Ids:
         self._used.add(candidate)
         self._given[parts] = candidate
         return candidate
+
+
+def in_lang(zh: str, en: str, lang: str) -> str:
+    """A word in `lang`: Chinese, English, or ``中文 / English`` for ``both`` (legends)."""
+    return {"zh": zh, "en": en}.get(lang, f"{zh} / {en}")
 
 
 def lines(text_or_lines: tuple[str, ...], size: str = "body", *, bold: bool = False) -> list[Line]:

@@ -17,6 +17,7 @@ from sfd_workflow.diagrams._labels import (
     COLOURS,
     PHASE_FILLS,
     Ids,
+    in_lang,
     muted,
     phase_heading,
     step_number,
@@ -164,12 +165,9 @@ def overview_graph(spec: Spec, *, lang: str = "zh", counts: StepCounts | None = 
     edges += phase_order_edges(spec, ids)
     legend: tuple[tuple[str, Style], ...] = ()
     if counts is not None:
-        w = _COUNT_WORDS["en" if lang == "en" else "zh"]
-        legend = (
-            (w["active"], Style.of(fillcolor=COLOURS["active"])),
-            (w["done"], Style.of(fillcolor=COLOURS["done"])),
-            (w["waiting"], Style.of(fillcolor="white")),
-        )
+        zh, en = _COUNT_WORDS["zh"], _COUNT_WORDS["en"]
+        legend = tuple((in_lang(zh[k], en[k], lang), Style.of(fillcolor=fill)) for k, fill in (
+            ("active", COLOURS["active"]), ("done", COLOURS["done"]), ("waiting", "white")))
     return Graph(
         name=f"{spec.id}-overview",
         title=_title(spec, lang, "总览" if counts is None else "各环节单位数",
@@ -363,10 +361,11 @@ def machine_graph(spec: Spec, kind: str, *, lang: str = "zh",
             )
             clusters.append(Cluster(id=sid, label=tuple(heading), style=cstyle))
             for state in step.states:
-                label = [Line(state, "body", bold=True)]
                 loops = [t for t in step.transitions if state in t.sources and t.dest == state]
-                if loops:
-                    label = [Line(state, "body", bold=True, align="left")]
+                names = text_lines(step.state_title(state), lang)
+                label = [Line(names[0], "body", bold=True, align="left" if loops else "center"),
+                         *(Line(x, "small", align="left" if loops else "center")
+                           for x in names[1:])]
                 # many events in one state: two columns in a wide picture (LR)
                 blocks = []
                 for t in loops:
@@ -414,10 +413,11 @@ def machine_graph(spec: Spec, kind: str, *, lang: str = "zh",
     edges += [Edge(source=a, target=b, style=Style.of(style="invis"), kind="order")
               for a, b in pairwise(firsts)]
     kind_zh, kind_en = unit_kind.title.get("zh"), unit_kind.title.get("en")
-    legend_words = {
-        "zh": ("初始状态（粗框）", "完成状态（双框）", "↻ 不改变状态的事件"),
-        "en": ("initial state (bold)", "final state (double)", "↻ event that keeps the state"),
-    }["en" if lang == "en" else "zh"]
+    legend_words = tuple(in_lang(zh, en, lang) for zh, en in (
+        ("初始状态（粗框）", "initial state (bold)"),
+        ("完成状态（双框）", "final state (double)"),
+        ("↻ 不改变状态的事件", "↻ event that keeps the state"),
+    ))
     if direction == "LR":
         # dot stacks same-rank clusters of a left-to-right layout bottom-up in the order
         # they are written: write them last first, so that the first step is on top
@@ -479,6 +479,6 @@ def dependencies_graph(spec: Spec, *, lang: str = "zh", weight: str = "auto") ->
         name=f"{spec.id}-dependencies",
         title=_title(spec, lang, f"环节依赖与{how[0]}", f"step dependencies and {how[1]}"),
         nodes=tuple(nodes), edges=tuple(edges), direction="LR",
-        legend=((how[1] if lang == "en" else how[0],
+        legend=((in_lang(how[0], how[1], lang),
                  Style.of(fillcolor="white", color=COLOURS["critical"])),),
     )
