@@ -278,3 +278,7 @@ cli.add_command(simulate_command)
 from .store._cli import store_group  # noqa: E402  (the event store; imports SQLAlchemy lazily)
 
 cli.add_command(store_group)
+
+from .report._cli import report_command  # noqa: E402  (the progress report; Jinja2 lazily)
+
+cli.add_command(report_command)

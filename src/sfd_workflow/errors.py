@@ -16,8 +16,11 @@ The tree::
     ├── MissingExtraError(ImportError)   an optional feature whose extra is not installed
     ├── MissingToolError(RuntimeError)   a program or font outside Python is not installed
     │                                    (Graphviz's dot, a CJK font, LibreOffice)
-    └── StoreError                       an event store that cannot be created, opened or
-                                         used as asked (sfd_workflow.store)
+    ├── StoreError                       an event store that cannot be created, opened or
+    │                                    used as asked (sfd_workflow.store)
+    └── ReportError(ValueError)          a progress report that cannot be made as asked
+                                         (an as-of date before the campaign, a run with
+                                         no events)
 
 Rejected *events* are never exceptions: they are `Verdict` values (SPEC-FORMAT §4).
 """
@@ -36,6 +39,7 @@ __all__ = [
     "MissingExtraError",
     "MissingToolError",
     "Problem",
+    "ReportError",
     "RosterError",
     "SfdWorkflowError",
     "SimModelError",
@@ -156,3 +160,7 @@ class MissingToolError(SfdWorkflowError, RuntimeError):
 
 class StoreError(SfdWorkflowError):
     """An event store that cannot be created, opened or used as asked (``sfd_workflow.store``)."""
+
+
+class ReportError(SfdWorkflowError, ValueError):
+    """A progress report that cannot be made as asked (sfd_workflow.report)."""

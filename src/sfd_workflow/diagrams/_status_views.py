@@ -16,7 +16,7 @@ from sfd_workflow.diagrams._labels import (
     step_number,
     wrap,
 )
-from sfd_workflow.diagrams._progress import StepStatus, UnitProgress
+from sfd_workflow.diagrams._progress import StepStatus, UnitProgress, unit_stage
 from sfd_workflow.diagrams._views import _COLUMNS, _langs, _step_heading, _title, phase_order_edges
 from sfd_workflow.diagrams._words import check_lang, text_lines
 
@@ -115,13 +115,7 @@ def unit_graph_view(spec: Spec, roster: Roster, progress: UnitProgress, *,
 
 
 def _unit_fill(spec: Spec, p: UnitProgress) -> str:
-    if p.applicable and p.done == p.applicable:
-        return COLOURS["done"]
-    started = any(
-        s.status == "done" or (s.status == "active" and s.state != spec.step_by_id[k].initial)
-        for k, s in p.steps.items()
-    )
-    return COLOURS["active"] if started else COLOURS["blocked"]
+    return _FILL[unit_stage(spec, p)]
 
 
 def _unit_node(spec: Spec, unit: Unit, p: UnitProgress, node_id: str, lang: str) -> Node:
@@ -221,18 +215,13 @@ def _grouped(spec: Spec, roster: Roster, progress: Mapping[str, UnitProgress], g
     return nodes, edges
 
 
-def _unit_state(spec: Spec, p: UnitProgress) -> str:
-    fill = _unit_fill(spec, p)
-    return {COLOURS["done"]: "done", COLOURS["active"]: "active"}.get(fill, "blocked")
-
-
 GROUP_COLUMNS = 20  # squares to a row in a group's grid
 _LATE_NAMED = 3  # late units named in a group's box
 
 
 def _group_node(spec: Spec, kind: str, members: list[Unit],
                 progress: Mapping[str, UnitProgress], node_id: str, lang: str) -> Node:
-    states = [_unit_state(spec, progress[u.id]) for u in members]
+    states = [unit_stage(spec, progress[u.id]) for u in members]
     late = [u.id for u in members if progress[u.id].late]
     title = spec.unit_kinds[kind].title
     label: list[Line] = []
