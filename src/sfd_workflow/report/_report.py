@@ -18,7 +18,7 @@ from sfd_workflow.report._intake import Intake, judge
 __all__ = ["MAX_UNITS", "Report", "build_report", "report_from_simulation",
            "report_from_store"]
 
-MAX_UNITS = 1000  # above this many units the page shows aggregates only
+MAX_UNITS = 500  # above this many units the page shows aggregates only (≈ 10 kB a unit)
 
 
 @attrs.frozen(kw_only=True, eq=False)
