@@ -9,6 +9,7 @@ from typing import Any
 from sfd_workflow._spec._model import Spec
 from sfd_workflow.diagrams._diagram import Diagram
 from sfd_workflow.diagrams._ir import Graph
+from sfd_workflow.diagrams._labels import check_phases
 from sfd_workflow.diagrams._machine import machine_graph, machine_steps
 from sfd_workflow.diagrams._progress import (
     UnitProgress,
@@ -54,7 +55,7 @@ def all_progress(runtime: Any, *, at: dt.datetime | None = None,
 
 
 def overview(spec: Spec, *, lang: str = "zh", runtime: Any = None,
-             fontname: str = DEFAULT_FONT) -> Diagram:
+             phases: Sequence[str] | None = None, fontname: str = DEFAULT_FONT) -> Diagram:
     """Phases, steps, roles and dependencies; with `runtime`, how many units are in each step.
 
     Args:
@@ -62,13 +63,18 @@ def overview(spec: Spec, *, lang: str = "zh", runtime: Any = None,
         lang: ``zh``, ``en`` or ``both`` (Chinese above English).
         runtime: optional `Runtime`: draws the cohort overlay (units active, done, waiting
             and skipping each step).
+        phases: draw only these phases (ids): the deck shows one phase a slide when the
+            whole overview would be too small to read.
         fontname: a font family with Chinese glyphs known to fontconfig.
     """
     check_lang(lang)
     counts = None
     if runtime is not None:
         counts = cohort_counts(all_progress(runtime).values())
-    return _diagram(overview_graph(spec, lang=lang, counts=counts), "overview", lang, fontname)
+    if phases is not None:
+        check_phases(spec, phases)
+    graph = overview_graph(spec, lang=lang, counts=counts, phases=phases)
+    return _diagram(graph, "overview", lang, fontname)
 
 
 def machine(spec: Spec, kind: str, *, lang: str = "zh", phase: str | None = None,
@@ -90,8 +96,9 @@ def machine(spec: Spec, kind: str, *, lang: str = "zh", phase: str | None = None
         guards: write each event's guard in words, record and due date (default); False:
             only states and event titles (the deck's machine slides, which must read on a
             projector; the step slides after them list the guards).
-        states: draw only these states of the steps shown (a long step cut into runs of
-            states); an arrow to a state left out ends at a dashed box naming it.
+        states: draw only these states of the steps shown and the arrows leaving them (a
+            long step cut into runs of states); an arrow to a state left out ends at a
+            dashed box naming it.
         fontname: a font family with Chinese glyphs known to fontconfig.
 
     Raises:

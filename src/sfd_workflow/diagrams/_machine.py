@@ -17,6 +17,7 @@ from sfd_workflow.diagrams._labels import (
     COLOURS,
     PHASE_FILLS,
     Ids,
+    check_phases,
     in_lang,
     muted,
     phase_heading,
@@ -123,11 +124,8 @@ def machine_steps(spec: Spec, *, phase: str | None = None,
     """
     chosen = [s.id for s in spec.steps]
     if phase is not None:
-        by_id = {p.id: p for p in spec.phases}
-        if phase not in by_id:
-            msg = f"unknown phase {phase!r}: the spec defines {', '.join(by_id)}"
-            raise ValueError(msg)
-        chosen = [s.id for s in by_id[phase].steps]
+        check_phases(spec, [phase])
+        chosen = [s.id for s in spec.phases[[p.id for p in spec.phases].index(phase)].steps]
     if steps is not None:
         unknown = [x for x in steps if x not in spec.step_by_id]
         if unknown:
@@ -174,8 +172,8 @@ def machine_graph(spec: Spec, kind: str, *, lang: str = "zh",
     states and the event titles (a slide whose next slides list the guards).
 
     `states` draws only those states of the steps shown (a step too long for one slide,
-    cut into runs of states): an arrow to or from a state left out ends at a small dashed
-    box naming that state.
+    cut into runs of states) and the arrows leaving them: an arrow to a state left out
+    ends at a small dashed box naming that state.
     """
     check_lang(lang)
     if kind not in spec.unit_kinds:
@@ -197,7 +195,9 @@ def machine_graph(spec: Spec, kind: str, *, lang: str = "zh",
                 continue
             skipped = step.id in unit_kind.skip
             sid = ids("step", step.id)
-            heading = phase_line + _step_heading(spec, step, lang) + _opens_after(spec, step, lang)
+            heading = _step_heading(spec, step, lang)
+            if guards:  # the compact picture of a slide: the slide's title says the rest
+                heading = phase_line + heading + _opens_after(spec, step, lang)
             if skipped:
                 heading += [Line({"zh": "本类单位不适用", "en": "skipped for this kind"}[one],
                                  "small", bold=True) for one in _langs(lang)]
@@ -253,14 +253,12 @@ def machine_graph(spec: Spec, kind: str, *, lang: str = "zh",
                 for source in t.sources:
                     if source == t.dest:
                         continue  # drawn inside the state
-                    ends = [ids("state", step.id, x) if keep is None or x in keep
-                            else _elsewhere(nodes, ids, spec, step, x, sid, lang)
-                            for x in (source, t.dest)
-                            if keep is None or source in keep or t.dest in keep]
-                    if len(ends) < 2:
-                        continue  # between two states left out
+                    if keep is not None and source not in keep:
+                        continue  # drawn with its source state, once
+                    target = ids("state", step.id, t.dest) if keep is None or t.dest in keep \
+                        else _elsewhere(nodes, ids, spec, step, t.dest, sid, lang)
                     edges.append(Edge(
-                        source=ends[0], target=ends[1],
+                        source=ids("state", step.id, source), target=target,
                         label=tuple(label), style=estyle, kind="transition",
                         back=(source, t.dest) in backs,
                     ))
@@ -291,7 +289,7 @@ def machine_graph(spec: Spec, kind: str, *, lang: str = "zh",
                      f"state machine of a {kind_en}{part_en}"),
         nodes=tuple(nodes), edges=tuple(edges), clusters=tuple(clusters), direction=direction,
         same_rank=(firsts,),
-        label_nodes=direction == "LR", ranksep=0.3 if direction == "LR" else 0.55,
+        label_nodes=direction == "LR", ranksep=0.3 if direction == "LR" or not guards else 0.55,
         legend=(
             (legend_words[0], Style.of(fillcolor="white")),
             (legend_words[1], Style.of(fillcolor="#f0f7ef")),

@@ -6,7 +6,7 @@ Each returns an IR `Graph`; nothing here knows DOT or Graphviz.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
 from sfd_workflow._spec._model import Spec, Step, Transition, UnitKind
@@ -124,18 +124,24 @@ def _no_prerequisite(spec: Spec, step: Step, lang: str) -> list[Line]:
     return [Line(words[one], "small") for one in (("zh", "en") if lang == "both" else (lang,))]
 
 
-def overview_graph(spec: Spec, *, lang: str = "zh", counts: StepCounts | None = None) -> Graph:
+def overview_graph(spec: Spec, *, lang: str = "zh", counts: StepCounts | None = None,
+                   phases: Sequence[str] | None = None) -> Graph:
     """Phases as numbered clusters with their windows; steps with titles, roles, dependencies.
 
     Args:
         spec: the workflow.
         lang: ``zh``, ``en`` or ``both``.
         counts: optional cohort overlay: step id -> {"active"|"done"|"waiting"|"skipped": n}.
+        phases: draw only these phases (ids; a slide per phase); arrows only between the
+            steps drawn.
     """
     check_lang(lang)
     ids = Ids()
     clusters, nodes = [], []
+    shown = {s.id for p in spec.phases if phases is None or p.id in phases for s in p.steps}
     for i, phase in enumerate(spec.phases):
+        if phases is not None and phase.id not in phases:
+            continue
         cid = ids("phase", phase.id)
         fill = PHASE_FILLS[i % len(PHASE_FILLS)]
         clusters.append(
@@ -155,9 +161,10 @@ def overview_graph(spec: Spec, *, lang: str = "zh", counts: StepCounts | None = 
                               style=style, kind="step"))
     edges = [
         Edge(source=ids("step", before), target=ids("step", step.id), kind="after")
-        for step in spec.steps for before in step.after
+        for step in spec.steps for before in step.after if {before, step.id} <= shown
     ]
-    edges += phase_order_edges(spec, ids)
+    edges += [e for e in phase_order_edges(spec, ids)
+              if phases is None or {e.source, e.target} <= {ids("step", x) for x in shown}]
     legend: tuple[tuple[str, Style], ...] = ()
     if counts is not None:
         zh, en = _COUNT_WORDS["zh"], _COUNT_WORDS["en"]
