@@ -227,7 +227,7 @@ def machine_graph(spec: Spec, kind: str, *, lang: str = "zh",
                                                   align="left", indent="   ")
                     blocks.append(block)
                 split = _balanced_split([len(b) for b in blocks]) \
-                    if direction == "LR" and len(blocks) >= 4 else 0
+                    if (direction == "LR" or not guards) and len(blocks) >= 4 else 0
                 for j, block in enumerate(blocks):
                     column = 0 if not split else 1 if j < split else 2
                     label += [attrs.evolve(x, column=column) for x in block]
@@ -260,7 +260,7 @@ def machine_graph(spec: Spec, kind: str, *, lang: str = "zh",
                     edges.append(Edge(
                         source=ids("state", step.id, source), target=target,
                         label=tuple(label), style=estyle, kind="transition",
-                        back=(source, t.dest) in backs,
+                        back=(source, t.dest) in backs and (keep is None or t.dest in keep),
                     ))
     # Steps side by side in document order: their initial states share the top rank, and
     # invisible flat edges between them keep them left to right (dot would mirror clusters).
