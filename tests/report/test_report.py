@@ -248,3 +248,29 @@ def test_without_jinja2_the_error_names_the_extra(
     monkeypatch.setitem(sys.modules, "jinja2", None)
     with pytest.raises(sfd.MissingExtraError, match=r"sfd-workflow\[report\]"):
         report.build_report(spec, roster, lines[:5], diagrams=False)
+
+
+def test_a_panel_says_who_can_act_now(page: report.Report,
+                                      inputs: tuple[sfd.Spec, sfd.Roster, list[str]]) -> None:
+    """Each panel names the people who could fire an event now and which events, as
+    `Runtime.available` gives them; a unit where nobody can says so."""
+    spec, roster, lines = inputs
+    rt = sfd.Runtime(sfd.compile_workflow(spec), roster)
+    for line in lines:
+        rt.submit_line(line)
+    at = max(t for u in rt.unit_ids() if (t := rt.last_at(u)) is not None)
+    titles: dict[str, str] = {}
+    for _, t in spec.transitions():  # an event's first title names it
+        if t.title is not None:
+            titles.setdefault(t.event, t.title.get("zh"))
+    for unit in roster.units:
+        panel = _panel(page.html, unit.id)
+        can = {p.id: rt.available(unit.id, p.id, at=at) for p in unit.people}
+        if not any(can.values()):
+            assert "目前无人可以办理任何事件" in panel
+        for person, events in can.items():
+            if events:
+                row = re.search(rf"<tr><td>{re.escape(person)}</td><td>([^<]*)</td></tr>",
+                                panel)
+                assert row is not None, (unit.id, person)
+                assert row.group(1).split("、") == [titles.get(e, e) for e in events]

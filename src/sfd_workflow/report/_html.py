@@ -78,7 +78,8 @@ def render_page(rt: Any, intake: Intake, log: Mapping[str, Sequence[Mapping[str,
     last = {u: (es[-1]["at"], str(es[-1]["event"])) for u, es in log.items() if es}
     rows = [unit_row(spec, u, progress[u.id], names, last.get(u.id), lang)
             for u in roster.units] if listed else []
-    panels = [unit_panel(spec, r, progress[r.id], rt, log.get(r.id, ()), lang) for r in rows]
+    panels = [unit_panel(spec, r, progress[r.id], rt, log.get(r.id, ()), lang, at)
+              for r in rows]
     pictures, no_pictures = _pictures(rt, lang, at) if diagrams else ([], "")
     parents = [(p, text_in(names[p].title, lang, p)) for p in dict.fromkeys(
         u.parent for u in roster.units if u.parent is not None) if p in names]

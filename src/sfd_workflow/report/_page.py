@@ -101,6 +101,7 @@ class UnitPanel:
     records: tuple[tuple[str, int, int, str], ...]  # record title, count, people, last
     history: tuple[tuple[str, int, int, str, str], ...]  # event, count, late, first, last
     recent: tuple[tuple[str, str, str, bool], ...]  # at, event, actor, late
+    can_act: tuple[tuple[str, str], ...] = ()  # person, the events they could fire now
 
 
 def _when(at: dt.datetime | None) -> str:
@@ -197,8 +198,10 @@ def unit_row(spec: Spec, unit: Unit, p: UnitProgress, names: Mapping[str, Unit],
 
 
 def unit_panel(spec: Spec, row: UnitRow, p: UnitProgress, rt: Any,
-               entries: Sequence[Mapping[str, Any]], lang: str) -> UnitPanel:
-    """The detail panel of one unit: `entries` are its accepted events (with ``late``)."""
+               entries: Sequence[Mapping[str, Any]], lang: str,
+               at: dt.datetime | None) -> UnitPanel:
+    """The detail panel of one unit: `entries` are its accepted events (with ``late``);
+    who could act at `at` comes from ``Runtime.available``."""
     steps = []
     for step in spec.steps:
         s = p.steps[step.id]
@@ -225,5 +228,12 @@ def unit_panel(spec: Spec, row: UnitRow, p: UnitProgress, rt: Any,
         for ev, es in by_event.items())
     recent = tuple((_when(e["at"]), _event_title(spec, str(e["event"]), lang),
                     str(e["actor"]), bool(e["late"])) for e in reversed(entries[-5:]))
+    sep = ", " if lang == "en" else "、"
+    can_act = []
+    for person in rt.roster.by_id[row.id].people:
+        events = rt.available(row.id, person.id, at=at)
+        if events:
+            name = text_in(person.title, lang, person.id)
+            can_act.append((name, sep.join(_event_title(spec, e, lang) for e in events)))
     return UnitPanel(row=row, steps=tuple(steps), records=records, history=history,
-                     recent=recent)
+                     recent=recent, can_act=tuple(can_act))
