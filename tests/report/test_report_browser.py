@@ -170,3 +170,20 @@ def test_the_console_has_no_errors(browser: Any, tmp_path: Path) -> None:
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if os.environ.get("SFD_UPDATE_SCREENSHOTS") == "1":
         shutil.copyfile(shot, SHOT)
+
+
+def test_without_javascript_late_only_and_panels_still_work(
+        page_file: Path, district: tuple[Any, list[dict[str, Any]]]) -> None:
+    """With JavaScript off every row is there, "只看逾期" still leaves the late units (CSS)
+    and a unit's panel still opens from its link (CSS :target)."""
+    result, events = district
+    with chromium(javascript=False) as driver:
+        driver.get(page_file.as_uri())
+        assert len(_shown(driver)) == 140
+        driver.find_element("css selector", 'label[for="late-only"]').click()
+        late = _late_units(result, events)
+        assert set(_shown(driver)) == late
+        assert driver.find_element("id", "shown-count").text == "140"  # no script ran
+        unit = sorted(late)[0]
+        driver.find_element("css selector", f'a[href="#u-{unit}"]').click()
+        assert driver.find_element("id", f"u-{unit}").is_displayed()

@@ -37,8 +37,9 @@ def _missing() -> str | None:
 
 
 @contextlib.contextmanager
-def chromium() -> Iterator[Any]:
-    """A fresh headless Chromium (its own profile directory) that keeps the console log."""
+def chromium(*, javascript: bool = True) -> Iterator[Any]:
+    """A fresh headless Chromium (its own profile directory) that keeps the console log;
+    with `javascript` False, pages run no script."""
     why = _missing()
     if why is not None:
         if os.environ.get(REQUIRE) == "1":
@@ -54,6 +55,9 @@ def chromium() -> Iterator[Any]:
             options.add_argument(flag)
         options.add_argument(f"--user-data-dir={profile}")
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        if not javascript:
+            options.add_experimental_option(
+                "prefs", {"profile.managed_default_content_settings.javascript": 2})
         driver = webdriver.Chrome(service=Service(DRIVER), options=options)
         try:
             yield driver

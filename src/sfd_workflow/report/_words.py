@@ -90,9 +90,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "aggregated": ("单位数为{n}，超过{max}，只显示汇总（可用 --max-units 调整）",
                    "{n} units, more than {max}: aggregates only (see --max-units)"),
     "no_events": ("尚无已受理的事件", "no accepted event yet"),
-    "noscript": ("未启用JavaScript：表格不能搜索、排序和筛选，其余内容均可查看。",
-                 "JavaScript is off: the table cannot be searched, sorted or filtered; "
-                 "everything else works."),
+    "noscript": ("未启用JavaScript：表格不能搜索、排序或按类别、上级筛选，其余内容均可查看。",
+                 "JavaScript is off: the table cannot be searched, sorted or filtered by kind "
+                 "or parent; everything else works."),
 }
 
 
