@@ -138,11 +138,13 @@ def test_a_unit_panel_lists_its_missing_requirements(
                     or not rt.is_open(u.id, step.id):
                 continue
             s = rt.state(u.id)[step.id]
-            found = [rt.explain(u.id, t.event, p.id, at=at) for t in step.transitions
-                     if s in t.sources and t.dest != s for p in u.people]
-            if found and not any(ex.allowed for ex in found):
+            found = [[r for r in rt.explain(u.id, t.event, p.id, at=at).unmet
+                      if r.reason != "fields"]  # the payload is the actor's to give
+                     for t in step.transitions if s in t.sources and t.dest != s
+                     for p in u.people]
+            if found and all(found):
                 unit = u.id
-                sentences = [r.zh for r in min(found, key=lambda ex: len(ex.unmet)).unmet]
+                sentences = [r.zh for r in min(found, key=len)]
                 break
         if unit is not None:
             break

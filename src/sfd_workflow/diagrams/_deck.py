@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sfd_workflow._extras import require
 from sfd_workflow.diagrams._diagram import Diagram
 from sfd_workflow.diagrams._render import (
     layout_size_inches,
@@ -22,7 +23,6 @@ from sfd_workflow.diagrams._render import (
     smallest_font_pt,
     with_pad,
 )
-from sfd_workflow.errors import MissingExtraError
 
 __all__ = ["MIN_PT", "SLIDE_H_IN", "SLIDE_W_IN", "Deck", "rgb"]
 
@@ -41,11 +41,7 @@ def rgb(hex_colour: str) -> Any:
 
 
 def _pptx() -> Any:
-    try:
-        import pptx  # optional extra, imported lazily
-    except ImportError as exc:
-        raise MissingExtraError("building slides", "slides", "python-pptx") from exc
-    return pptx
+    return require("pptx", feature="building slides", extra="slides", package="python-pptx")
 
 
 def _ems(text: str) -> float:

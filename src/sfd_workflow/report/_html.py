@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
+from sfd_workflow._extras import require
 from sfd_workflow.diagrams._progress import UnitProgress
 from sfd_workflow.errors import MissingExtraError, MissingToolError
 from sfd_workflow.report._intake import LISTED, Intake
@@ -24,10 +25,7 @@ _TEMPLATES = "templates"
 
 
 def _environment() -> Any:
-    try:
-        import jinja2
-    except ImportError as exc:
-        raise MissingExtraError("writing a report", "report", "jinja2") from exc
+    jinja2 = require("jinja2", feature="writing a report", extra="report")
     return jinja2.Environment(
         loader=jinja2.PackageLoader("sfd_workflow.report", _TEMPLATES),
         autoescape=True, trim_blocks=True, lstrip_blocks=True,

@@ -84,7 +84,7 @@ def _after(item: str | Mapping[str, Any], end: dt.datetime | None, tz: dt.tzinfo
         if not isinstance(item, dict):
             return False
     at = parse_at(item.get("at"), tz)
-    return at is not None and at >= end
+    return isinstance(at, dt.datetime) and at >= end  # else malformed: judged, not cut
 
 
 def _excerpt(item: str | Mapping[str, Any]) -> str:

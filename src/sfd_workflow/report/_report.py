@@ -62,8 +62,9 @@ def _log_by_unit(rt: Any) -> dict[str, list[dict[str, Any]]]:
     for entry in rt.log:
         if entry.verdict.accepted:
             e = entry.event
+            at = parse_at(e["at"], rt.compiled.tz)  # accepted: a date-time
             out[str(e["unit"])].append({"event": e["event"], "actor": e["actor"],
-                                        "at": parse_at(e["at"], rt.compiled.tz),
+                                        "at": at if isinstance(at, dt.datetime) else None,
                                         "late": entry.verdict.late})
     return out
 
@@ -88,15 +89,14 @@ def build_report(spec: Spec, roster: Roster, events: Iterable[str | Mapping[str,
             the ``diagrams`` extra, Graphviz and a CJK font, else the page says why not).
 
     Raises:
-        ReportError: `as_of` is before the campaign starts, or an unknown `lang`.
+        ReportError: `as_of` is before the campaign starts.
+        ValueError: an unknown `lang`.
         MissingExtraError: Jinja2 is not installed (``report`` extra).
     """
+    from sfd_workflow.diagrams._words import check_lang
     from sfd_workflow.report._html import render_page
-    from sfd_workflow.report._words import LANGS
 
-    if lang not in LANGS:
-        msg = f"unknown language {lang!r}: use one of {', '.join(LANGS)}"
-        raise ReportError(msg)
+    check_lang(lang)
     rt, intake = judge(spec, roster, events, as_of=as_of)
     when = None
     if as_of is not None:

@@ -9,10 +9,9 @@ from __future__ import annotations
 from sfd_workflow._spec._model import Text
 from sfd_workflow.diagrams._labels import in_lang
 from sfd_workflow.diagrams._status_views import STATUS_WORDS
+from sfd_workflow.diagrams._words import LANGS
 
 __all__ = ["LANGS", "WORDS", "status_word", "text_in", "word"]
-
-LANGS = ("zh", "en", "both")
 
 #: key -> (Chinese, English)
 WORDS: dict[str, tuple[str, str]] = {

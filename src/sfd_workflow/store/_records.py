@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
+from .._eventlog import load_json
 from .._spec._model import Roster
 from ._canonical import canonical_json
 
@@ -81,37 +81,40 @@ class Attempt:
     """True when every field is a string and the payload a JSON object: it can be stored."""
 
 
+def _encodable(text: str) -> str:
+    """`text` with lone surrogates (and bytes that were not UTF-8) written as escapes: what an
+    audit row can hold (the verdict of such an event is malformed, SPEC-FORMAT §3)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _field(m: Mapping[str, Any], key: str) -> str | None:
     v = m.get(key)
-    return v if isinstance(v, str) else None
+    return _encodable(v) if isinstance(v, str) else None
 
 
 def prepare(event: Mapping[str, Any] | str) -> Attempt:
     """Read a submitted event (a mapping or one JSON Lines line) without judging it."""
     if isinstance(event, str):
-        try:
-            parsed = json.loads(event)
-        except ValueError:
-            return Attempt(judged=event, raw=event)
+        parsed = load_json(event)  # the core's one reader of event lines (bounded)
         if not isinstance(parsed, dict):
-            return Attempt(judged=event, raw=event)
-        return attrs.evolve(prepare(parsed), judged=event, raw=event)
+            return Attempt(judged=event, raw=_encodable(event))
+        return attrs.evolve(prepare(parsed), judged=event, raw=_encodable(event))
     if not isinstance(event, Mapping):
         return Attempt(judged=event, raw=repr(event))
     try:
         raw = canonical_json(event)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         raw = None
     fields = {k: _field(event, k) for k in _KEYS}
     payload = event.get("payload")
     payload_json: str | None = None
     if payload is None or isinstance(payload, Mapping):
         try:
-            payload_json = canonical_json({} if payload is None else payload)
-        except (TypeError, ValueError):
+            payload_json = _encodable(canonical_json({} if payload is None else payload))
+        except (TypeError, ValueError, RecursionError):
             payload_json = None
     storable = raw is not None and payload_json is not None and None not in fields.values()
-    return Attempt(judged=event, raw=raw if raw is not None else repr(event),
+    return Attempt(judged=event, raw=_encodable(raw if raw is not None else repr(event)),
                    payload=payload_json, storable=storable, **fields)
 
 
