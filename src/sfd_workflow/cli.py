@@ -37,6 +37,7 @@ from ._spec._model import Roster, Spec
 from ._verdict import Reason, Requirement
 from .diagrams._cli import render_command, slides_command
 from .errors import LoadError
+from .report._cli import report_command
 from .sim._cli import simulate_command
 from .store._cli import store_group
 
@@ -58,6 +59,7 @@ cli.add_command(render_command)
 cli.add_command(slides_command)
 cli.add_command(simulate_command)
 cli.add_command(store_group)
+cli.add_command(report_command)
 
 
 @cli.command()

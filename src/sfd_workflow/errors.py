@@ -20,8 +20,11 @@ The tree::
     │                                    event the core judged legal: a bug, never bad input
     ├── PlanError(RuntimeError)          sfd_workflow.testing found no way to a goal state
     │                                    (e.g. nobody holds a needed role)
-    └── StoreError                       an event store that cannot be created, opened or
-                                         used as asked (sfd_workflow.store)
+    ├── StoreError                       an event store that cannot be created, opened or
+    │                                    used as asked (sfd_workflow.store)
+    └── ReportError(ValueError)          a progress report that cannot be made as asked
+                                         (an as-of date before the campaign, a run with
+                                         no events)
 
 Rejected *events* are never exceptions: they are `Verdict` values (SPEC-FORMAT §4).
 """
@@ -42,6 +45,7 @@ __all__ = [
     "MissingToolError",
     "PlanError",
     "Problem",
+    "ReportError",
     "RosterError",
     "SfdWorkflowError",
     "SimModelError",
@@ -170,3 +174,7 @@ class PlanError(SfdWorkflowError, RuntimeError):
 
 class StoreError(SfdWorkflowError):
     """An event store that cannot be created, opened or used as asked (``sfd_workflow.store``)."""
+
+
+class ReportError(SfdWorkflowError, ValueError):
+    """A progress report that cannot be made as asked (sfd_workflow.report)."""

@@ -13,7 +13,7 @@ PACKAGE = Path(sfd_workflow.__file__).parent
 def test_all_is_exactly_the_public_names() -> None:
     """`__all__` lists every public name the package defines, sorted, and nothing else."""
     public = {n for n in dir(sfd_workflow) if not n.startswith("_")}
-    subpackages = {"cli", "errors", "testing", "diagrams", "sim", "store", "demo"}
+    subpackages = {"cli", "errors", "testing", "diagrams", "sim", "store", "demo", "report"}
     assert set(sfd_workflow.__all__) == public - subpackages | {"__version__"}
     assert list(sfd_workflow.__all__) == sorted(sfd_workflow.__all__)
 

@@ -139,7 +139,7 @@ def test_send_back_arrow_is_drawn_reversed_with_its_label_in_a_node_of_its_own(
     """退回修改 (evaluating → drafting) closes a cycle: it is the only back edge of the built-in
     spec; in DOT it is drawn drafting ← label node ← evaluating (``dir=back``), so the
     line ends at the label instead of running through it; Mermaid keeps one labelled edge."""
-    from sfd_workflow.diagrams._views import back_edges
+    from sfd_workflow.diagrams._machine import back_edges
 
     assert {s.id: sorted(back_edges(s)) for s in spec.steps if back_edges(s)} == {
         "report": [("evaluating", "drafting")]}

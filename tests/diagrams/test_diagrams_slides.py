@@ -32,17 +32,30 @@ def spec() -> sfd.Spec:
     return sfd.load_spec(BUILTIN)
 
 
-def _expected_titles(spec: sfd.Spec, *, progress: bool,
-                     kind: str = "教育局机关党组织") -> list[str]:
-    titles = ["", "总览", "环节依赖与关键路径", "时间安排"]
-    for phase in ("第一阶段 学习调研", "第二阶段 分析检查", "第三阶段 整改落实"):
-        titles += [phase, f"{phase}：{kind}状态机"]
+def _title_pattern(spec: sfd.Spec, *, progress: bool, kind: str = "教育局机关党组织") -> str:
+    """The slide titles, one a line, as a regular expression: the overview (whole, or a
+    slide per phase), each phase followed by its machine (whole, or a slide per step or
+    run of states: how it is split depends on what reads at 12 pt, see
+    test_diagrams_projector.py), then the step slides (continued past five events)."""
+    out = ["", r"总览( · 第.阶段 \S+)?(\n总览 · 第.阶段 \S+)*", "环节依赖与关键路径", "时间安排"]
+    for i, phase in enumerate(spec.phases):
+        heading = ("第一阶段", "第二阶段", "第三阶段")[i] + " " + phase.title.get("zh")
+        steps = "|".join(f"{spec.steps.index(s) + 1}\\. {re.escape(s.title.get('zh'))}"
+                         for s in phase.steps)
+        one = f"({heading}|{steps})：{kind}状态机(（\\d/\\d）)?"
+        out += [heading, f"{one}(\\n{one})*"]
     for i, step in enumerate(spec.steps, 1):
         pages = max(1, math.ceil(len(step.transitions) / ROWS_PER_STEP_SLIDE))
-        titles += [f"{i}. {step.title.get('zh')}" + ("（续）" if k else "") for k in range(pages)]
+        out += [re.escape(f"{i}. {step.title.get('zh')}") + ("（续）" if k else "")
+                for k in range(pages)]
     if progress:
-        titles += ["各环节单位数", "各单位进度", "进度统计"]
-    return titles
+        out += [r"各环节单位数( · 第.阶段 \S+)?(\n各环节单位数 · 第.阶段 \S+)*",
+                r"(各单位进度\n)?进度统计"]
+    return "\n".join(out)
+
+
+def _matches(titles: list[str], pattern: str) -> bool:
+    return re.fullmatch(pattern, "\n".join(titles)) is not None
 
 
 def _titles(path: Path) -> list[str]:
@@ -64,22 +77,29 @@ def test_deck_has_title_overview_timeline_phases_steps_and_progress(
     """Slide titles, in order: each phase is followed by its steps' state machine (of the
     first kind that skips no step: the organ); a step with more than five transitions
     continues (续)."""
-    assert _titles(deck) == _expected_titles(spec, progress=True)
-    assert len(_titles(deck)) == 23  # 4 + 3 phases × 2 + 2+1+1+2+1+3 step slides + 3
+    titles = _titles(deck)
+    assert _matches(titles, _title_pattern(spec, progress=True)), titles
+    assert sum(1 for t in titles if re.fullmatch(r"\d\. [^：]+", t)) == 10  # step slides
 
 
 def test_machine_slides_show_the_chosen_kind_in_one_picture_each(
     spec: sfd.Spec, tmp_path: Path
 ) -> None:
-    """`kind="school"`: the machine slides name the school; each holds one picture, the
-    phase's machine without its own title, as wide as the slide allows."""
+    """`kind="school"`: the machine slides name the school; each holds one picture, a
+    machine without its own title, large on the slide."""
     path = diagrams.build_deck(spec, tmp_path / "school.pptx", kind="school")
-    assert _titles(path) == _expected_titles(spec, progress=False, kind="学校党组织")
+    titles = _titles(path)
+    assert _matches(titles, _title_pattern(spec, progress=False, kind="学校党组织")), titles
     slides = list(pptx.Presentation(str(path)).slides)
-    for slide in slides[5:10:2]:
+    machines = [s for s, t in zip(slides, titles, strict=True) if "学校党组织状态机" in t]
+    assert len(machines) >= len(spec.phases)
+    for slide in machines:
         pictures = [sh for sh in slide.shapes if sh.shape_type == 13]  # MSO_SHAPE_TYPE.PICTURE
         assert len(pictures) == 1
-        assert pictures[0].width > pptx.util.Inches(9)
+        # as wide or as tall as the slide allows, or enlarged 1.6 times (a small step)
+        assert (pictures[0].width > pptx.util.Inches(9)
+                or pictures[0].height > pptx.util.Inches(5.5)
+                or pictures[0].width > pptx.util.Inches(5))
     with pytest.raises(ValueError, match="unknown unit kind 'shcool'"):
         diagrams.build_deck(spec, tmp_path / "x.pptx", kind="shcool")
 
@@ -104,7 +124,9 @@ def test_step_slide_says_who_outputs_guards_deadline_and_requirement_ids(deck: P
 
 def test_every_run_names_the_cjk_font_for_east_asian_text(deck: Path) -> None:
     """PowerPoint and LibreOffice pick the East Asian font from `a:ea`: we set it."""
-    xml = pptx.Presentation(str(deck)).slides[4].shapes[1]._element.xml  # a phase slide
+    slide = next(s for s in pptx.Presentation(str(deck)).slides
+                 if s.shapes.title is not None and s.shapes.title.text == "第一阶段 学习调研")
+    xml = slide.shapes[1]._element.xml  # the phase's window
     assert 'typeface="WenQuanYi Micro Hei"' in xml
     assert "<a:ea " in xml
 
@@ -113,11 +135,12 @@ def test_english_deck_has_english_titles(spec: sfd.Spec, tmp_path: Path) -> None
     """`lang="en"`: titles and the timeline in English; no progress slides without a runtime."""
     path = diagrams.build_deck(spec, tmp_path / "en.pptx", lang="en")
     titles = _titles(path)
-    assert titles[1:4] == ["Overview", "Dependencies and critical path", "Timeline"]
-    assert titles[4] == "Phase 1: Study and research"
-    assert titles[5] == ("Phase 1: Study and research: state machine of a "
-                         "Education Bureau organ")
+    assert titles[1].startswith("Overview")
+    i = titles.index("Dependencies and critical path")
+    assert titles[i + 1:i + 3] == ["Timeline", "Phase 1: Study and research"]
+    assert "Education Bureau organ" in titles[i + 3]
     assert titles[-1].startswith("6. Solve prominent problems")
+    assert not any(re.search(r"[\u4e00-\u9fff]", t) for t in titles)
 
 
 def test_libreoffice_converts_the_deck_to_a_pdf_with_one_page_per_slide(
@@ -223,8 +246,11 @@ def test_slides_command_writes_a_deck_in_a_subprocess(tmp_path: Path) -> None:
              "PYTHONPATH": str(Path(sfd.__file__).parent.parent)},
     )
     assert done.returncode == 0, done.stderr
-    assert "(23 slides)" in done.stderr
     slides = pptx.Presentation(str(out)).slides
-    assert len(slides) == 23
-    assert slides[5].shapes.title.text == ("第一阶段 学习调研：学校党组织状态机 / "
-                                           "state machine of a School")
+    assert f"({len(slides)} slides)" in done.stderr
+    machine = next(s for s in slides if s.shapes.title is not None
+                   and s.shapes.title.text.endswith("学校党组织状态机"))
+    subtitles = [sh.text_frame.text for sh in machine.shapes
+                 if sh.has_text_frame and sh != machine.shapes.title]
+    assert any(t.endswith("School state machine") or "School machine" in t
+               for t in subtitles), subtitles

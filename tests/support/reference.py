@@ -138,13 +138,18 @@ def _after(spec: Mapping[str, Any], step_id: str) -> list[str]:
     raise KeyError(step_id)
 
 
+def _names(entries: Any) -> list[Any]:
+    """`states`/`fields` entries by name: an entry may be ``{id, title}`` (titles extension)."""
+    return [e["id"] if isinstance(e, dict) else e for e in _as_list(entries)]
+
+
 def _final_states(step: Mapping[str, Any]) -> list[str]:
     """States with no outgoing transition."""
     leaving = set()
     for t in step.get("transitions", []):
         for s in _as_list(t["from"]):
             leaving.add(s)
-    return [s for s in step["states"] if s not in leaving]
+    return [s for s in _names(step["states"]) if s not in leaving]
 
 
 def _step_of_event(spec: Mapping[str, Any], event: str) -> dict[str, Any] | None:
@@ -217,7 +222,7 @@ class _World:
         self.records: dict[str, list[dict[str, Any]]] = {}
         self.last_at: dict[str, dt.datetime | None] = {}
         for unit in roster["units"]:
-            self.states[unit["id"]] = {s["id"]: s["states"][0] for s in _all_steps(spec)}
+            self.states[unit["id"]] = {s["id"]: _names(s["states"])[0] for s in _all_steps(spec)}
             self.records[unit["id"]] = []
             self.last_at[unit["id"]] = None
 
@@ -302,7 +307,7 @@ def _key_holds(
         kind = transition.get("records")
         return not any(r["kind"] == kind and r["actor"] == ev["actor"] for r in live)
     if key == "fields":
-        return all(f in ev["payload"] and _nonempty(ev["payload"][f]) for f in _as_list(value))
+        return all(f in ev["payload"] and _nonempty(ev["payload"][f]) for f in _names(value))
     if key == "quorum":
         holders = _people_with_role(spec, unit, value["role"])
         n = len(holders)

@@ -35,6 +35,34 @@ _GUARD_KEYS = ("role", "not_before", "has", "once_per_actor", "fields", "quorum"
                "children", "custom")
 
 
+def _titled(r: Reader, value: Any, path: PathKey, what: str, *,
+            is_id: bool) -> tuple[tuple[str, ...], dict[str, Text]]:
+    """A list of names, each plain or ``{id: name, title: text}`` (extension): the names in
+    order and the titles given."""
+    if not isinstance(value, list):
+        (r.id_list if is_id else r.str_list)(value, path, what)  # says what is wrong
+        return (), {}
+    names: list[str] = []
+    titles: dict[str, Text] = {}
+    for i, item in enumerate(value):
+        title = None
+        if isinstance(item, dict):
+            m = r.mapping(item, (*path, i), allowed=("id", "title"), required=("id", "title"))
+            if m is None or "id" not in m:
+                continue
+            item = m["id"]
+            title = r.text(m["title"], (*path, i, "title")) if "title" in m else None
+            where: PathKey = (*path, i, "id")
+        else:
+            where = (*path, i)
+        name = r.ident(item, where, what) if is_id else r.string(item, where, what)
+        if name is not None:
+            names.append(name)
+            if title is not None:
+                titles[name] = title
+    return tuple(names), titles
+
+
 def _quorum_at_least(r: Reader, value: Any, path: PathKey) -> int | float | str | None:
     if value in ("majority", "all"):
         return str(value)
@@ -65,7 +93,8 @@ def _guard(r: Reader, value: Any, path: PathKey) -> Guard:
         if key in m:
             kw[key] = r.id_list(m[key], (*path, key), what)
     if "fields" in m:
-        kw["fields"] = r.str_list(m["fields"], (*path, "fields"), "field")
+        kw["fields"], kw["field_titles"] = _titled(r, m["fields"], (*path, "fields"), "field",
+                                                   is_id=False)
     if "custom" in m:
         val = m["custom"]
         kw["custom"] = (r.str_list([val] if isinstance(val, str) else val, (*path, "custom"),
@@ -129,8 +158,9 @@ def _step(r: Reader, value: Any, path: PathKey, phase: str, previous: str | None
     else:
         after = (previous,) if previous is not None else ()
     states: tuple[str, ...] = ()
+    state_titles: dict[str, Text] = {}
     if "states" in m:
-        states = r.id_list(m["states"], (*path, "states"), "state")
+        states, state_titles = _titled(r, m["states"], (*path, "states"), "state", is_id=True)
         if isinstance(m["states"], list) and not m["states"]:
             r.fail((*path, "states"), "needs at least one state (the first is the initial one)")
         seen: set[str] = set()
@@ -153,7 +183,7 @@ def _step(r: Reader, value: Any, path: PathKey, phase: str, previous: str | None
         return None
     return Step(id=sid, title=title, after=after, states=states, transitions=tuple(transitions),
                 description=description, cites=r.cites(m, path), phase=phase,
-                path=format_path(path))
+                path=format_path(path), state_titles=state_titles)
 
 
 def _unit_kind(r: Reader, kid: str, value: Any, path: PathKey) -> UnitKind | None:

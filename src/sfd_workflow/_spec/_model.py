@@ -130,6 +130,9 @@ class Guard:
     per_person: PerPerson | None = None
     children: tuple[str, ...] = ()
     custom: tuple[str, ...] = ()
+    #: titles of payload fields written as ``{id: f, title: …}`` in ``fields`` (extension);
+    #: presentation only, so not part of equality (a guard judges the same without them)
+    field_titles: Mapping[str, Text] = attrs.field(factory=dict, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -161,6 +164,12 @@ class Step:
     cites: tuple[str, ...] = ()
     phase: str = ""
     path: str = ""
+    #: titles of states written as ``{id: s, title: …}`` in ``states`` (extension)
+    state_titles: Mapping[str, Text] = attrs.field(factory=dict)
+
+    def state_title(self, state: str) -> Text:
+        """The title of one of its states (extension), else its id."""
+        return self.state_titles.get(state) or Text({"": state})
 
     @property
     def initial(self) -> str:
@@ -265,6 +274,20 @@ class Spec:
     def role_title(self, role: str) -> Text:
         """The title of a role."""
         return self.roles.get(role) or Text({"": role})
+
+    @cached_property
+    def field_titles(self) -> Mapping[str, Text]:
+        """Titles of payload fields given in guards' ``fields`` (extension); the first
+        title written for a field wins."""
+        out: dict[str, Text] = {}
+        for _, t in self.transitions():
+            for name, title in t.guard.field_titles.items():
+                out.setdefault(name, title)
+        return out
+
+    def field_title(self, name: str) -> Text:
+        """The title of a payload field (extension), else its name."""
+        return self.field_titles.get(name) or Text({"": name})
 
 
 @attrs.frozen(kw_only=True)

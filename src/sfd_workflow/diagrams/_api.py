@@ -9,6 +9,8 @@ from typing import Any
 from sfd_workflow._spec._model import Spec
 from sfd_workflow.diagrams._diagram import Diagram
 from sfd_workflow.diagrams._ir import Graph
+from sfd_workflow.diagrams._labels import check_phases
+from sfd_workflow.diagrams._machine import machine_graph, machine_steps
 from sfd_workflow.diagrams._progress import (
     UnitProgress,
     cohort_counts,
@@ -17,12 +19,7 @@ from sfd_workflow.diagrams._progress import (
     unit_progress,
 )
 from sfd_workflow.diagrams._status_views import progress_graph, unit_graph_view
-from sfd_workflow.diagrams._views import (
-    dependencies_graph,
-    machine_graph,
-    machine_steps,
-    overview_graph,
-)
+from sfd_workflow.diagrams._views import dependencies_graph, overview_graph
 from sfd_workflow.diagrams._words import check_lang
 
 __all__ = ["GROUP_ABOVE", "VIEWS", "all_progress", "dependencies", "machine", "overview",
@@ -58,7 +55,7 @@ def all_progress(runtime: Any, *, at: dt.datetime | None = None,
 
 
 def overview(spec: Spec, *, lang: str = "zh", runtime: Any = None,
-             fontname: str = DEFAULT_FONT) -> Diagram:
+             phases: Sequence[str] | None = None, fontname: str = DEFAULT_FONT) -> Diagram:
     """Phases, steps, roles and dependencies; with `runtime`, how many units are in each step.
 
     Args:
@@ -66,17 +63,23 @@ def overview(spec: Spec, *, lang: str = "zh", runtime: Any = None,
         lang: ``zh``, ``en`` or ``both`` (Chinese above English).
         runtime: optional `Runtime`: draws the cohort overlay (units active, done, waiting
             and skipping each step).
+        phases: draw only these phases (ids): the deck shows one phase a slide when the
+            whole overview would be too small to read.
         fontname: a font family with Chinese glyphs known to fontconfig.
     """
     check_lang(lang)
     counts = None
     if runtime is not None:
         counts = cohort_counts(all_progress(runtime).values())
-    return _diagram(overview_graph(spec, lang=lang, counts=counts), "overview", lang, fontname)
+    if phases is not None:
+        check_phases(spec, phases)
+    graph = overview_graph(spec, lang=lang, counts=counts, phases=phases)
+    return _diagram(graph, "overview", lang, fontname)
 
 
 def machine(spec: Spec, kind: str, *, lang: str = "zh", phase: str | None = None,
             steps: Sequence[str] | None = None, direction: str | None = None,
+            guards: bool = True, states: Sequence[str] | None = None,
             fontname: str = DEFAULT_FONT) -> Diagram:
     """The state machine of one unit kind, with every guard in words.
 
@@ -90,6 +93,12 @@ def machine(spec: Spec, kind: str, *, lang: str = "zh", phase: str | None = None
         direction: ``TB`` (steps side by side, states flowing down: the default for the
             whole machine) or ``LR`` (steps stacked, states flowing right: the default for
             a phase or a few steps, which then fit a 16:9 slide).
+        guards: write each event's guard in words, record and due date (default); False:
+            only states and event titles (the deck's machine slides, which must read on a
+            projector; the step slides after them list the guards).
+        states: draw only these states of the steps shown and the arrows leaving them (a
+            long step cut into runs of states); an arrow to a state left out ends at a
+            dashed box naming it.
         fontname: a font family with Chinese glyphs known to fontconfig.
 
     Raises:
@@ -102,7 +111,8 @@ def machine(spec: Spec, kind: str, *, lang: str = "zh", phase: str | None = None
     if direction not in ("TB", "LR"):
         msg = f"unknown direction {direction!r}: use TB or LR"
         raise ValueError(msg)
-    graph = machine_graph(spec, kind, lang=lang, steps=chosen, direction=direction)
+    graph = machine_graph(spec, kind, lang=lang, steps=chosen, direction=direction,
+                          guards=guards, states=states)
     return _diagram(graph, "machine", lang, fontname)
 
 

@@ -154,10 +154,16 @@ def _graph_label(graph: Graph) -> str:
     )
     if not graph.legend:
         return f"<{title}>"
+    def key(text: str) -> str:
+        # a wide picture (LR) is short of width: "中文 / English" (lang both) on two lines
+        if graph.direction == "LR":
+            return "<BR/>".join(_html(part) for part in text.split(" / "))
+        return _html(text)
+
     cells = "".join(
         f'<TD BGCOLOR="{_html(s.get("fillcolor", "white"))}" BORDER="1" '
         f'COLOR="{_html(s.get("color", "black"))}">'
-        f'<FONT POINT-SIZE="{FONT_SIZES["small"]}">{_html(text)}</FONT></TD>'
+        f'<FONT POINT-SIZE="{FONT_SIZES["small"]}">{key(text)}</FONT></TD>'
         for text, s in graph.legend
     )
     # the key is a table of its own inside the title's table, so it keeps its own width;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 from sfd_workflow._spec._model import Phase, Spec, Step, Window
 from sfd_workflow.diagrams._ir import Line, Style
@@ -13,6 +14,8 @@ __all__ = [
     "COLOURS",
     "PHASE_FILLS",
     "Ids",
+    "check_phases",
+    "in_lang",
     "lines",
     "phase_heading",
     "step_number",
@@ -56,6 +59,20 @@ class Ids:
         self._used.add(candidate)
         self._given[parts] = candidate
         return candidate
+
+
+def check_phases(spec: Spec, phases: Sequence[str]) -> None:
+    """Raise ValueError naming the first of `phases` that is not a phase id of `spec`."""
+    known = [p.id for p in spec.phases]
+    for phase in phases:
+        if phase not in known:
+            msg = f"unknown phase {phase!r}: the spec defines {', '.join(known)}"
+            raise ValueError(msg)
+
+
+def in_lang(zh: str, en: str, lang: str) -> str:
+    """A word in `lang`: Chinese, English, or ``中文 / English`` for ``both`` (legends)."""
+    return {"zh": zh, "en": en}.get(lang, f"{zh} / {en}")
 
 
 def lines(text_or_lines: tuple[str, ...], size: str = "body", *, bold: bool = False) -> list[Line]:

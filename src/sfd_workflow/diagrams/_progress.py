@@ -34,6 +34,7 @@ __all__ = [
     "runtime_from_lines",
     "step_status",
     "unit_progress",
+    "unit_stage",
 ]
 
 STATUSES = ("done", "active", "blocked", "skipped")
@@ -74,6 +75,18 @@ class UnitProgress:
     def late(self) -> bool:
         """True when some step was late or is overdue."""
         return any(s.late or s.overdue for s in self.steps.values())
+
+
+def unit_stage(spec: Spec, p: UnitProgress) -> str:
+    """How far a unit is: ``done`` (every step that applies to it is done), ``active`` (it
+    has started: some step is done or has left its initial state) or ``blocked`` (not yet)."""
+    if p.applicable and p.done == p.applicable:
+        return "done"
+    started = any(
+        s.status == "done" or (s.status == "active" and s.state != spec.step_by_id[k].initial)
+        for k, s in p.steps.items()
+    )
+    return "active" if started else "blocked"
 
 
 def runtime_from_lines(spec: Spec, roster: Roster, lines: Iterable[str]) -> Any:

@@ -23,7 +23,10 @@ __all__ = [
     "check_dot",
     "check_font",
     "has_cjk",
+    "layout_size_inches",
     "rasterise",
+    "smallest_font_pt",
+    "with_pad",
 ]
 
 FORMATS = ("svg", "png", "pdf", "dot", "mermaid")
@@ -103,11 +106,31 @@ def _pipe(dot_text: str, fmt: str) -> bytes:
     return data
 
 
-def layout_width_inches(dot_text: str) -> float:
-    """The width of the laid-out drawing in inches (from ``dot -Tplain``)."""
+def layout_size_inches(dot_text: str) -> tuple[float, float]:
+    """The width and height of the laid-out drawing in inches (``dot -Tplain``), without
+    the margin (``pad``)."""
     plain = _pipe(dot_text, "plain").decode("utf-8", errors="replace")
     first = plain.split("\n", 1)[0].split()  # "graph scale width height"
-    return float(first[2]) * float(first[1])
+    return float(first[2]) * float(first[1]), float(first[3]) * float(first[1])
+
+
+def layout_width_inches(dot_text: str) -> float:
+    """The width of the laid-out drawing in inches (from ``dot -Tplain``)."""
+    return layout_size_inches(dot_text)[0]
+
+
+_SIZES = re.compile(r'(?:fontsize|POINT-SIZE)="([0-9.]+)"')
+
+
+def smallest_font_pt(dot_text: str) -> float:
+    """The smallest font size (points) any text of a DOT graph is drawn with."""
+    return min(float(x) for x in _SIZES.findall(dot_text))
+
+
+def with_pad(dot_text: str, pad: float) -> str:
+    """`dot_text` with the root graph's margin set to `pad` inches."""
+    body = dot_text.rstrip()
+    return f'{body[:-1]}  graph [pad="{pad}"]\n}}\n'
 
 
 def with_dpi(dot_text: str, dpi: float) -> str:

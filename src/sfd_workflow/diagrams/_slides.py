@@ -10,14 +10,11 @@ PowerPoint and LibreOffice draw Chinese with it.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sfd_workflow._extras import require
-from sfd_workflow._spec._model import Spec, Step, Transition
+from sfd_workflow._spec._model import Phase, Spec, Step, Transition
 from sfd_workflow.diagrams._api import (
     DEFAULT_FONT,
     all_progress,
@@ -26,6 +23,7 @@ from sfd_workflow.diagrams._api import (
     overview,
     progress,
 )
+from sfd_workflow.diagrams._deck import MIN_PT, SLIDE_H_IN, SLIDE_W_IN, Deck, rgb
 from sfd_workflow.diagrams._labels import phase_heading, step_number, window_words
 from sfd_workflow.diagrams._progress import cohort_counts
 from sfd_workflow.diagrams._views import acting_roles
@@ -33,113 +31,8 @@ from sfd_workflow.diagrams._words import check_lang, date_words, guard_phrases, 
 
 __all__ = ["ROWS_PER_STEP_SLIDE", "build_deck", "deck_kind"]
 
-SLIDE_W_IN, SLIDE_H_IN = 13.333, 7.5
 ROWS_PER_STEP_SLIDE = 5  # transitions per step slide; longer steps continue on a next slide
 _GANTT_COLOURS = ("4E79A7", "59A14F", "F28E2B", "B07AA1", "76B7B2")
-
-
-def _rgb(hex_colour: str) -> Any:
-    from pptx.dml.color import RGBColor
-
-    return RGBColor.from_string(hex_colour)  # type: ignore[no-untyped-call]
-
-
-def _pptx() -> Any:
-    return require("pptx", feature="building slides", extra="slides", package="python-pptx")
-
-
-class _Deck:
-    """A thin helper over a `pptx.Presentation` with our fonts and positions."""
-
-    def __init__(self, fontname: str) -> None:
-        self.pptx = _pptx()
-        from pptx.util import Emu, Inches, Pt
-
-        self.Emu, self.Inches, self.Pt = Emu, Inches, Pt
-        self.prs = self.pptx.Presentation()
-        self.prs.slide_width = Inches(SLIDE_W_IN)
-        self.prs.slide_height = Inches(SLIDE_H_IN)
-        self.font = fontname
-
-    def style_run(self, run: Any, size: float, *, bold: bool = False,
-                  colour: str | None = None) -> None:
-        from pptx.oxml.ns import qn
-
-        run.font.size = self.Pt(size)
-        run.font.bold = bold
-        run.font.name = self.font
-        if colour is not None:
-            run.font.color.rgb = _rgb(colour)
-        rpr = run._r.get_or_add_rPr()  # python-pptx has no East Asian font API
-        for tag in ("a:ea", "a:cs"):
-            el = rpr.find(qn(tag))
-            if el is None:
-                el = rpr.makeelement(qn(tag), {})
-                rpr.append(el)
-            el.set("typeface", self.font)
-
-    def slide(self, title: str) -> Any:
-        layout = self.prs.slide_layouts[5]  # "Title Only": a real title placeholder
-        slide = self.prs.slides.add_slide(layout)
-        t = slide.shapes.title
-        t.left, t.top = self.Inches(0.5), self.Inches(0.25)
-        t.width, t.height = self.Inches(SLIDE_W_IN - 1), self.Inches(0.9)
-        t.text_frame.text = title
-        t.text_frame.word_wrap = True
-        for p in t.text_frame.paragraphs:
-            p.alignment = self.pptx.enum.text.PP_ALIGN.LEFT
-            for r in p.runs:
-                self.style_run(r, 28, bold=True, colour="1F3864")
-        return slide
-
-    def text(self, slide: Any, left: float, top: float, width: float, height: float,
-             paragraphs: Sequence[tuple[str, float, bool]]) -> Any:
-        box = slide.shapes.add_textbox(self.Inches(left), self.Inches(top),
-                                       self.Inches(width), self.Inches(height))
-        tf = box.text_frame
-        tf.word_wrap = True
-        for i, (text, size, bold) in enumerate(paragraphs):
-            p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
-            r = p.add_run()
-            r.text = text
-            self.style_run(r, size, bold=bold)
-        return box
-
-    def picture(self, slide: Any, png: bytes, top: float = 1.2) -> None:
-        from pptx.util import Inches
-
-        width_px = int.from_bytes(png[16:20], "big")
-        height_px = int.from_bytes(png[20:24], "big")
-        max_w, max_h = SLIDE_W_IN - 0.6, SLIDE_H_IN - top - 0.2
-        scale = min(max_w / width_px, max_h / height_px)
-        w, h = width_px * scale, height_px * scale
-        slide.shapes.add_picture(io.BytesIO(png), Inches((SLIDE_W_IN - w) / 2), Inches(top),
-                                 Inches(w), Inches(h))
-
-    def table(self, slide: Any, rows: Sequence[Sequence[str]], widths: Sequence[float],
-              top: float, size: float = 11) -> None:
-        from pptx.util import Inches
-
-        # rows start low and grow with their text in PowerPoint and LibreOffice
-        row_h = 0.4
-        shape = slide.shapes.add_table(len(rows), len(widths), Inches(0.5), Inches(top),
-                                       Inches(sum(widths)), Inches(row_h * len(rows)))
-        table = shape.table
-        for j, w in enumerate(widths):
-            table.columns[j].width = Inches(w)
-        for r in table.rows:
-            r.height = Inches(row_h)
-        for i, row in enumerate(rows):
-            for j, value in enumerate(row):
-                cell = table.cell(i, j)
-                cell.text = ""
-                tf = cell.text_frame
-                tf.word_wrap = True
-                for k, line in enumerate(value.split("\n")):
-                    p = tf.paragraphs[0] if k == 0 else tf.add_paragraph()
-                    r = p.add_run()
-                    r.text = line
-                    self.style_run(r, size, bold=i == 0)
 
 
 def _both(text_zh: str, text_en: str, lang: str) -> str:
@@ -169,7 +62,7 @@ def _transition_row(spec: Spec, t: Transition, lang: str) -> list[str]:
     return [title, guard or "—", record, due]
 
 
-def _step_slides(deck: _Deck, spec: Spec, step: Step, lang: str) -> None:
+def _step_slides(deck: Deck, spec: Spec, step: Step, lang: str) -> None:
     one = _one(lang)
     roles = acting_roles(step)
     who = role_words(spec, roles, one).replace(" or ", ", ").replace("或", "、") if roles else "—"
@@ -191,32 +84,66 @@ def _step_slides(deck: _Deck, spec: Spec, step: Step, lang: str) -> None:
     chunks = [step.transitions[i:i + ROWS_PER_STEP_SLIDE]
               for i in range(0, len(step.transitions), ROWS_PER_STEP_SLIDE)] or [()]
     for k, chunk in enumerate(chunks):
-        title = _step_title(spec, step, lang)
-        if k:
-            title += _both("（续）", " (continued)", lang)
-        slide = deck.slide(title)
-        deck.text(slide, 0.5, 1.15, SLIDE_W_IN - 1, 1.5, header)
+        more = ("（续）", " (continued)") if k else ("", "")
+        slide = _titled(deck, spec, step, more, lang)
+        deck.text(slide, 0.5, deck.content_top + 0.05, SLIDE_W_IN - 1, 1.5, header)
         rows = [columns, *(_transition_row(spec, t, lang) for t in chunk)]
-        deck.table(slide, rows, [2.6, 6.6, 1.9, 1.2], top=2.75, size=11)
+        deck.table(slide, rows, [2.6, 6.6, 1.9, 1.2], top=deck.content_top + 1.7)
 
 
-def _phase_slide(deck: _Deck, spec: Spec, index: int, lang: str) -> None:
+def _titled(deck: Deck, spec: Spec, step: Step, more: tuple[str, str], lang: str) -> Any:
+    n = step_number(spec, step)
+    return deck.slide_in(f"{n}. {step.title.get('zh')}{more[0]}",
+                         f"{n}. {step.title.get('en')}{more[1]}", lang)
+
+
+def _key_rules(spec: Spec, step: Step, lang: str) -> str:
+    """The guards of the events that complete a step, in words: its key rules."""
+    one = _one(lang)
+    sep = "；" if one == "zh" else "; "
+    out = []
+    for t in step.transitions:
+        if t.dest in step.finals and t.dest not in t.sources:
+            words = sep.join(guard_phrases(t.guard, spec, one, records=t.records))
+            if words and words not in out:
+                out.append(words)
+    return "\n".join(out[:2]) or "—"
+
+
+def _phase_slide(deck: Deck, spec: Spec, index: int, lang: str) -> None:
+    """A phase's plan: its window and description, then a table of its steps: who acts,
+    when it opens and its last due date, and the rules that complete it."""
     phase = spec.phases[index]
-    heading = phase_heading(spec, phase, lang)
-    slide = deck.slide(" / ".join(x.text for x in heading if x.size == "title"))
+    zh = phase_heading(spec, phase, "zh")[0].text
+    en = phase_heading(spec, phase, "en")[0].text
+    slide = deck.slide_in(zh, en, lang)
     one = _one(lang)
     paras: list[tuple[str, float, bool]] = []
     if phase.window is not None:
         paras.append((_both("计划时间", "Planned", lang) + "：" + window_words(phase.window, one),
                       16, True))
     if phase.description is not None:
-        paras.append((phase.description.get(one), 14, False))
+        text = phase.description.get(one)
+        paras.append((text if len(text) <= 200 else text[:198] + "……", 14, False))
+    top = deck.content_top + 0.05
+    if paras:
+        deck.text(slide, 0.5, top, SLIDE_W_IN - 1, 1.0, paras)
+        top += 0.45 * len(paras) + (0.3 if phase.description is not None else 0)
+    rows = [[_both("环节", "Step", lang), _both("谁来办", "Who acts", lang),
+             _both("开启与期限", "Opens · due", lang),
+             _both("完成的条件", "Rules to finish", lang)]]
     for step in phase.steps:
-        paras.append((_step_title(spec, step, lang), 18, True))
-        if step.description is not None:
-            text = step.description.get(one)
-            paras.append((text if len(text) <= 160 else text[:158] + "……", 12, False))
-    deck.text(slide, 0.6, 1.2, SLIDE_W_IN - 1.2, SLIDE_H_IN - 1.6, paras)
+        roles = acting_roles(step)
+        who = role_words(spec, roles, one).replace(" or ", ", ").replace("或", "、") \
+            if roles else "—"
+        opens = ("、" if one == "zh" else ", ").join(
+            str(step_number(spec, spec.step_by_id[a])) for a in step.after)
+        opens = (f"{_both('在', 'after ', lang)}{opens}{_both('之后', '', lang)}" if opens
+                 else _both("自始开启", "from the start", lang))
+        dues = [t.due for t in step.transitions if t.due is not None]
+        when = opens + ("\n" + date_words(max(dues), one) if dues else "")
+        rows.append([_step_title(spec, step, lang), who, when, _key_rules(spec, step, lang)])
+    deck.table(slide, rows, [3.3, 2.6, 2.2, 4.2], top=top)
 
 
 def deck_kind(spec: Spec, kind: str | None = None) -> str:
@@ -235,24 +162,69 @@ def deck_kind(spec: Spec, kind: str | None = None) -> str:
     return (full or list(spec.unit_kinds))[0]
 
 
-def _machine_slide(deck: _Deck, spec: Spec, index: int, kind: str, lang: str,
-                   fontname: str) -> None:
+def _runs(states: tuple[str, ...], parts: int) -> list[tuple[str, ...]]:
+    size = -(-len(states) // parts)
+    return [states[i:i + size] for i in range(0, len(states), size)]
+
+
+def _machine_parts(deck: Deck, spec: Spec, phase: Phase, kind: str, lang: str,
+                   fontname: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """The pictures of a phase's machine that read on a slide: the whole phase, else one
+    step a slide, else a step cut into runs of states; each as (title zh, title en, call)."""
+    top = 1.2 if lang == "both" else 0.9
+
+    def fits(call: dict[str, Any]) -> bool:
+        return deck.picture_text_pt(_machine(spec, kind, lang, fontname, call), top) >= MIN_PT
+
+    whole = {"phase": phase.id, "direction": "LR"}
+    if fits(whole):
+        title = spec.unit_kinds[kind].title
+        return [(f"{phase_heading(spec, phase, 'zh')[0].text}：{title.get('zh')}状态机",
+                 f"{phase_heading(spec, phase, 'en')[0].text}: {title.get('en')} state machine",
+                 whole)]
+    out = []
+    for step in phase.steps:
+        n = step_number(spec, step)
+        for parts in range(1, len(step.states) + 1):
+            runs = _runs(step.states, parts)
+            calls = []
+            for run in runs:
+                options = [{"steps": [step.id], "direction": d,
+                            **({"states": list(run)} if parts > 1 else {})} for d in ("LR", "TB")]
+                calls.append(max(options, key=lambda c: deck.picture_text_pt(
+                    _machine(spec, kind, lang, fontname, c), top)))
+            if all(fits(c) for c in calls) or len(runs) == len(step.states):
+                break
+        kind_title = spec.unit_kinds[kind].title
+        for k, call in enumerate(calls, 1):
+            part = f"（{k}/{len(calls)}）" if len(calls) > 1 else ""
+            en = f" ({k}/{len(calls)})" if part else ""
+            long_en = f"{n}. {step.title.get('en')}: {kind_title.get('en')} machine{en}"
+            out.append((f"{n}. {step.title.get('zh')}：{kind_title.get('zh')}状态机{part}",
+                        long_en if deck.fits_one_line(long_en)
+                        else f"{n}. {step.title.get('en')}{en}", call))
+    return out
+
+
+def _machine(spec: Spec, kind: str, lang: str, fontname: str, call: dict[str, Any]) -> Any:
+    return machine(spec, kind, lang=lang, guards=False, fontname=fontname, **call
+                   ).without_title()
+
+
+def _machine_slides(deck: Deck, spec: Spec, index: int, kind: str, lang: str,
+                    fontname: str) -> None:
     phase = spec.phases[index]
-    title = spec.unit_kinds[kind].title
-    zh = f"{phase_heading(spec, phase, 'zh')[0].text}：{title.get('zh')}状态机"
-    en = f"state machine of a {title.get('en')}"
-    if lang == "en":
-        en = f"{phase_heading(spec, phase, 'en')[0].text}: {en}"
-    slide = deck.slide(_both(zh, en, lang))
-    picture = machine(spec, kind, lang=lang, phase=phase.id, fontname=fontname)
-    deck.picture(slide, picture.without_title().render("png"), top=1.1)
+    for zh, en, call in _machine_parts(deck, spec, phase, kind, lang, fontname):
+        slide = deck.slide_in(zh, en, lang)
+        deck.picture(slide, _machine(spec, kind, lang, fontname, call),
+                     {"view": "machine", "kind": kind, "lang": lang, "guards": False, **call})
 
 
-def _gantt_slide(deck: _Deck, spec: Spec, lang: str) -> None:
+def _gantt_slide(deck: Deck, spec: Spec, lang: str) -> None:
     from pptx.enum.shapes import MSO_SHAPE
 
     one = _one(lang)
-    slide = deck.slide(_both("时间安排", "Timeline", lang))
+    slide = deck.slide_in("时间安排", "Timeline", lang)
     dates = [d for p in spec.phases if p.window for d in (p.window.start, p.window.end)]
     dates += [t.due for _, t in spec.transitions() if t.due is not None]
     if spec.period is not None:
@@ -264,7 +236,7 @@ def _gantt_slide(deck: _Deck, spec: Spec, lang: str) -> None:
         return
     first, last = min(dates), max(dates)
     span = max((last - first).days + 1, 1)
-    left, label_w, top = 0.5, 3.6, 1.5
+    left, label_w, top = 0.5, 3.9, deck.content_top + 0.55
     chart_w = SLIDE_W_IN - left - label_w - 0.5
     rows = len(spec.phases) + len(spec.steps)
     row_h = min(0.5, (SLIDE_H_IN - top - 0.8) / max(rows, 1))
@@ -279,9 +251,9 @@ def _gantt_slide(deck: _Deck, spec: Spec, lang: str) -> None:
             line = slide.shapes.add_connector(1, deck.Inches(x_of(month)), deck.Inches(top - 0.1),
                                               deck.Inches(x_of(month)),
                                               deck.Inches(top + rows * row_h))
-            line.line.color.rgb = _rgb("CCCCCC")
+            line.line.color.rgb = rgb("CCCCCC")
         label = f"{month.month}月" if one == "zh" else month.strftime("%b %Y")
-        deck.text(slide, x_of(max(month, first)), top - 0.45, 1.2, 0.35, [(label, 11, False)])
+        deck.text(slide, x_of(max(month, first)), top - 0.45, 1.2, 0.35, [(label, MIN_PT, False)])
         month = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
     row = 0
     for i, phase in enumerate(spec.phases):
@@ -297,13 +269,13 @@ def _gantt_slide(deck: _Deck, spec: Spec, lang: str) -> None:
                                 - x_of(phase.window.start), 0.05)),
                 deck.Inches(row_h * 0.7))
             bar.fill.solid()
-            bar.fill.fore_color.rgb = _rgb(colour)
+            bar.fill.fore_color.rgb = rgb(colour)
             bar.line.fill.background()
         row += 1
         for step in phase.steps:
             y = top + row * row_h
             deck.text(slide, left + 0.25, y, label_w - 0.25, row_h,
-                      [(_step_title(spec, step, "en" if lang == "en" else "zh"), 11, False)])
+                      [(_step_title(spec, step, "en" if lang == "en" else "zh"), MIN_PT, False)])
             for t in step.transitions:
                 if t.due is None:
                     continue
@@ -312,22 +284,84 @@ def _gantt_slide(deck: _Deck, spec: Spec, lang: str) -> None:
                     MSO_SHAPE.DIAMOND, deck.Inches(x_of(t.due) - size / 2),
                     deck.Inches(y + (row_h - size) / 2), deck.Inches(size), deck.Inches(size))
                 mark.fill.solid()
-                mark.fill.fore_color.rgb = _rgb(colour)
+                mark.fill.fore_color.rgb = rgb(colour)
                 mark.line.fill.background()
             row += 1
     note = _both("条形：阶段计划时间；菱形：各事件的期限（due）",
                  "Bars: phase windows; diamonds: the due dates of events", lang)
-    deck.text(slide, left, SLIDE_H_IN - 0.6, SLIDE_W_IN - 1, 0.4, [(note, 11, False)])
+    deck.text(slide, left, SLIDE_H_IN - 0.6, SLIDE_W_IN - 1, 0.4, [(note, MIN_PT, False)])
 
 
-def _progress_slides(deck: _Deck, spec: Spec, runtime: Any, lang: str, fontname: str) -> None:
-    slide = deck.slide(_both("各环节单位数", "Units in each step", lang))
-    deck.picture(slide, overview(spec, lang=lang, runtime=runtime, fontname=fontname)
-                 .render("png"))
-    slide = deck.slide(_both("各单位进度", "Progress of each unit", lang))
-    deck.picture(slide, progress(runtime, lang=lang, fontname=fontname).render("png"))
+def _picture_slides(deck: Deck, spec: Spec, zh: str, en: str, lang: str,
+                    options: list[list[tuple[str, str, Any, dict[str, Any]]]]) -> bool:
+    """Slides of the first of `options` (each a list of pictures: title parts, diagram,
+    call) whose every picture reads at `MIN_PT`; False (and no slide) when none does."""
+    top = 1.2 if lang == "both" else 0.9
+    for pictures in options:
+        if all(deck.picture_text_pt(d, top) >= MIN_PT for _, _, d, _ in pictures):
+            for part_zh, part_en, d, call in pictures:
+                slide = deck.slide_in(zh + part_zh, en + part_en, lang)
+                deck.picture(slide, d, call)
+            return True
+    return False
+
+
+def _overview_slides(deck: Deck, spec: Spec, lang: str, fontname: str,
+                     runtime: Any = None) -> None:
+    """The overview on one slide, else one phase a slide (it is wider than a slide)."""
+    zh, en = ("各环节单位数", "Units in each step") if runtime is not None else ("总览", "Overview")
+    whole = [("", "", overview(spec, lang=lang, runtime=runtime, fontname=fontname).without_title(),
+              {"view": "overview", "lang": lang, "runtime": runtime is not None})]
+    per_phase = []
+    for phase in spec.phases:
+        d = overview(spec, lang=lang, runtime=runtime, phases=[phase.id],
+                     fontname=fontname).without_title()
+        heading_zh = phase_heading(spec, phase, "zh")[0].text
+        heading_en = phase_heading(spec, phase, "en")[0].text
+        per_phase.append((f" · {heading_zh}", f" · {heading_en}", d,
+                          {"view": "overview", "lang": lang, "phases": [phase.id],
+                           "runtime": runtime is not None}))
+    if not _picture_slides(deck, spec, zh, en, lang, [whole, per_phase]):
+        # a phase wider than a slide: drawn all the same (the deck test names such a slide)
+        for part_zh, part_en, d, call in per_phase:
+            deck.picture(deck.slide_in(zh + part_zh, en + part_en, lang), d, call)
+
+
+def _dependencies_slides(deck: Deck, spec: Spec, lang: str, fontname: str) -> None:
+    """The step graph left to right, else top to bottom, else the critical path as a table."""
+    import attrs
+
+    d = dependencies(spec, lang=lang, fontname=fontname).without_title()
+    options = [[("", "", attrs.evolve(d, graph=attrs.evolve(d.graph, direction=direction)),
+                 {"view": "dependencies", "lang": lang, "direction": direction})]
+               for direction in ("LR", "TB")]
+    zh, en = "环节依赖与关键路径", "Dependencies and critical path"
+    if _picture_slides(deck, spec, zh, en, lang, options):
+        return
+    from sfd_workflow.diagrams._critical import critical_path, step_weights, weight_mode
+
+    mode = weight_mode(spec)
+    weights = step_weights(spec, mode)
+    path = set(critical_path(spec, weight=mode))
+    slide = deck.slide_in(zh, en, lang)
+    unit = {"days": ("天", "days"), "events": ("个事件", "events")}[mode]
+    rows = [[_both("环节", "Step", lang), _both("在其后开启", "Opens after", lang),
+             _both("权重", "Weight", lang), _both("关键路径", "Critical path", lang)]]
+    for step in spec.steps:
+        after = ", ".join(str(step_number(spec, spec.step_by_id[a])) for a in step.after)
+        rows.append([_step_title(spec, step, lang), after or "—",
+                     _both(f"{weights[step.id]}{unit[0]}", f"{weights[step.id]} {unit[1]}", lang),
+                     "★" if step.id in path else ""])
+    deck.table(slide, rows, [6.2, 2.2, 2.2, 1.6], top=deck.content_top + 0.1)
+
+
+def _progress_slides(deck: Deck, spec: Spec, runtime: Any, lang: str, fontname: str) -> None:
+    _overview_slides(deck, spec, lang, fontname, runtime)
+    _picture_slides(deck, spec, "各单位进度", "Progress of each unit", lang, [[(
+        "", "", progress(runtime, lang=lang, fontname=fontname).without_title(),
+        {"view": "progress", "lang": lang, "runtime": True})]])
     counts = cohort_counts(all_progress(runtime).values())
-    slide = deck.slide(_both("进度统计", "Progress in numbers", lang))
+    slide = deck.slide_in("进度统计", "Progress in numbers", lang)
     rows = [[_both("环节", "Step", lang), _both("进行中", "Active", lang),
              _both("已完成", "Done", lang), _both("未开启", "Waiting", lang),
              _both("不适用", "Skipped", lang)]]
@@ -335,7 +369,7 @@ def _progress_slides(deck: _Deck, spec: Spec, runtime: Any, lang: str, fontname:
         c = counts.get(step.id, {})
         rows.append([_step_title(spec, step, lang), *(str(c.get(k, 0)) for k in
                                                        ("active", "done", "waiting", "skipped"))])
-    deck.table(slide, rows, [6.0, 1.5, 1.5, 1.5, 1.5], top=1.3, size=13)
+    deck.table(slide, rows, [6.0, 1.5, 1.5, 1.5, 1.5], top=deck.content_top + 0.2, size=13)
 
 
 def build_deck(
@@ -349,12 +383,20 @@ def build_deck(
 ) -> Path:
     """Write a training deck for `spec` to `path` (``.pptx``) and return the path.
 
+    Every text reads on a projector: no text is smaller than 12 pt on a 16:9 slide, text
+    in pictures measured through the picture's scale. A picture that would be smaller is
+    split rather than shrunk: the overview one phase a slide, a phase's machine one step a
+    slide, a long step in runs of its states.
+
     Slides, in order: title; overview; critical path; timeline (Gantt of phase windows and
-    ``due`` dates); for each phase, its slide and the state machine of its steps for the
-    unit kind `kind` (default `deck_kind`: the first kind that skips no step); one per step
-    (continued on a further slide past `ROWS_PER_STEP_SLIDE` transitions) with who acts,
-    outputs, guards in words, deadlines and the cited requirement ids; with `runtime`,
-    three progress slides (units per step, the unit hierarchy, the counts as a table).
+    ``due`` dates); for each phase, its plan (window, steps, who acts, dates, the rules
+    that complete each step) and the state machine of its steps (states and events; the
+    guards are on the step slides) for the unit kind `kind` (default `deck_kind`: the first
+    kind that skips no step); one per step (continued on a further slide past
+    `ROWS_PER_STEP_SLIDE` transitions) with who acts, outputs, guards in words, deadlines
+    and the cited requirement ids; with `runtime`, the progress slides (units per step,
+    the unit hierarchy when it reads at 12 pt, the counts as a table). With
+    ``lang="both"`` a title is the Chinese and its subtitle the English.
 
     Raises:
         MissingExtraError: python-pptx (``slides`` extra) or graphviz is not installed.
@@ -363,7 +405,7 @@ def build_deck(
     """
     check_lang(lang)
     kind = deck_kind(spec, kind)
-    deck = _Deck(fontname)
+    deck = Deck(fontname)
     one = _one(lang)
     first = deck.prs.slides.add_slide(deck.prs.slide_layouts[6])  # blank: our own layout
     title_zh, title_en = spec.title.get("zh"), spec.title.get("en")
@@ -376,16 +418,12 @@ def build_deck(
                   + (f" 个阶段、{len(spec.steps)} 个环节" if one == "zh"
                      else f" phases, {len(spec.steps)} steps"), 14, False))
     deck.text(first, 0.8, 2.0, SLIDE_W_IN - 1.6, 3.0, lines)
-
-    slide = deck.slide(_both("总览", "Overview", lang))
-    deck.picture(slide, overview(spec, lang=lang, fontname=fontname).render("png"))
-    slide = deck.slide(_both("环节依赖与关键路径", "Dependencies and critical path", lang))
-    deck.picture(slide, dependencies(spec, lang=lang, fontname=fontname).render("png"),
-                 top=1.2)
+    _overview_slides(deck, spec, lang, fontname)
+    _dependencies_slides(deck, spec, lang, fontname)
     _gantt_slide(deck, spec, lang)
     for i in range(len(spec.phases)):
         _phase_slide(deck, spec, i, lang)
-        _machine_slide(deck, spec, i, kind, lang, fontname)
+        _machine_slides(deck, spec, i, kind, lang, fontname)
     for step in spec.steps:
         _step_slides(deck, spec, step, lang)
     if runtime is not None:

@@ -11,11 +11,12 @@ from sfd_workflow.diagrams._labels import (
     COLOURS,
     PHASE_FILLS,
     Ids,
+    in_lang,
     phase_heading,
     step_number,
     wrap,
 )
-from sfd_workflow.diagrams._progress import StepStatus, UnitProgress
+from sfd_workflow.diagrams._progress import StepStatus, UnitProgress, unit_stage
 from sfd_workflow.diagrams._views import _COLUMNS, _langs, _step_heading, _title, phase_order_edges
 from sfd_workflow.diagrams._words import check_lang, text_lines
 
@@ -47,7 +48,8 @@ def _status_lines(spec: Spec, s: StepStatus, lang: str) -> list[Line]:
         w = STATUS_WORDS[one]
         head = w[s.status]
         if s.status in ("active", "blocked", "done"):
-            head += f" · {s.state}" if one == "en" else f"（{s.state}）"
+            state = spec.step_by_id[s.step].state_title(s.state).get(one)
+            head += f" · {state}" if one == "en" else f"（{state}）"
         flags = [w[k] for k in ("late", "overdue") if getattr(s, k)]
         out.append(Line(head, "small", bold=True))
         if flags:
@@ -69,15 +71,12 @@ def _status_lines(spec: Spec, s: StepStatus, lang: str) -> list[Line]:
     return out
 
 
-def _legend(lang: str) -> tuple[tuple[str, Style], ...]:
-    w = STATUS_WORDS["en" if lang == "en" else "zh"]
-    return (
-        (w["done"], Style.of(fillcolor=COLOURS["done"])),
-        (w["active"], Style.of(fillcolor=COLOURS["active"])),
-        (w["blocked"], Style.of(fillcolor=COLOURS["blocked"])),
-        (w["skipped"], Style.of(fillcolor=COLOURS["skipped"])),
-        (f"{w['late']} / {w['overdue']}", Style.of(fillcolor="white", color=COLOURS["late"])),
-    )
+def _legend(lang: str, keys: tuple[str, ...] = ("done", "active", "blocked", "skipped"),
+            ) -> tuple[tuple[str, Style], ...]:
+    zh, en = STATUS_WORDS["zh"], STATUS_WORDS["en"]
+    out = tuple((in_lang(zh[k], en[k], lang), Style.of(fillcolor=_FILL[k])) for k in keys)
+    late = in_lang(f"{zh['late']}、{zh['overdue']}", f"{en['late']}, {en['overdue']}", lang)
+    return (*out, (late, Style.of(fillcolor="white", color=COLOURS["late"])))
 
 
 def unit_graph_view(spec: Spec, roster: Roster, progress: UnitProgress, *,
@@ -116,13 +115,7 @@ def unit_graph_view(spec: Spec, roster: Roster, progress: UnitProgress, *,
 
 
 def _unit_fill(spec: Spec, p: UnitProgress) -> str:
-    if p.applicable and p.done == p.applicable:
-        return COLOURS["done"]
-    started = any(
-        s.status == "done" or (s.status == "active" and s.state != spec.step_by_id[k].initial)
-        for k, s in p.steps.items()
-    )
-    return COLOURS["active"] if started else COLOURS["blocked"]
+    return _FILL[unit_stage(spec, p)]
 
 
 def _unit_node(spec: Spec, unit: Unit, p: UnitProgress, node_id: str, lang: str) -> Node:
@@ -152,16 +145,6 @@ def _district_node(spec: Spec, node_id: str, lang: str) -> Node:
     return Node(id=node_id, label=tuple(Line(x, "body", bold=True)
                                         for x in wrap(titles[0], 2 * _COLUMNS["zh"])),
                 style=Style.of(shape="box", fillcolor="#dde6f0"), kind="district")
-
-
-def _progress_legend(lang: str) -> tuple[tuple[str, Style], ...]:
-    w = STATUS_WORDS["en" if lang == "en" else "zh"]
-    return (
-        (w["done"], Style.of(fillcolor=COLOURS["done"])),
-        (w["active"], Style.of(fillcolor=COLOURS["active"])),
-        (w["blocked"], Style.of(fillcolor=COLOURS["blocked"])),
-        (f"{w['late']} / {w['overdue']}", Style.of(fillcolor="white", color=COLOURS["late"])),
-    )
 
 
 def progress_graph(spec: Spec, roster: Roster, progress: Mapping[str, UnitProgress], *,
@@ -197,10 +180,10 @@ def progress_graph(spec: Spec, roster: Roster, progress: Mapping[str, UnitProgre
         nodes_, edges = _grouped(spec, roster, progress, graph, ids, root, lang)
         nodes += nodes_
     how = ("，按上级与类别分组", ", grouped by parent and kind") if grouped else ("", "")
-    legend = _progress_legend(lang)
+    legend = _legend(lang, ("done", "active", "blocked"))
     if grouped:
-        legend += (({"zh": "格内数字：已完成环节数", "en": "number in a square: steps done"}[
-            "en" if lang == "en" else "zh"], Style.of(fillcolor="white")),)
+        legend += ((in_lang("格内数字：已完成环节数", "number in a square: steps done", lang),
+                    Style.of(fillcolor="white")),)
     return Graph(
         name=f"{spec.id}-progress",
         title=_title(spec, lang, f"各单位进度（{len(roster.units)} 个单位{how[0]}）",
@@ -232,18 +215,13 @@ def _grouped(spec: Spec, roster: Roster, progress: Mapping[str, UnitProgress], g
     return nodes, edges
 
 
-def _unit_state(spec: Spec, p: UnitProgress) -> str:
-    fill = _unit_fill(spec, p)
-    return {COLOURS["done"]: "done", COLOURS["active"]: "active"}.get(fill, "blocked")
-
-
 GROUP_COLUMNS = 20  # squares to a row in a group's grid
 _LATE_NAMED = 3  # late units named in a group's box
 
 
 def _group_node(spec: Spec, kind: str, members: list[Unit],
                 progress: Mapping[str, UnitProgress], node_id: str, lang: str) -> Node:
-    states = [_unit_state(spec, progress[u.id]) for u in members]
+    states = [unit_stage(spec, progress[u.id]) for u in members]
     late = [u.id for u in members if progress[u.id].late]
     title = spec.unit_kinds[kind].title
     label: list[Line] = []

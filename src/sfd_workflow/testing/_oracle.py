@@ -34,6 +34,11 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
     return (value,)
 
 
+def _names(value: Any) -> tuple[Any, ...]:
+    # `states` and `fields` entries may be `{id: name, title: ...}` (titles extension)
+    return tuple(v["id"] if isinstance(v, dict) else v for v in _as_tuple(value))
+
+
 def _as_date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -129,7 +134,7 @@ class WorkflowModel:
                         not_before=_as_date(g["not_before"]) if "not_before" in g else None,
                         has=_as_tuple(g["has"]) if "has" in g else None,
                         once_per_actor=bool(g.get("once_per_actor", False)),
-                        fields=_as_tuple(g["fields"]) if "fields" in g else None,
+                        fields=_names(g["fields"]) if "fields" in g else None,
                         quorum=(q["record"], q["role"], q["at_least"]) if q else None,
                         per_person=(pp["record"], pp["field"], pp["role"], pp["at_least"])
                         if pp
@@ -148,7 +153,7 @@ class WorkflowModel:
                             due=_as_date(t["due"]) if t.get("due") is not None else None,
                         )
                     )
-                steps[s["id"]] = MStep(s["id"], after, tuple(s["states"]), tuple(trans))
+                steps[s["id"]] = MStep(s["id"], after, _names(s["states"]), tuple(trans))
                 previous = s["id"]
         kinds = {}
         for kid, k in doc["unit_kinds"].items():

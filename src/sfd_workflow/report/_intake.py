@@ -1,0 +1,128 @@
+"""Judging a report's events into a `Runtime`: as of a date, keeping count of every line.
+
+Every line of an event log goes through the core (`Runtime.judge_line`, SPEC-FORMAT §4):
+nothing is dropped silently. A line that is not an event (malformed) and an event that was
+rejected are both counted and listed in the page; an event after the as-of date is left
+out and counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from sfd_workflow._spec._model import Roster, Spec
+from sfd_workflow.errors import ReportError
+
+__all__ = ["LISTED", "BadLine", "Intake", "campaign_start", "cutoff", "judge"]
+
+LISTED = 200  # bad lines listed in the page (all are counted)
+
+
+@attrs.frozen(kw_only=True)
+class BadLine:
+    """A line of the log that changed nothing: where, why, and its start."""
+
+    line: int
+    reason: str
+    text: str
+
+
+@attrs.frozen(kw_only=True)
+class Intake:
+    """What became of the events given to a report."""
+
+    total: int = 0
+    accepted: int = 0
+    rejected: Mapping[str, int] = attrs.field(factory=dict)
+    after_as_of: int = 0
+    bad: tuple[BadLine, ...] = ()
+
+    @property
+    def bad_count(self) -> int:
+        """Lines that were malformed or rejected."""
+        return sum(self.rejected.values())
+
+
+def campaign_start(spec: Spec) -> dt.date | None:
+    """The first planned day: the period's start, else the earliest phase window's."""
+    if spec.period is not None:
+        return spec.period.start
+    starts = [p.window.start for p in spec.phases if p.window is not None]
+    return min(starts) if starts else None
+
+
+def cutoff(spec: Spec, as_of: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    """The first instant after `as_of` in the spec's timezone.
+
+    Raises:
+        ReportError: `as_of` is before the campaign's first planned day.
+    """
+    start = campaign_start(spec)
+    if start is not None and as_of < start:
+        msg = (f"--as-of {as_of.isoformat()} is before the campaign starts "
+               f"({start.isoformat()}): there is nothing to report yet")
+        raise ReportError(msg)
+    return dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+
+
+def _after(item: str | Mapping[str, Any], end: dt.datetime | None, tz: dt.tzinfo) -> bool:
+    from sfd_workflow._eventlog import parse_at
+
+    if end is None:
+        return False
+    if isinstance(item, str):
+        try:
+            item = json.loads(item)
+        except ValueError:
+            return False
+        if not isinstance(item, dict):
+            return False
+    at = parse_at(item.get("at"), tz)
+    return isinstance(at, dt.datetime) and at >= end  # else malformed: judged, not cut
+
+
+def _excerpt(item: str | Mapping[str, Any]) -> str:
+    text = item if isinstance(item, str) else json.dumps(item, ensure_ascii=False, default=str)
+    return text if len(text) <= 160 else text[:157] + "…"
+
+
+def judge(spec: Spec, roster: Roster, items: Iterable[str | Mapping[str, Any]], *,
+          as_of: dt.date | None = None) -> tuple[Any, Intake]:
+    """A `Runtime` (keeping its log) that judged every item before the end of `as_of`.
+
+    Args:
+        items: event-log lines (text) or event mappings, in log order.
+        as_of: leave out events at or after the day after it (spec timezone).
+
+    Raises:
+        ReportError: `as_of` is before the campaign.
+    """
+    from sfd_workflow import Runtime, compile_workflow  # the core; lazy keeps layers apart
+
+    rt = Runtime(compile_workflow(spec), roster, keep_log=True)
+    tz = rt.compiled.tz
+    end = cutoff(spec, as_of, tz) if as_of is not None else None
+    rejected: Counter[str] = Counter()
+    bad: list[BadLine] = []
+    total = accepted = after = 0
+    for n, item in enumerate(items, 1):
+        total += 1
+        if _after(item, end, tz):
+            after += 1
+            continue
+        verdict = rt.judge_line(item)[1] if isinstance(item, str) else rt.submit(item)
+        if verdict.accepted:
+            accepted += 1
+            continue
+        reason = str(verdict.reason)
+        rejected[reason] += 1
+        if len(bad) < LISTED:
+            bad.append(BadLine(line=n, reason=reason, text=_excerpt(item)))
+    return rt, Intake(total=total, accepted=accepted, rejected=dict(rejected),
+                      after_as_of=after, bad=tuple(bad))
