@@ -7,11 +7,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+import sqlalchemy as sa
 
 from .._spec._model import Roster
-from ._canonical import canonical_json
+from ..errors import StoreError
+from . import _schema as t
+from ._canonical import audit_hash, canonical_json
 
-__all__ = ["Attempt", "AuditEntry", "StoredEvent", "prepare", "roster_document"]
+__all__ = ["Attempt", "AuditEntry", "StoredEvent", "append_audit", "prepare",
+           "roster_document"]
 
 _KEYS = ("unit", "event", "actor", "at")
 
@@ -62,6 +66,10 @@ class AuditEntry:
     """The number of accepted events of the unit it was judged against."""
     after_gseq: int
     """The commit counter when it was judged: its place among the accepted events."""
+    prev_hash: str | None = None
+    """The hash of the audit row before it (schema version 4: the audit rows are chained)."""
+    hash: str | None = None
+    """Its link in the audit chain (see `EventStore.verify`)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -118,3 +126,27 @@ def prepare(event: Mapping[str, Any] | str) -> Attempt:
 def roster_document(roster: Roster) -> dict[str, Any]:
     """The roster as a document ``roster_from_document`` reads back (SPEC-FORMAT §2)."""
     return roster.to_document()
+
+
+_AUDIT_HEAD = (sa.select(t.meta.c.value).where(t.meta.c.key == "audit_head")
+               .with_for_update())
+_SET_AUDIT_HEAD = (t.meta.update().where(t.meta.c.key == "audit_head")
+                   .values(value=sa.bindparam("head")))
+
+
+def append_audit(conn: sa.Connection, row: Mapping[str, Any]) -> None:
+    """Append one rejected attempt to ``sfd_audit`` and to the audit chain, in the caller's
+    transaction. The chain's head (``sfd_meta`` ``audit_head``) is locked until commit, so
+    rows are chained, and numbered, in commit order.
+
+    Raises:
+        StoreError: the head is missing or unreadable (the store was altered).
+    """
+    head = t.read_audit_head(conn.execute(_AUDIT_HEAD).scalar())
+    if head is None:
+        msg = "the head of the audit chain (sfd_meta audit_head) is missing or edited: run verify"
+        raise StoreError(msg)
+    full = {**row, "id": head[0] + 1}
+    link = audit_hash(head[1], full)
+    conn.execute(t.audit.insert(), {**full, "prev_hash": head[1], "hash": link})
+    conn.execute(_SET_AUDIT_HEAD, {"head": t.audit_head_text(head[0] + 1, link)})

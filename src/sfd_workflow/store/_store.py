@@ -39,9 +39,9 @@ from sqlalchemy.engine import make_url
 from .._spec._model import Roster, Spec
 from ..errors import LoadError, StoreError
 from . import _schema as t
-from ._canonical import canonical_json, event_hash, genesis_hash, sha256_hex
+from ._canonical import canonical_json, chain_genesis, event_hash, sha256_hex
 from ._database import is_retryable, make_engine, read_options, write_options
-from ._records import Attempt, AuditEntry, StoredEvent, prepare, roster_document
+from ._records import Attempt, AuditEntry, StoredEvent, append_audit, prepare, roster_document
 from ._replica import Head, Replica, subtree, subtree_roster
 from ._snapshots import reads_children, restore, snapshot_row
 
@@ -123,7 +123,8 @@ class EventStore:
 
     def __init__(self, engine: sa.Engine, url: str, spec: Spec, roster: Roster,
                  spec_sha256: str, store_id: str, predicates: Any = None,
-                 snapshot_every: int = SNAPSHOT_EVERY) -> None:
+                 snapshot_every: int = SNAPSHOT_EVERY, *,
+                 genesis: Mapping[str, str]) -> None:
         # Use `create` or `open`.
         core = _core()
         self.snapshot_every = _check_every(snapshot_every)
@@ -143,7 +144,8 @@ class EventStore:
         """A random id given to the store when it was created."""
         self._compiled = (core.compile_workflow(spec) if predicates is None
                           else core.compile_workflow(spec, predicates))
-        self._genesis = {u.id: genesis_hash(spec_sha256, u.id) for u in roster.units}
+        chain = chain_genesis(genesis)
+        self._genesis = {u.id: chain(u.id) for u in roster.units}
         self._lobby = core.Runtime(self._compiled, Roster(units=(), source="<none>"),
                                    keep_log=False)
         self._replicas: dict[str, Replica] = {}
@@ -189,12 +191,14 @@ class EventStore:
                 t.apply_migration(conn, version)
             meta = {"spec_json": spec_json, "spec_sha256": spec_sha, "spec_id": spec.id,
                     "roster_json": roster_json, "roster_sha256": sha256_hex(roster_json),
-                    "store_id": store_id, "created_at": _now()}
+                    "store_id": store_id, "created_at": _now(),
+                    **t.chain_meta(spec_sha, sha256_hex(roster_json))}
             conn.execute(t.meta.insert(), [{"key": k, "value": v} for k, v in meta.items()])
             conn.execute(t.units.insert(), [
                 {"unit": u.id, "head_seq": 0}
                 for u in roster.units])
-        return cls(engine, shown, spec, roster, spec_sha, store_id, predicates, snapshot_every)
+        return cls(engine, shown, spec, roster, spec_sha, store_id, predicates, snapshot_every,
+                   genesis=meta)
 
     @classmethod
     def open(cls, url: str, spec: Spec | None = None, *, predicates: Any = None,
@@ -260,7 +264,7 @@ class EventStore:
             msg = f"the store at {shown} holds a spec or roster that no longer loads: {exc}"
             raise StoreError(msg) from None
         return cls(engine, shown, stored_spec, roster, stored_sha, meta["store_id"], predicates,
-                   snapshot_every)
+                   snapshot_every, genesis=meta)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -455,7 +459,7 @@ class EventStore:
             return
         if after is None:  # a verdict that read no state: any place will do, say "now"
             after = conn.execute(_CLOCK).scalar_one()
-        conn.execute(t.audit.insert(), {
+        append_audit(conn, {
             "attempted_at": _now(), "unit": attempt.unit, "event": attempt.event,
             "actor": attempt.actor, "at": attempt.at, "payload": attempt.payload,
             "raw": attempt.raw, "reason": str(verdict.reason), "unit_seq": unit_seq,
@@ -563,7 +567,7 @@ class EventStore:
 
         try:
             with self._engine.connect() as conn:
-                report = verify(conn, self._genesis_for, anchor)
+                report = verify(conn, anchor)
                 if not replay:
                     return report
                 core = _core()
@@ -574,9 +578,6 @@ class EventStore:
                 return attrs.evolve(report, broken=(*report.broken, *found), replayed=True)
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"cannot read {self.url}: {_why(exc)}") from None
-
-    def _genesis_for(self, spec_sha256: str, unit: str) -> str:
-        return genesis_hash(spec_sha256, unit)
 
     def export(self, fmt: str, out: IO[str] | str | Path) -> int:
         """Write the accepted events as ``jsonl``, ``csv`` or ``xes``; returns how many.
@@ -650,5 +651,5 @@ def _upgrade(engine: sa.Engine, shown: str) -> None:
                 conn.exec_driver_sql("LOCK TABLE sfd_schema IN EXCLUSIVE MODE")
             version = t.current_version(conn)  # another process may have upgraded meanwhile
             if version < t.SCHEMA_VERSION:
-                t.apply_migration(conn, version + 1)
-                version += 1
+                version = t.pending(version)[0]
+                t.apply_migration(conn, version)
