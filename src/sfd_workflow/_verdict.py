@@ -10,9 +10,14 @@ __all__ = ["CHECK_ORDER", "GUARD_ORDER", "Reason", "Verdict"]
 
 
 class Reason(enum.StrEnum):
-    """Why an event was rejected; the codes of SPEC-FORMAT §4, in check order."""
+    """Why an event was rejected; the codes of SPEC-FORMAT §4, in check order.
+
+    `FUTURE` is an extension of §4 used by the event store only (``sfd_workflow.store``): an
+    event dated more than the store's allowed skew after the store's clock, checked right
+    after `MALFORMED`. A `Runtime` (``replay`` of a log) has no clock and never gives it."""
 
     MALFORMED = "malformed"
+    FUTURE = "future"
     UNKNOWN_UNIT = "unknown_unit"
     UNKNOWN_EVENT = "unknown_event"
     NOT_APPLICABLE = "not_applicable"

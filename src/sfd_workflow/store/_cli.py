@@ -172,14 +172,32 @@ def status(url: str, as_of: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option("--replay", is_flag=True,
               help="Also judge every event again and compare every snapshot (slower).")
-def verify(url: str, as_json: bool, replay: bool) -> None:
-    """Check every unit's hash chain and snapshots; exit 1 when anything was altered."""
-    with _open(url) as store:
-        report = store.verify(replay=replay)
+@click.option("--anchor", "anchor_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also check against this anchor (the \"anchor\" of an earlier --json).")
+def verify(url: str, as_json: bool, replay: bool, anchor_file: Path | None) -> None:
+    """Check every chain, counter and snapshot; exit 1 when anything was altered."""
+    from ..errors import SfdWorkflowError
+
+    _store_module()
+    from ._verify import read_anchor, verify_store
+
+    anchor = None
+    if anchor_file is not None:
+        try:
+            anchor = json.loads(anchor_file.read_text(encoding="utf-8"))
+            read_anchor(anchor)
+        except OSError as exc:
+            _fail(f"{anchor_file}: cannot read: {exc.strerror}")
+        except (ValueError, SfdWorkflowError) as exc:  # not JSON, or not an anchor
+            _fail(f"{anchor_file}: {exc}")
+    try:
+        report = verify_store(url, anchor, replay=replay)
+    except SfdWorkflowError as exc:
+        _fail(str(exc))
     if as_json:
         click.echo(json.dumps({"ok": report.ok, "units": report.units, "events": report.events,
                                "snapshots": report.snapshots, "replayed": report.replayed,
-                               "digest": report.digest,
+                               "digest": report.digest, "anchor": report.anchor(),
                                "broken": [{"unit": b.unit, "seq": b.seq, "problem": b.problem}
                                           for b in report.broken]}, ensure_ascii=False))
     else:

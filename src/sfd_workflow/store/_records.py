@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -9,13 +10,17 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
+from .._eventlog import parse_at
 from .._spec._model import Roster
 from ..errors import StoreError
 from . import _schema as t
 from ._canonical import audit_hash, canonical_json
 
-__all__ = ["Attempt", "AuditEntry", "StoredEvent", "append_audit", "prepare",
-           "roster_document"]
+__all__ = ["MAX_SKEW", "Attempt", "AuditEntry", "StoredEvent", "append_audit", "from_future",
+           "prepare", "roster_document", "utc_now"]
+
+#: How far after the store's clock an event may be dated before it is rejected as `future`.
+MAX_SKEW = dt.timedelta(minutes=10)
 
 _KEYS = ("unit", "event", "actor", "at")
 
@@ -121,6 +126,25 @@ def prepare(event: Mapping[str, Any] | str) -> Attempt:
     storable = raw is not None and payload_json is not None and None not in fields.values()
     return Attempt(judged=event, raw=raw if raw is not None else repr(event),
                    payload=payload_json, storable=storable, **fields)
+
+
+def utc_now() -> dt.datetime:
+    """The store's default clock: the current time, UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def from_future(attempt: Attempt, now: dt.datetime, skew: dt.timedelta | None,
+                tz: dt.tzinfo) -> bool:
+    """True when the attempt's ``at`` is more than `skew` after `now` (a time without an
+    offset is in the spec's timezone `tz`); False when `skew` is None or ``at`` does not read
+    as a date-time (the runtime then finds it malformed)."""
+    if skew is None:
+        return False
+    at = parse_at(attempt.at, tz)
+    try:
+        return at is not None and at - now > skew
+    except OverflowError:  # pragma: no cover - aware datetimes subtract without overflow
+        return True
 
 
 def roster_document(roster: Roster) -> dict[str, Any]:

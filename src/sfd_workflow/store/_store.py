@@ -28,10 +28,11 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -41,7 +42,17 @@ from ..errors import LoadError, StoreError
 from . import _schema as t
 from ._canonical import canonical_json, chain_genesis, event_hash, sha256_hex
 from ._database import is_retryable, make_engine, read_options, write_options
-from ._records import Attempt, AuditEntry, StoredEvent, append_audit, prepare, roster_document
+from ._records import (
+    MAX_SKEW,
+    Attempt,
+    AuditEntry,
+    StoredEvent,
+    append_audit,
+    from_future,
+    prepare,
+    roster_document,
+    utc_now,
+)
 from ._replica import Head, Replica, subtree, subtree_roster
 from ._snapshots import reads_children, restore, snapshot_row
 
@@ -155,6 +166,12 @@ class EventStore:
         """Races this store object lost (a head moved between judging and writing) and won on
         a retry: a measure of contention."""
         self._read = read_options(engine)
+        self.max_skew: dt.timedelta | None = MAX_SKEW
+        """An event dated more than this after `clock` is rejected as ``future`` (None: never;
+        default 10 minutes)."""
+        self.clock: Callable[[], dt.datetime] = utc_now
+        """The store's clock (an aware datetime), for the ``future`` check only."""
+        self._tz = ZoneInfo(spec.timezone)
         self._postgres = engine.dialect.name == "postgresql"
 
     # ------------------------------------------------------------------ create / open
@@ -299,6 +316,10 @@ class EventStore:
         attempt = prepare(event)
         if not attempt.storable:
             verdict = core.Verdict(False, core.Reason.MALFORMED, False)
+            self._write_audit(attempt, verdict, None)
+            return verdict
+        if from_future(attempt, self.clock(), self.max_skew, self._tz):
+            verdict = core.Verdict(False, core.Reason.FUTURE, False)
             self._write_audit(attempt, verdict, None)
             return verdict
         if attempt.unit not in self.roster.by_id:

@@ -75,6 +75,8 @@ class VerifyReport:
     None when the audit chain could not be read."""
     snapshots: int = 0
     """Persisted snapshots checked."""
+    audit_rows: int = 0
+    """Audit rows (rejected attempts) checked."""
     replayed: bool = False
     """True when every event was also judged again from the start (``verify(replay=True)``)
     and every snapshot compared with the replayed state."""
@@ -102,6 +104,7 @@ class VerifyReport:
     def lines(self) -> list[str]:
         """The report as plain lines, first line a summary."""
         snaps = f", {self.snapshots} snapshots" if self.snapshots else ""
+        snaps += f", {self.audit_rows} audit rows" if self.audit_rows else ""
         how = " and replayed" if self.replayed else ""
         head = (f"ok: {self.events} events of {self.units} units verified{how}{snaps}, "
                 f"digest {self.digest}" if self.ok
@@ -261,9 +264,10 @@ def _check_meta(meta: Mapping[str, str]) -> list[BrokenLink]:
 
 
 def _audit_chain(conn: sa.Connection, meta: Mapping[str, str], pin: Pin | None
-                 ) -> tuple[tuple[int, str] | None, list[BrokenLink]]:
-    """Walk the chain of rejected attempts in id order; return its head and what is broken
-    (the first broken link, a head that does not match, an anchor it no longer holds)."""
+                 ) -> tuple[int, tuple[int, str] | None, list[BrokenLink]]:
+    """Walk the chain of rejected attempts in id order; return its number of rows, its head
+    and what is broken (the first broken link, a head that does not match, an anchor it no
+    longer holds)."""
     genesis = audit_genesis(meta.get("spec_sha256", ""), meta.get("roster_sha256", ""))
     prev, last, n = genesis, 0, 0
     first: BrokenLink | None = None
@@ -297,10 +301,13 @@ def _audit_chain(conn: sa.Connection, meta: Mapping[str, str], pin: Pin | None
             pinned = True
         prev, last = row.hash, row.id
     if first is not None:
-        return None, [first]
+        return n, None, [first]
     head = t.read_audit_head(meta.get("audit_head"))
     if head is None:
-        return None, []  # reported by _check_meta (missing) or here (unreadable)
+        problem = ("the head of the audit chain (sfd_meta audit_head) is unreadable: "
+                   f"{meta['audit_head']!r:.60} (edited)")
+        return n, None, [BrokenLink(unit=AUDIT, seq=None, problem=problem)
+                         ] if "audit_head" in meta else []  # missing: see _check_meta
     out: list[BrokenLink] = []
     if head != (last, prev):
         out.append(BrokenLink(unit=AUDIT, seq=None, problem=(
@@ -310,7 +317,7 @@ def _audit_chain(conn: sa.Connection, meta: Mapping[str, str], pin: Pin | None
         out.append(BrokenLink(unit=AUDIT, seq=None, problem=(
             f"the anchor saw audit row {pin[0] if pin else 0}, it is not stored "
             "(audit truncated or rewritten)")))
-    return (last, prev), out
+    return n, (last, prev), out
 
 
 def _audit_link(prev: str, fields: Mapping[str, Any]) -> str | None:
@@ -386,7 +393,7 @@ def verify(conn: sa.Connection, anchor: Any = None) -> VerifyReport:
         if first is not None:
             chains.append(first)
     chains.sort(key=lambda b: b.unit)
-    audit_head, audit_problems = _audit_chain(conn, meta, audit_pin)
+    audit_rows, audit_head, audit_problems = _audit_chain(conn, meta, audit_pin)
     broken.extend(clock_problems or _commit_numbers(conn, gseqs))
     snapshots = _check_snapshots(conn, spec_sha, set(heads), seen)
     digest = sha256_hex(canonical_json({"spec": spec_sha, "roster": meta.get("roster_sha256"),
@@ -394,7 +401,7 @@ def verify(conn: sa.Connection, anchor: Any = None) -> VerifyReport:
     return VerifyReport(units=len(heads), events=total,
                         broken=(*chains, *audit_problems, *snapshots, *broken),
                         digest=digest, heads={u: (counts[u], last[u]) for u in sorted(last)},
-                        audit_head=audit_head,
+                        audit_head=audit_head, audit_rows=audit_rows,
                         snapshots=sum(len(m) for m in marks.values()))
 
 
