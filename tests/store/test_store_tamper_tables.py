@@ -16,20 +16,20 @@ from sfd_workflow.store import EventStore
 from sfd_workflow.store._canonical import audit_hash, event_hash, sha256_hex
 from sfd_workflow.store._snapshots import snapshot_digest
 from sfd_workflow.store._verify import verify_store
-from support.store import approval_script, ev, spec_and_roster, store_url_fixture  # noqa: F401
+from support.store import (  # noqa: F401
+    approval_script,
+    ev,
+    spec_and_roster,
+    sql_edit,
+    store_url_fixture,
+)
 
 Edit = Callable[[sa.Connection], None]
 
 
-def _sql(*statements: str) -> Edit:
-    def run(conn: sa.Connection) -> None:
-        for s in statements:
-            conn.exec_driver_sql(s)
-    return run
-
 
 def _meta(conn: sa.Connection, key: str) -> str:
-    return str(conn.exec_driver_sql(
+    return str(conn.exec_driversql_edit(
         f"SELECT value FROM sfd_meta WHERE key = '{key}'").scalar_one())
 
 
@@ -51,7 +51,7 @@ def _with_sha(key: str, old: str, new: str) -> Edit:
 def _rechain_events(conn: sa.Connection, unit: str, edit: str) -> None:
     """Apply `edit` (SQL) to the unit's events, then recompute its whole chain from its
     genesis: a rewrite only an anchor can tell."""
-    conn.exec_driver_sql(edit)
+    conn.exec_driversql_edit(edit)
     rows = conn.execute(sa.text("SELECT * FROM sfd_events WHERE unit = :u ORDER BY seq"),
                         {"u": unit}).mappings().all()
     prev = rows[0]["prev_hash"]
@@ -68,8 +68,8 @@ def _rechain_events(conn: sa.Connection, unit: str, edit: str) -> None:
 
 def _rechain_audit(conn: sa.Connection, edit: str) -> None:
     """Apply `edit` (SQL) to the audit rows, then recompute the audit chain and its head."""
-    conn.exec_driver_sql(edit)
-    rows = conn.exec_driver_sql("SELECT * FROM sfd_audit ORDER BY id").mappings().all()
+    conn.exec_driversql_edit(edit)
+    rows = conn.exec_driversql_edit("SELECT * FROM sfd_audit ORDER BY id").mappings().all()
     prev = rows[0]["prev_hash"] if rows else None
     last = 0
     for row in rows:
@@ -83,7 +83,7 @@ def _rechain_audit(conn: sa.Connection, edit: str) -> None:
 def _snapshot_state(conn: sa.Connection) -> None:
     """Edit a snapshot's state and recompute its digest."""
     spec_sha = _meta(conn, "spec_sha256")
-    row = conn.exec_driver_sql("SELECT * FROM sfd_snapshots WHERE unit = 'ps-0-0' "
+    row = conn.exec_driversql_edit("SELECT * FROM sfd_snapshots WHERE unit = 'ps-0-0' "
                                "AND seq = 3").mappings().one()
     state = json.loads(row["state"])
     state["records"] = state["records"][:1]
@@ -102,112 +102,112 @@ SQLITE = "sqlite-only"  # a value of another type: PostgreSQL refuses the edit i
 #  "no meaning", the first problem reported (str of the BrokenLink, or the error))
 CASES: list[tuple[str, Edit, str, str]] = [
     # --- sfd_schema
-    ("sfd_schema.version", _sql("UPDATE sfd_schema SET version = 99 WHERE version = 1"),
+    ("sfd_schema.version", sql_edit("UPDATE sfd_schema SET version = 99 WHERE version = 1"),
      "refused", "has schema version 99, newer than this sfd-workflow understands"),
-    ("sfd_schema.applied_at", _sql("UPDATE sfd_schema SET applied_at = 'x'"), "no meaning", ""),
-    ("sfd_schema.description", _sql("UPDATE sfd_schema SET description = 'x'"),
+    ("sfd_schema.applied_at", sql_edit("UPDATE sfd_schema SET applied_at = 'x'"), "no meaning", ""),
+    ("sfd_schema.description", sql_edit("UPDATE sfd_schema SET description = 'x'"),
      "no meaning", ""),
     # --- sfd_meta
-    ("sfd_meta.key", _sql("UPDATE sfd_meta SET key = 'x' WHERE key = 'spec_id'"),
+    ("sfd_meta.key", sql_edit("UPDATE sfd_meta SET key = 'x' WHERE key = 'spec_id'"),
      "verify", "*: sfd_meta has no spec_id (deleted or renamed)"),
-    ("sfd_meta spec_json", _sql("UPDATE sfd_meta SET value = replace(value, 'majority', 'all') "
+    ("sfd_meta spec_json", sql_edit("UPDATE sfd_meta SET value = replace(value, 'majority', 'all') "
                                 "WHERE key = 'spec_json'"),
      "verify", "*: the stored spec was edited"),
     ("sfd_meta spec_json with its SHA-256 recomputed", _with_sha("spec", "majority", "all"),
      "verify", "ps-0-0 event 1: its chain does not start from the genesis of the stored spec "
      "and roster (they, or the event, were edited)"),
-    ("sfd_meta spec_sha256", _sql("UPDATE sfd_meta SET value = 'x' WHERE key = 'spec_sha256'"),
+    ("sfd_meta spec_sha256", sql_edit("UPDATE sfd_meta SET value = 'x' WHERE key = 'spec_sha256'"),
      "verify", "ps-0-0 event 1: its chain does not start from the genesis of the stored spec "
      "and roster (they, or the event, were edited)"),
-    ("sfd_meta spec_id", _sql("UPDATE sfd_meta SET value = 'other' WHERE key = 'spec_id'"),
+    ("sfd_meta spec_id", sql_edit("UPDATE sfd_meta SET value = 'other' WHERE key = 'spec_id'"),
      "verify", "*: sfd_meta spec_id 'other' is not the stored spec's id 'store-review' (edited)"),
-    ("sfd_meta roster_json", _sql("UPDATE sfd_meta SET value = replace(value, '\"m4\"', "
+    ("sfd_meta roster_json", sql_edit("UPDATE sfd_meta SET value = replace(value, '\"m4\"', "
                                   "'\"m9\"') WHERE key = 'roster_json'"),
      "verify", "*: the stored roster was edited"),
     ("sfd_meta roster_json with its SHA-256 recomputed", _with_sha("roster", '"m4"', '"m9"'),
      "verify", "ps-0-0 event 1: its chain does not start from the genesis of the stored spec "
      "and roster (they, or the event, were edited)"),
     ("sfd_meta roster_sha256",
-     _sql("UPDATE sfd_meta SET value = 'x' WHERE key = 'roster_sha256'"),
+     sql_edit("UPDATE sfd_meta SET value = 'x' WHERE key = 'roster_sha256'"),
      "verify", "ps-0-0 event 1: its chain does not start from the genesis of the stored spec "
      "and roster (they, or the event, were edited)"),
-    ("sfd_meta store_id", _sql("UPDATE sfd_meta SET value = 'x' WHERE key = 'store_id'"),
+    ("sfd_meta store_id", sql_edit("UPDATE sfd_meta SET value = 'x' WHERE key = 'store_id'"),
      "no meaning", ""),
-    ("sfd_meta created_at", _sql("UPDATE sfd_meta SET value = 'x' WHERE key = 'created_at'"),
+    ("sfd_meta created_at", sql_edit("UPDATE sfd_meta SET value = 'x' WHERE key = 'created_at'"),
      "no meaning", ""),
-    ("sfd_meta chain", _sql("UPDATE sfd_meta SET value = 'sfd-workflow/1' WHERE key = 'chain'"),
+    ("sfd_meta chain", sql_edit("UPDATE sfd_meta SET value = 'sfd-workflow/1' WHERE key = 'chain'"),
      "verify", "ps-0-0 event 1: its chain does not start from the genesis of the stored spec "
      "and roster (they, or the event, were edited)"),
     ("sfd_meta audit_head",
-     _sql("UPDATE sfd_meta SET value = '[2,\"x\"]' WHERE key = 'audit_head'"),
+     sql_edit("UPDATE sfd_meta SET value = '[2,\"x\"]' WHERE key = 'audit_head'"),
      "verify", "audit: the audit chain ends at row 3 (3 rows), its head in sfd_meta names row 2 "
      "(rows deleted, or the head edited)"),
     # --- sfd_units
-    ("sfd_units.unit", _sql("UPDATE sfd_units SET unit = 'x' WHERE unit = 'ps-0-0'"),
+    ("sfd_units.unit", sql_edit("UPDATE sfd_units SET unit = 'x' WHERE unit = 'ps-0-0'"),
      "verify", "ps-0-0: events of a unit the store does not have"),
-    ("sfd_units.head_seq", _sql("UPDATE sfd_units SET head_seq = 5 WHERE unit = 'ps-0-0'"),
+    ("sfd_units.head_seq", sql_edit("UPDATE sfd_units SET head_seq = 5 WHERE unit = 'ps-0-0'"),
      "verify", "ps-0-0: the unit has had 5 events, 6 are stored (events deleted, or its event "
      "count edited)"),
     ("sfd_units.head_seq not a number",
-     _sql("UPDATE sfd_units SET head_seq = 'x' WHERE unit = 'ps-0-0'"),
+     sql_edit("UPDATE sfd_units SET head_seq = 'x' WHERE unit = 'ps-0-0'"),
      SQLITE, "ps-0-0: its event count (sfd_units head_seq) is not a whole number: 'x'"),
     # --- sfd_clock
-    ("sfd_clock.id", _sql("UPDATE sfd_clock SET id = 2"),
+    ("sfd_clock.id", sql_edit("UPDATE sfd_clock SET id = 2"),
      "verify", "*: the commit counter (sfd_clock) is not one row 1 with a whole number (edited)"),
-    ("sfd_clock.gseq", _sql("UPDATE sfd_clock SET gseq = 9"),
+    ("sfd_clock.gseq", sql_edit("UPDATE sfd_clock SET gseq = 9"),
      "verify", "*: the commit numbers run to 9 but 7 events are stored (events deleted)"),
     # --- sfd_events (every column; tests/store/test_store_tamper.py has more ways)
-    ("sfd_events.gseq", _sql(f"UPDATE sfd_events SET gseq = 99 {W}6"),
+    ("sfd_events.gseq", sql_edit(f"UPDATE sfd_events SET gseq = 99 {W}6"),
      "verify", "ps-0-0 event 6: its content does not match its hash (edited)"),
-    ("sfd_events.unit", _sql(f"UPDATE sfd_events SET unit = 'ps-0-1', seq = 2 {W}6"),
+    ("sfd_events.unit", sql_edit(f"UPDATE sfd_events SET unit = 'ps-0-1', seq = 2 {W}6"),
      "verify", "ps-0-0 event 6: the unit has had 6 events, 5 are stored (events deleted, or "
      "its event count edited)"),
-    ("sfd_events.seq", _sql(f"UPDATE sfd_events SET seq = 7 {W}6"),
+    ("sfd_events.seq", sql_edit(f"UPDATE sfd_events SET seq = 7 {W}6"),
      "verify", "ps-0-0 event 6: event 6 is missing (the next stored is 7)"),
-    ("sfd_events.event", _sql(f"UPDATE sfd_events SET event = 'review' {W}6"),
+    ("sfd_events.event", sql_edit(f"UPDATE sfd_events SET event = 'review' {W}6"),
      "verify", "ps-0-0 event 6: its content does not match its hash (edited)"),
-    ("sfd_events.actor", _sql(f"UPDATE sfd_events SET actor = 'm4' {W}3"),
+    ("sfd_events.actor", sql_edit(f"UPDATE sfd_events SET actor = 'm4' {W}3"),
      "verify", "ps-0-0 event 3: its content does not match its hash (edited)"),
-    ("sfd_events.at", _sql(f"UPDATE sfd_events SET at = '2009-05-01T09:00:00+08:00' {W}1"),
+    ("sfd_events.at", sql_edit(f"UPDATE sfd_events SET at = '2009-05-01T09:00:00+08:00' {W}1"),
      "verify", "ps-0-0 event 1: its content does not match its hash (edited)"),
-    ("sfd_events.payload", _sql(f"UPDATE sfd_events SET payload = '{{}}' {W}1"),
+    ("sfd_events.payload", sql_edit(f"UPDATE sfd_events SET payload = '{{}}' {W}1"),
      "verify", "ps-0-0 event 1: its content does not match its hash (edited)"),
-    ("sfd_events.late", _sql(f"UPDATE sfd_events SET late = NOT late {W}2"),
+    ("sfd_events.late", sql_edit(f"UPDATE sfd_events SET late = NOT late {W}2"),
      "verify", "ps-0-0 event 2: its content does not match its hash (edited)"),
-    ("sfd_events.recorded_at", _sql(f"UPDATE sfd_events SET recorded_at = 'x' {W}4"),
+    ("sfd_events.recorded_at", sql_edit(f"UPDATE sfd_events SET recorded_at = 'x' {W}4"),
      "verify", "ps-0-0 event 4: its content does not match its hash (edited)"),
-    ("sfd_events.prev_hash", _sql(f"UPDATE sfd_events SET prev_hash = 'x' {W}4"),
+    ("sfd_events.prev_hash", sql_edit(f"UPDATE sfd_events SET prev_hash = 'x' {W}4"),
      "verify", "ps-0-0 event 4: its previous-hash does not match the event before it"),
-    ("sfd_events.hash", _sql(f"UPDATE sfd_events SET hash = 'x' {W}4"),
+    ("sfd_events.hash", sql_edit(f"UPDATE sfd_events SET hash = 'x' {W}4"),
      "verify", "ps-0-0 event 4: its content does not match its hash (edited)"),
-    ("sfd_events.seq not a number", _sql(f"UPDATE sfd_events SET seq = 'x' {W}6"),
+    ("sfd_events.seq not a number", sql_edit(f"UPDATE sfd_events SET seq = 'x' {W}6"),
      SQLITE, "ps-0-0 event 6: a field holds a value of the wrong type (edited)"),
     ("sfd_events: a rewritten chain",
      lambda c: _rechain_events(c, "ps-0-0", f"UPDATE sfd_events SET actor = 'm4' {W}3"),
      "anchor", "ps-0-0 event 6: it differs from the anchor (history rewritten)"),
     # --- sfd_audit (every column, and deleting, inserting, rewriting rows)
-    ("sfd_audit.id", _sql("UPDATE sfd_audit SET id = 9 WHERE id = 2"),
+    ("sfd_audit.id", sql_edit("UPDATE sfd_audit SET id = 9 WHERE id = 2"),
      "verify", "audit row 3: its previous-hash does not match the row before it (a row "
      "deleted, inserted or moved)"),
-    *[(f"sfd_audit.{col}", _sql(f"UPDATE sfd_audit SET {col} = {value} {A}"), "verify",
+    *[(f"sfd_audit.{col}", sql_edit(f"UPDATE sfd_audit SET {col} = {value} {A}"), "verify",
        "audit row 2: its content does not match its hash (edited)")
       for col, value in (("attempted_at", "'x'"), ("unit", "'ps-0-1'"), ("event", "'x'"),
                          ("actor", "'m4'"), ("at", "'2009-05-02T10:00:00+08:00'"),
                          ("payload", "'{\"a\":1}'"), ("raw", "'x'"), ("reason", "'role'"),
                          ("unit_seq", "1"), ("after_gseq", "1"))],
-    ("sfd_audit.prev_hash", _sql(f"UPDATE sfd_audit SET prev_hash = 'x' {A}"),
+    ("sfd_audit.prev_hash", sql_edit(f"UPDATE sfd_audit SET prev_hash = 'x' {A}"),
      "verify", "audit row 2: its previous-hash does not match the row before it (a row "
      "deleted, inserted or moved)"),
-    ("sfd_audit.hash", _sql(f"UPDATE sfd_audit SET hash = 'x' {A}"),
+    ("sfd_audit.hash", sql_edit(f"UPDATE sfd_audit SET hash = 'x' {A}"),
      "verify", "audit row 2: its content does not match its hash (edited)"),
-    ("sfd_audit: a row deleted", _sql(f"DELETE FROM sfd_audit {A}"),
+    ("sfd_audit: a row deleted", sql_edit(f"DELETE FROM sfd_audit {A}"),
      "verify", "audit row 3: its previous-hash does not match the row before it (a row "
      "deleted, inserted or moved)"),
-    ("sfd_audit: the last row deleted", _sql("DELETE FROM sfd_audit WHERE id = 3"),
+    ("sfd_audit: the last row deleted", sql_edit("DELETE FROM sfd_audit WHERE id = 3"),
      "verify", "audit: the audit chain ends at row 2 (2 rows), its head in sfd_meta names row 3 "
      "(rows deleted, or the head edited)"),
     ("sfd_audit: a row inserted",
-     _sql("INSERT INTO sfd_audit (id, attempted_at, raw, reason, after_gseq, prev_hash, hash) "
+     sql_edit("INSERT INTO sfd_audit (id, attempted_at, raw, reason, after_gseq, prev_hash, hash) "
           "SELECT 0, attempted_at, raw, reason, after_gseq, prev_hash, hash FROM sfd_audit "
           "WHERE id = 1"),
      "verify", "audit row 0: its content does not match its hash (edited)"),
@@ -220,23 +220,23 @@ CASES: list[tuple[str, Edit, str, str]] = [
      "anchor", "audit row 3: it differs from the anchor (audit rewritten)"),
     # --- sfd_snapshots
     ("sfd_snapshots.unit",
-     _sql("UPDATE sfd_snapshots SET unit = 'ps-0-1' WHERE unit = 'ps-0-0' AND seq = 3"),
+     sql_edit("UPDATE sfd_snapshots SET unit = 'ps-0-1' WHERE unit = 'ps-0-0' AND seq = 3"),
      "verify", "ps-0-1 event 3: its snapshot after event 3 does not match its digest (edited): "
      "it is not used"),
-    *[(f"sfd_snapshots.{col}", _sql(f"UPDATE sfd_snapshots SET {col} = {value} {W}3"),
+    *[(f"sfd_snapshots.{col}", sql_edit(f"UPDATE sfd_snapshots SET {col} = {value} {W}3"),
        "verify", "ps-0-0 event 3: its snapshot after event 3 does not match its digest "
        "(edited): it is not used")
       for col, value in (("gseq", "4"), ("hash", "'x'"), ("state", "'{}'"),
                          ("digest", "'x'"))],
-    ("sfd_snapshots.seq", _sql(f"UPDATE sfd_snapshots SET seq = 4 {W}3"),
+    ("sfd_snapshots.seq", sql_edit(f"UPDATE sfd_snapshots SET seq = 4 {W}3"),
      "verify", "ps-0-0 event 4: its snapshot after event 4 does not match its digest (edited): "
      "it is not used"),
     ("sfd_snapshots.state with its digest recomputed", _snapshot_state,
      "replay", "ps-0-0 event 3: its snapshot after event 3 differs from the replayed state "
      "(edited, digest recomputed)"),
-    ("sfd_snapshots.taken_at", _sql(f"UPDATE sfd_snapshots SET taken_at = 'x' {W}3"),
+    ("sfd_snapshots.taken_at", sql_edit(f"UPDATE sfd_snapshots SET taken_at = 'x' {W}3"),
      "no meaning", ""),
-    ("sfd_snapshots: one deleted", _sql(f"DELETE FROM sfd_snapshots {W}3"), "no meaning", ""),
+    ("sfd_snapshots: one deleted", sql_edit(f"DELETE FROM sfd_snapshots {W}3"), "no meaning", ""),
 ]
 
 
