@@ -91,7 +91,7 @@ def test_a_store_with_an_edited_spec_refuses_to_open(store_url: str) -> None:
     EventStore.create(store_url, spec, roster).close()
     engine = sa.create_engine(store_url)
     with engine.begin() as conn:
-        conn.exec_driversql_edit("UPDATE sfd_meta SET value = replace(value, 'majority', 'all') "
+        conn.exec_driver_sql("UPDATE sfd_meta SET value = replace(value, 'majority', 'all') "
                              "WHERE key = 'spec_json'")
     engine.dispose()
     with pytest.raises(StoreError, match="does not match its SHA-256"):
@@ -109,9 +109,9 @@ def test_an_anchor_catches_a_truncated_history_with_everything_else_made_consist
         anchor = store.verify().anchor()
     engine = sa.create_engine(store_url)
     with engine.begin() as conn:
-        conn.exec_driversql_edit("DELETE FROM sfd_events WHERE unit = 'ps-0-0' AND seq = 6")
-        conn.exec_driversql_edit("UPDATE sfd_units SET head_seq = 5 WHERE unit = 'ps-0-0'")
-        conn.exec_driversql_edit("UPDATE sfd_clock SET gseq = 5")
+        conn.exec_driver_sql("DELETE FROM sfd_events WHERE unit = 'ps-0-0' AND seq = 6")
+        conn.exec_driver_sql("UPDATE sfd_units SET head_seq = 5 WHERE unit = 'ps-0-0'")
+        conn.exec_driver_sql("UPDATE sfd_clock SET gseq = 5")
     engine.dispose()
     with EventStore.open(store_url) as store:
         assert store.verify().ok

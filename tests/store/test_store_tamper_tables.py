@@ -29,7 +29,7 @@ Edit = Callable[[sa.Connection], None]
 
 
 def _meta(conn: sa.Connection, key: str) -> str:
-    return str(conn.exec_driversql_edit(
+    return str(conn.exec_driver_sql(
         f"SELECT value FROM sfd_meta WHERE key = '{key}'").scalar_one())
 
 
@@ -51,7 +51,7 @@ def _with_sha(key: str, old: str, new: str) -> Edit:
 def _rechain_events(conn: sa.Connection, unit: str, edit: str) -> None:
     """Apply `edit` (SQL) to the unit's events, then recompute its whole chain from its
     genesis: a rewrite only an anchor can tell."""
-    conn.exec_driversql_edit(edit)
+    conn.exec_driver_sql(edit)
     rows = conn.execute(sa.text("SELECT * FROM sfd_events WHERE unit = :u ORDER BY seq"),
                         {"u": unit}).mappings().all()
     prev = rows[0]["prev_hash"]
@@ -68,8 +68,8 @@ def _rechain_events(conn: sa.Connection, unit: str, edit: str) -> None:
 
 def _rechain_audit(conn: sa.Connection, edit: str) -> None:
     """Apply `edit` (SQL) to the audit rows, then recompute the audit chain and its head."""
-    conn.exec_driversql_edit(edit)
-    rows = conn.exec_driversql_edit("SELECT * FROM sfd_audit ORDER BY id").mappings().all()
+    conn.exec_driver_sql(edit)
+    rows = conn.exec_driver_sql("SELECT * FROM sfd_audit ORDER BY id").mappings().all()
     prev = rows[0]["prev_hash"] if rows else None
     last = 0
     for row in rows:
@@ -83,7 +83,7 @@ def _rechain_audit(conn: sa.Connection, edit: str) -> None:
 def _snapshot_state(conn: sa.Connection) -> None:
     """Edit a snapshot's state and recompute its digest."""
     spec_sha = _meta(conn, "spec_sha256")
-    row = conn.exec_driversql_edit("SELECT * FROM sfd_snapshots WHERE unit = 'ps-0-0' "
+    row = conn.exec_driver_sql("SELECT * FROM sfd_snapshots WHERE unit = 'ps-0-0' "
                                "AND seq = 3").mappings().one()
     state = json.loads(row["state"])
     state["records"] = state["records"][:1]
