@@ -94,37 +94,59 @@ class Attempt:
     """True when every field is a string and the payload a JSON object: it can be stored."""
 
 
+def _utf8(text: str) -> str:
+    """`text` as UTF-8 (and so the database) can hold it: lone surrogates as ``\\udxxx``."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _json(value: Any) -> str | None:
+    """Canonical JSON of `value` when the database can hold it: None for what JSON cannot
+    hold (NaN, a set), for nesting deeper than Python's recursion limit, for lone surrogates."""
+    try:
+        text = canonical_json(value)
+        text.encode("utf-8")
+    except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        return None
+    return text
+
+
+def _repr(value: Any) -> str:
+    try:
+        return _utf8(repr(value))
+    except RecursionError:
+        return f"<a {type(value).__name__} nested too deep to show>"
+
+
 def _field(m: Mapping[str, Any], key: str) -> str | None:
     v = m.get(key)
-    return v if isinstance(v, str) else None
+    return v if isinstance(v, str) and _utf8(v) is v else None
 
 
 def prepare(event: Mapping[str, Any] | str) -> Attempt:
-    """Read a submitted event (a mapping or one JSON Lines line) without judging it."""
+    """Read a submitted event (a mapping or one JSON Lines line) without judging it; what the
+    database cannot hold (lone surrogates, NaN, nesting too deep) makes it not storable."""
     if isinstance(event, str):
         try:
             parsed = json.loads(event)
-        except ValueError:
-            return Attempt(judged=event, raw=event)
+        except (ValueError, RecursionError):
+            parsed = None
         if not isinstance(parsed, dict):
-            return Attempt(judged=event, raw=event)
-        return attrs.evolve(prepare(parsed), judged=event, raw=event)
+            return Attempt(judged=event, raw=_utf8(event))
+        return attrs.evolve(prepare(parsed), judged=event, raw=_utf8(event))
     if not isinstance(event, Mapping):
-        return Attempt(judged=event, raw=repr(event))
-    try:
-        raw = canonical_json(event)
-    except (TypeError, ValueError):
-        raw = None
+        return Attempt(judged=event, raw=_repr(event))
+    raw = _json(event)
     fields = {k: _field(event, k) for k in _KEYS}
     payload = event.get("payload")
     payload_json: str | None = None
     if payload is None or isinstance(payload, Mapping):
-        try:
-            payload_json = canonical_json({} if payload is None else payload)
-        except (TypeError, ValueError):
-            payload_json = None
+        payload_json = _json({} if payload is None else payload)
     storable = raw is not None and payload_json is not None and None not in fields.values()
-    return Attempt(judged=event, raw=raw if raw is not None else repr(event),
+    return Attempt(judged=event, raw=raw if raw is not None else _repr(event),
                    payload=payload_json, storable=storable, **fields)
 
 
