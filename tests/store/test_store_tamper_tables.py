@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from sfd_workflow.errors import StoreError
-from sfd_workflow.store import EventStore
-from sfd_workflow.store._canonical import audit_hash, event_hash, sha256_hex
+from sfd_workflow.store import SCHEMA_VERSION, EventStore
+from sfd_workflow.store._canonical import audit_hash, event_hash, genesis_hash, sha256_hex
 from sfd_workflow.store._snapshots import snapshot_digest
 from sfd_workflow.store._verify import verify_store
 from support.store import (  # noqa: F401
@@ -48,13 +49,14 @@ def _with_sha(key: str, old: str, new: str) -> Edit:
     return run
 
 
-def _rechain_events(conn: sa.Connection, unit: str, edit: str) -> None:
+def _rechain_events(conn: sa.Connection, unit: str, edit: str,
+                    genesis: str | None = None) -> None:
     """Apply `edit` (SQL) to the unit's events, then recompute its whole chain from its
-    genesis: a rewrite only an anchor can tell."""
+    genesis (or from `genesis`): a rewrite only an anchor can tell."""
     conn.exec_driver_sql(edit)
     rows = conn.execute(sa.text("SELECT * FROM sfd_events WHERE unit = :u ORDER BY seq"),
                         {"u": unit}).mappings().all()
-    prev = rows[0]["prev_hash"]
+    prev = rows[0]["prev_hash"] if genesis is None else genesis
     for row in rows:
         fields = {k: row[k] for k in ("gseq", "unit", "seq", "event", "actor", "at", "payload",
                                       "late", "recorded_at")}
@@ -289,3 +291,52 @@ def test_every_edit_of_every_table_is_caught_or_carries_no_meaning(
         assert got[0] == how and first in got[1], got
     else:
         assert got == (how, first)
+
+
+def _as_version_2(url: str) -> dict[str, list[Any]]:
+    """A store as schema version 2 wrote it: unit chains from the spec-only genesis, audit
+    rows without hashes, no version-4 keys. Returns its (flat) anchor of that time."""
+    spec, roster = spec_and_roster()
+    with EventStore.create(url, spec, roster, snapshot_every=0) as store:
+        for e in approval_script():
+            store.submit(e)
+        spec_sha = store.spec_sha256
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM sfd_schema WHERE version > 2")
+        conn.exec_driver_sql("DELETE FROM sfd_meta WHERE key IN ('chain', 'audit_head')")
+        conn.exec_driver_sql("UPDATE sfd_audit SET prev_hash = NULL, hash = NULL")
+        _rechain_events(conn, "ps-0-0", "SELECT 1", genesis_hash(spec_sha, "ps-0-0"))
+        head = conn.exec_driver_sql("SELECT hash FROM sfd_events WHERE unit = 'ps-0-0' "
+                                    "AND seq = 6").scalar_one()
+    engine.dispose()
+    return {"ps-0-0": [6, head]}
+
+
+def test_an_upgraded_store_keeps_its_chains_and_chains_its_audit_rows(tmp_path: Path) -> None:
+    """Opening a version-2 store upgrades it to version 4: its event chains are kept (the
+    anchor taken before still verifies), its audit rows are chained, and from then on an
+    audit edit, or a roster edited with its SHA-256 recomputed, is reported."""
+    url = f"sqlite:///{tmp_path / 'v2.db'}"
+    anchor = _as_version_2(url)
+    with EventStore.open(url) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        report = store.verify(anchor=anchor)
+        assert report.ok, report.lines()
+        assert report.audit_rows == 2
+        assert store.submit(ev("ps-0-0", "review", "nobody", 9)).reason == "unknown_actor"
+        assert store.verify().ok
+    for edit, first in [
+            (sql_edit("UPDATE sfd_audit SET actor = 'm4' WHERE id = 1"),
+             "audit row 1: its content does not match its hash (edited)"),
+            (_with_sha("roster", '"m4"', '"m9"'),
+             "audit row 1: the audit chain does not start from the genesis of the stored "
+             "spec and roster (they, or the row, were edited)")]:
+        copy = tmp_path / "edited.db"
+        copy.write_bytes((tmp_path / "v2.db").read_bytes())
+        engine = sa.create_engine(f"sqlite:///{copy}")
+        with engine.begin() as conn:
+            edit(conn)
+        engine.dispose()
+        report = verify_store(f"sqlite:///{copy}")
+        assert [str(b) for b in report.broken][:1] == [first]

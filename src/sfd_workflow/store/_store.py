@@ -307,7 +307,8 @@ class EventStore:
 
         Returns:
             The `Verdict`, exactly as some serial order of all concurrent submits gives it.
-            An event the store cannot hold as JSON (e.g. NaN in its payload) is malformed.
+            An event the store cannot hold as JSON (e.g. NaN in its payload) is malformed; one
+            dated more than `max_skew` after `clock` is ``future`` (checked right after that).
 
         Raises:
             StoreError: the database failed, or the stored history was altered.
