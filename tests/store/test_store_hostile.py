@@ -143,6 +143,12 @@ DAMAGE: list[tuple[str, str, dict[str, tuple[int, str]]]] = [
     ("a non-integer head_seq", "UPDATE sfd_units SET head_seq = 'x' WHERE unit = 'ps-0-0'",
      {"verify": (1, "ps-0-0: its event count (sfd_units head_seq) is not a whole number: 'x'"),
       "status": (0, ""), "export": (0, "URL: exported 6 events as jsonl to TMP/out.jsonl")}),
+    ("a non-integer commit counter", "UPDATE sfd_clock SET gseq = 'x'",
+     {"verify": (1, "*: the commit counter (sfd_clock) is not one row 1 with a whole number "
+                    "(edited)"),
+      "status": (2, "sfd-workflow: error: the store holds a value of the wrong type (invalid "
+                    "literal for int() with base 10: 'x'): the store was altered; run verify"),
+      "export": (0, "URL: exported 6 events as jsonl to TMP/out.jsonl")}),
     ("an event time that is not a date-time",
      "UPDATE sfd_events SET at = 'x' WHERE unit = 'ps-0-0' AND seq = 1",
      {"verify": (1, "ps-0-0 event 1: its content does not match its hash (edited)"),
