@@ -14,7 +14,13 @@ import sqlalchemy as sa
 
 from sfd_workflow.errors import StoreError
 from sfd_workflow.store import SCHEMA_VERSION, EventStore
-from sfd_workflow.store._canonical import audit_hash, event_hash, genesis_hash, sha256_hex
+from sfd_workflow.store._canonical import (
+    audit_genesis,
+    audit_hash,
+    event_hash,
+    genesis_hash,
+    sha256_hex,
+)
 from sfd_workflow.store._snapshots import snapshot_digest
 from sfd_workflow.store._verify import verify_store
 from support.store import (  # noqa: F401
@@ -340,3 +346,30 @@ def test_an_upgraded_store_keeps_its_chains_and_chains_its_audit_rows(tmp_path: 
         engine.dispose()
         report = verify_store(f"sqlite:///{copy}")
         assert [str(b) for b in report.broken][:1] == [first]
+
+
+def test_an_anchor_catches_a_roster_edit_in_a_store_without_events(tmp_path: Path) -> None:
+    """With no event and no audit row, a roster edited with its SHA-256 recomputed is caught
+    by the audit chain's head (its genesis covers the roster); with that head recomputed too,
+    only an anchor tells: every unit's anchored head is its genesis (documented)."""
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    spec, roster = spec_and_roster()
+    with EventStore.create(url, spec, roster) as store:
+        anchor = store.verify().anchor()
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        _with_sha("roster", '"m4"', '"m9"')(conn)
+    assert [str(b) for b in verify_store(url).broken] == [
+        "audit: the head of the audit chain in sfd_meta does not match the genesis of the "
+        "stored spec and roster (they, or the head, were edited)"]
+    with engine.begin() as conn:
+        _set_meta(conn, "audit_head", json.dumps(
+            [0, audit_genesis(_meta(conn, "spec_sha256"), _meta(conn, "roster_sha256"))]))
+    engine.dispose()
+    assert verify_store(url).ok
+    broken = [str(b) for b in verify_store(url, anchor).broken]
+    assert len(broken) == 21
+    assert broken[0] == ("gb-0: its chain starts elsewhere than when the anchor was taken "
+                         "(the spec or roster changed)")
+    assert broken[-1] == ("audit: the audit chain starts elsewhere than when the anchor was "
+                          "taken (the spec or roster changed)")

@@ -309,10 +309,15 @@ def _audit_chain(conn: sa.Connection, meta: Mapping[str, str], pin: Pin | None
         return n, None, [BrokenLink(unit=AUDIT, seq=None, problem=problem)
                          ] if "audit_head" in meta else []  # missing: see _check_meta
     out: list[BrokenLink] = []
-    if head != (last, prev):
+    if head[0] != last:
         out.append(BrokenLink(unit=AUDIT, seq=None, problem=(
             f"the audit chain ends at row {last} ({n} rows), its head in sfd_meta names row "
             f"{head[0]} (rows deleted, or the head edited)")))
+    elif head[1] != prev:
+        out.append(BrokenLink(unit=AUDIT, seq=None, problem=(
+            "the head of the audit chain in sfd_meta does not match "
+            + (f"row {last} (the head was edited)" if n else "the genesis of the stored spec "
+               "and roster (they, or the head, were edited)"))))
     elif not pinned:
         out.append(BrokenLink(unit=AUDIT, seq=None, problem=(
             f"the anchor saw audit row {pin[0] if pin else 0}, it is not stored "
