@@ -19,10 +19,9 @@ cheap and a missing extra is reported, when a name is used, by `MissingExtraErro
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
-from sfd_workflow.errors import MissingExtraError
+from sfd_workflow._extras import require as _require
 
 if TYPE_CHECKING:
     from sfd_workflow.sim._behaviour import (
@@ -115,12 +114,8 @@ def __getattr__(name: str) -> Any:
     if module is None:
         msg = f"module 'sfd_workflow.sim' has no attribute {name!r}"
         raise AttributeError(msg)
-    try:
-        value = getattr(importlib.import_module(f"sfd_workflow.sim.{module}"), name)
-    except ImportError as exc:
-        if isinstance(exc, MissingExtraError):
-            raise
-        raise MissingExtraError("sfd_workflow.sim", "sim", exc.name or "numpy") from exc
+    value = getattr(_require(f"sfd_workflow.sim.{module}", feature="sfd_workflow.sim",
+                            extra="sim"), name)
     globals()[name] = value
     return value
 

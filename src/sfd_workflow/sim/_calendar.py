@@ -22,8 +22,8 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from sfd_workflow._extras import require
 from sfd_workflow.sim._errors import CalendarError
-from sfd_workflow.sim._extras import require
 
 __all__ = ["CalendarKind", "WorkCalendar", "chinese_calendar_years"]
 

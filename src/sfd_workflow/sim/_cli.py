@@ -9,32 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
+from sfd_workflow._cli_kit import Choice, fail, fail_load
 from sfd_workflow.errors import LoadError, SfdWorkflowError
 
 __all__ = ["simulate_command"]
-
-
-class _SimCliError(click.ClickException):
-    """A one-line error, exit status 2 (same shape as the core CLI's errors)."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"sfd-workflow: error: {self.message}", err=True)
-
-
-def _fail(message: str) -> NoReturn:
-    raise _SimCliError(message)
-
-
-def _load_error(exc: LoadError) -> NoReturn:
-    for problem in exc.problems[1:]:
-        click.echo(f"sfd-workflow: error: {problem}", err=True)
-    raise _SimCliError(str(exc.problems[0]))
 
 
 @click.command(name="simulate")
@@ -47,7 +29,7 @@ def _load_error(exc: LoadError) -> NoReturn:
               help="Simulate a national-scale set of units (arrays, fast engine).")
 @click.option("--units", "n_units", type=click.IntRange(min=6), default=3_700_000,
               show_default=True, help="With --national: how many units.")
-@click.option("--engine", type=click.Choice(["exact", "fast"]), default=None,
+@click.option("--engine", type=Choice(["exact", "fast"]), default=None,
               help="exact: every event through the runtime (default with a roster or "
                    "district); fast: numpy dates only (default and only choice with "
                    "--national).")
@@ -73,25 +55,25 @@ def simulate_command(spec: str, roster_path: str | None, district_n: int | None,
     """
     sources = [x for x in (roster_path, district_n, national or None) if x is not None]
     if len(sources) != 1:
-        _fail("give exactly one of --roster R, --district N, --national")
+        fail("give exactly one of --roster R, --district N, --national")
     try:
         _simulate(spec, roster_path, district_n, national, n_units, engine, model_path, seed,
                   runs, dask_address, out_dir, progress)
     except LoadError as exc:
-        _load_error(exc)
+        fail_load(exc)
     except SfdWorkflowError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except OSError as exc:
-        _fail(f"{exc.filename or out_dir}: {exc.strerror}")
+        fail(f"{exc.filename or out_dir}: {exc.strerror}")
 
 
 def _simulate(spec_arg: str, roster_path: str | None, district_n: int | None, national: bool,
               n_units: int, engine: str | None, model_path: str | None, seed: int, runs: int,
               dask_address: str | None, out_dir: str, progress: bool) -> None:
+    from sfd_workflow._extras import require
     from sfd_workflow._roster import load_roster
     from sfd_workflow._spec._loader import load_spec
     from sfd_workflow.sim._behaviour import default_sim_model, load_sim_model
-    from sfd_workflow.sim._extras import require
     from sfd_workflow.sim._output import write_outputs
     from sfd_workflow.sim._rosters import district
     from sfd_workflow.sim._rosters import national as national_units
@@ -103,7 +85,7 @@ def _simulate(spec_arg: str, roster_path: str | None, district_n: int | None, na
     units: Any
     if national:
         if engine == "exact":
-            _fail("--national has no people: use --engine fast (or --district N)")
+            fail("--national has no people: use --engine fast (or --district N)")
         engine = "fast"
         units = national_units(n_units, seed, spec=spec)
     elif district_n is not None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from sfd_workflow.sim._extras import require
+from sfd_workflow._extras import require
 from sfd_workflow.sim._results import SimResult
 
 __all__ = ["cjk_font", "plot_gantt", "plot_heatmap", "plot_lateness", "plot_progress",
