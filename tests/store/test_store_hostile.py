@@ -379,3 +379,23 @@ def _edit(url: str, sql: str) -> None:
         sql_edit(sql)(conn)
     engine.dispose()
 
+
+
+def test_store_submit_rejects_an_event_from_the_future_and_takes_max_skew(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`store submit` judges by the store's clock: a 9999 event is `future`; --max-skew
+    takes whole minutes, and a value it cannot take is one line and exit 2."""
+    url = _url(tmp_path)
+    _store(tmp_path, events=[]).close()
+    far = json.dumps({**ev("ps-0-0", "write_draft", "s", 0, {"text": "x"}),
+                      "at": "9999-12-31T00:00:00"})
+    capsys.readouterr()
+    assert main(["store", "submit", "--url", url, "--event", far]) == 0
+    assert json.loads(capsys.readouterr().out)["reason"] == "future"
+    assert main(["store", "submit", "--url", url, "--max-skew", "1000000000", "--event",
+                 far]) == 0
+    assert json.loads(capsys.readouterr().out)["reason"] == "future"
+    assert main(["store", "submit", "--url", url, "--max-skew", "nan", "--event", far]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "sfd-workflow: error: Invalid value for '--max-skew': 'nan' is not a valid integer "
+        "range. (see --help)")

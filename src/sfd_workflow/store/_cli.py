@@ -99,7 +99,11 @@ def _event_lines(source: str) -> Iterator[str]:
 @click.option("--snapshot-every", "snapshot_every", type=click.IntRange(min=0), default=100,
               show_default=True,
               help="Persist a unit's state after every K of its accepted events (0: never).")
-def submit(url: str, events: str | None, one: str | None, snapshot_every: int) -> None:
+@click.option("--max-skew", "max_skew", type=click.IntRange(min=0, max=10**9), default=10,
+              show_default=True, metavar="MINUTES",
+              help="Reject as `future` an event dated more than this after the store's clock.")
+def submit(url: str, events: str | None, one: str | None, snapshot_every: int,
+           max_skew: int) -> None:
     """Judge and store each line of EVENTS (a JSON Lines file, - for stdin), or --event.
 
     Writes one JSON object a line, as `replay` does: line, unit, event, verdict, reason, late.
@@ -112,6 +116,7 @@ def submit(url: str, events: str | None, one: str | None, snapshot_every: int) -
     lines: Iterator[str] = iter([one]) if one is not None else _event_lines(events or "-")
     counts: dict[str, int] = {}
     with _open(url, snapshot_every=snapshot_every) as store:
+        store.max_skew = dt.timedelta(minutes=max_skew)
         for n, line in enumerate(lines, 1):
             try:
                 verdict = store.submit(line)
