@@ -88,6 +88,26 @@ def _rechain_audit(conn: sa.Connection, edit: str) -> None:
     _set_meta(conn, "audit_head", json.dumps([last, prev], separators=(",", ":")))
 
 
+def _fabricate(event: dict[str, Any], reason: str) -> Edit:
+    """Append a rejected attempt that never happened, with its hash and the chain's head:
+    only re-judging it (verify --replay) can tell."""
+    def run(conn: sa.Connection) -> None:
+        last, prev = json.loads(_meta(conn, "audit_head"))
+        raw = json.dumps(event, sort_keys=True, separators=(",", ":"))
+        row = {"id": last + 1, "attempted_at": "2009-05-01T03:00:00+00:00",
+               "unit": event["unit"], "event": event["event"], "actor": event["actor"],
+               "at": event["at"], "payload": "{}", "raw": raw, "reason": reason,
+               "unit_seq": 0, "after_gseq": 7}
+        link = audit_hash(prev, row)
+        conn.execute(sa.text(
+            "INSERT INTO sfd_audit (id, attempted_at, unit, event, actor, at, payload, raw, "
+            "reason, unit_seq, after_gseq, prev_hash, hash) VALUES (:id, :attempted_at, :unit, "
+            ":event, :actor, :at, :payload, :raw, :reason, :unit_seq, :after_gseq, :p, :h)"),
+            {**row, "p": prev, "h": link})
+        _set_meta(conn, "audit_head", json.dumps([last + 1, link]))
+    return run
+
+
 def _snapshot_state(conn: sa.Connection) -> None:
     """Edit a snapshot's state and recompute its digest."""
     spec_sha = _meta(conn, "spec_sha256")
@@ -226,6 +246,14 @@ CASES: list[tuple[str, Edit, str, str]] = [
     ("sfd_audit: a row edited, the chain rewritten",
      lambda c: _rechain_audit(c, f"UPDATE sfd_audit SET actor = 'm4' {A}"),
      "anchor", "audit row 3: it differs from the anchor (audit rewritten)"),
+    ("sfd_audit: an attempt that would be accepted appended, hashed",
+     _fabricate({**ev("ps-0-2", "write_draft", "s", 1), "payload": {"text": "x"}}, "role"),
+     "replay", "audit row 4: it is accepted on replay: not a rejected attempt (fabricated or "
+     "edited)"),
+    ("sfd_audit: an attempt with another reason appended, hashed",
+     _fabricate({**ev("ps-0-2", "review", "nobody", 1), "payload": {}}, "role"),
+     "replay", "audit row 4: it is rejected as unknown_actor on replay, not role (fabricated "
+     "or edited)"),
     # --- sfd_snapshots
     ("sfd_snapshots.unit",
      sql_edit("UPDATE sfd_snapshots SET unit = 'ps-0-1' WHERE unit = 'ps-0-0' AND seq = 3"),

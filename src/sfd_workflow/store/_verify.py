@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
+from .._verdict import Reason
 from ..errors import StoreError
 from . import _schema as t
 from ._canonical import (
@@ -24,6 +25,7 @@ from ._canonical import (
     event_hash,
     sha256_hex,
 )
+from ._records import prepare
 from ._report import AUDIT, STORE, BrokenLink, Pin, VerifyReport, read_anchor
 from ._snapshots import digest_ok
 
@@ -326,7 +328,10 @@ def replay_check(conn: sa.Connection, roots: Iterable[tuple[str, Any, tuple[str,
                  ) -> list[BrokenLink]:
     """Judge every stored event again, subtree by subtree, from an empty runtime; report the
     first event of each unit refused on replay and every snapshot whose state differs from
-    the replayed one (a snapshot edited with its digest recomputed).
+    the replayed one (a snapshot edited with its digest recomputed). Judge every audit row
+    again at its place (right after commit ``after_gseq``) and report each that is not
+    rejected for its recorded reason (fabricated or edited); ``future`` rows depend on the
+    clock of their time and are not judged again.
 
     `roots` gives, for each root unit, a fresh runtime over its subtree and the subtree's
     units."""
@@ -337,11 +342,18 @@ def replay_check(conn: sa.Connection, roots: Iterable[tuple[str, Any, tuple[str,
     state_of = (sa.select(t.snapshots.c.state)
                 .where(t.snapshots.c.unit == sa.bindparam("u"),
                        t.snapshots.c.seq == sa.bindparam("s")))
+    attempts = _attempts(conn)
+    lobby = None
     for _root, rt, units in roots:
+        lobby = rt
         dead: set[str] = set()  # refused once: what follows is judged on a wrong state
+        waiting = sorted((a for u in units for a in attempts.pop(u, ())),
+                         key=lambda a: (a.after_gseq, a.id))
         rows = conn.execution_options(yield_per=2000).execute(
             sa.select(t.events).where(t.events.c.unit.in_(units)).order_by(t.events.c.gseq))
         for row in rows:
+            while waiting and waiting[0].after_gseq < row.gseq:
+                out.extend(_judge_attempt(rt, waiting.pop(0), dead))
             if row.unit in dead:
                 continue
             try:
@@ -361,7 +373,46 @@ def replay_check(conn: sa.Connection, roots: Iterable[tuple[str, Any, tuple[str,
                     out.append(BrokenLink(unit=row.unit, seq=row.seq, problem=(
                         f"its snapshot after event {row.seq} differs from the replayed "
                         "state (edited, digest recomputed)")))
+        for attempt in waiting:
+            out.extend(_judge_attempt(rt, attempt, dead))
+    if lobby is not None:  # attempts of no unit of the roster: any runtime judges them alike
+        for rest in attempts.values():
+            for attempt in rest:
+                out.extend(_judge_attempt(lobby, attempt, set()))
     return sorted(out, key=lambda b: (b.unit, b.seq or 0))
+
+
+def _attempts(conn: sa.Connection) -> dict[str | None, list[Any]]:
+    """The audit rows to judge again, by unit (rows of a wrong type are the chain's
+    report)."""
+    out: dict[str | None, list[Any]] = {}
+    for row in conn.execute(sa.select(t.audit.c.id, t.audit.c.unit, t.audit.c.raw,
+                                      t.audit.c.reason, t.audit.c.after_gseq)
+                            .order_by(t.audit.c.id)):
+        if (row.reason != str(Reason.FUTURE) and type(row.after_gseq) is int
+                and isinstance(row.raw, str)):
+            out.setdefault(row.unit, []).append(row)
+    return out
+
+
+def _judge_attempt(rt: Any, row: Any, dead: set[str]) -> list[BrokenLink]:
+    """Judge one audit row again as the store did (what it cannot store is malformed)."""
+    if row.unit in dead:
+        return []
+    attempt = prepare(row.raw)
+    if not attempt.storable:
+        got = str(Reason.MALFORMED)
+    else:
+        verdict = rt.submit_line(row.raw)
+        if verdict.accepted:  # the runtime now holds it: the unit's state is wrong from here
+            dead.add(str(row.unit))
+            return [BrokenLink(unit=AUDIT, seq=row.id, problem=(
+                "it is accepted on replay: not a rejected attempt (fabricated or edited)"))]
+        got = str(verdict.reason)
+    if got == row.reason:
+        return []
+    return [BrokenLink(unit=AUDIT, seq=row.id, problem=(
+        f"it is rejected as {got} on replay, not {row.reason} (fabricated or edited)"))]
 
 
 def verify_store(url: str, anchor: Any = None, *, replay: bool = False) -> VerifyReport:
