@@ -399,3 +399,36 @@ def test_store_submit_rejects_an_event_from_the_future_and_takes_max_skew(
     assert capsys.readouterr().err.strip() == (
         "sfd-workflow: error: Invalid value for '--max-skew': 'nan' is not a valid integer "
         "range. (see --help)")
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("not json", "Expecting value: line 1 column 1 (char 0)"),
+    ("[" * 100_000, "maximum recursion depth exceeded while decoding a JSON array from a "
+                    "unicode string"),
+    ('{"id": "x"}', "URL#spec: "),
+], ids=["not-json", "nested-too-deep", "not-a-spec"])
+def test_a_stored_spec_that_no_longer_loads_is_reported_as_altered(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, why: str) -> None:
+    """A stored spec replaced (its SHA-256 recomputed) by something that does not load:
+    `open` refuses with one line, `store verify` reports every chain broken, exit 1."""
+    from sfd_workflow.store._canonical import sha256_hex
+
+    url = _url(tmp_path)
+    _store(tmp_path).close()
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE sfd_meta SET value = :v WHERE key = 'spec_json'"),
+                     {"v": text})
+        conn.execute(sa.text("UPDATE sfd_meta SET value = :v WHERE key = 'spec_sha256'"),
+                     {"v": sha256_hex(text)})
+    engine.dispose()
+    with pytest.raises(StoreError) as got:
+        EventStore.open(url)
+    assert str(got.value).replace(url, "URL").startswith(
+        "the store at URL holds a spec or roster that no longer loads: " + why)
+    capsys.readouterr()
+    assert main(["store", "verify", "--url", url]) == 1
+    out = capsys.readouterr().out.replace(url, "URL").splitlines()
+    assert out[1] == ("ps-0-0 event 1: its chain does not start from the genesis of the stored "
+                      "spec and roster (they, or the event, were edited)")
+    assert out[-1].startswith("*: the store cannot be opened: the store at URL holds a spec")

@@ -190,6 +190,8 @@ def verify(url: str, as_json: bool, replay: bool, anchor_file: Path | None) -> N
             _fail(f"{anchor_file}: cannot read: {exc.strerror}")
         except (ValueError, SfdWorkflowError) as exc:  # not JSON, or not an anchor
             _fail(f"{anchor_file}: {exc}")
+        except RecursionError:
+            _fail(f"{anchor_file}: not an anchor: nested too deep")
     try:
         report = verify_store(url, anchor, replay=replay)
     except SfdWorkflowError as exc:

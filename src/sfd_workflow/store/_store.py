@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from .._spec._model import Roster, Spec
-from ..errors import LoadError, StoreError
+from ..errors import StoreError
 from . import _schema as t
 from ._canonical import canonical_json, chain_genesis, event_hash, sha256_hex
 from ._database import is_retryable, make_engine, read_options, write_options
@@ -277,7 +277,7 @@ class EventStore:
                                                   source=f"{shown}#spec")
             roster = core.roster_from_document(json.loads(meta["roster_json"]), stored_spec,
                                                source=f"{shown}#roster")
-        except LoadError as exc:
+        except (ValueError, RecursionError) as exc:  # LoadError, or not JSON at all
             msg = f"the store at {shown} holds a spec or roster that no longer loads: {exc}"
             raise StoreError(msg) from None
         return cls(engine, shown, stored_spec, roster, stored_sha, meta["store_id"], predicates,

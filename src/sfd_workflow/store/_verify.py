@@ -130,7 +130,7 @@ def _check_meta(meta: Mapping[str, str]) -> list[BrokenLink]:
         out.append(bad("the stored roster was edited"))
     try:
         spec_id = json.loads(meta.get("spec_json", "")).get("id")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         spec_id = None
     if "spec_id" in meta and meta["spec_id"] != spec_id:
         out.append(bad(f"sfd_meta spec_id {meta['spec_id']!r:.40} is not the stored spec's "
@@ -241,7 +241,7 @@ def verify(conn: sa.Connection, anchor: Any = None) -> VerifyReport:
     gseqs: set[int] = set()
     try:
         roster_units = {u["id"] for u in json.loads(meta.get("roster_json", ""))["units"]}
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         roster_units = set()
     if roster_units != set(heads):
         broken.append(BrokenLink(unit=STORE, seq=None,
