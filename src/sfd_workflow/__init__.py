@@ -16,10 +16,13 @@ Opt-in areas are subpackages: `sfd_workflow.testing` (Hypothesis strategies),
 
 
 from ._compile import CompiledWorkflow, compile_workflow
-from ._engine import Explanation, LogEntry, PredicateContext, Record, ReplayLine, Runtime, replay
+from ._context import PredicateContext
+from ._engine import LogEntry, ReplayLine, Runtime, replay
 from ._eventlog import read_event_lines
+from ._explain import Explanation
 from ._graph import step_graph, unit_graph
-from ._guards import Requirement, register_predicate
+from ._guards import register_predicate
+from ._record import Record
 from ._roster import load_roster, roster_from_document, roster_from_text
 from ._spec._builtin import builtin_ids
 from ._spec._loader import load_spec, spec_from_document, spec_from_text
@@ -38,13 +41,15 @@ from ._spec._model import (
     UnitKind,
     Window,
 )
-from ._verdict import CHECK_ORDER, Reason, Verdict
+from ._verdict import CHECK_ORDER, Reason, Requirement, Verdict
 from .errors import (
+    BackendError,
     CompileError,
     EventLogError,
     LoadError,
     MissingExtraError,
     MissingToolError,
+    PlanError,
     Problem,
     RosterError,
     SfdWorkflowError,
@@ -55,7 +60,8 @@ from .errors import (
 
 __version__ = "0.1.0"
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - plainly sorted (tests/core/test_api.py), not constants first
+    "BackendError",
     "CHECK_ORDER",
     "CompileError",
     "CompiledWorkflow",
@@ -69,6 +75,7 @@ __all__ = [
     "PerPerson",
     "Person",
     "Phase",
+    "PlanError",
     "PredicateContext",
     "Problem",
     "Quorum",

@@ -25,18 +25,14 @@ from typing import Any
 
 from transitions import EventData, Machine, MachineError
 
-from .errors import SfdWorkflowError
+from .errors import BackendError
 
-__all__ = ["BackendError", "StepMachine"]
+__all__ = ["StepMachine"]
 
 # transitions logs every state change at DEBUG through the "transitions" logger; the cost of
 # formatting is paid only when enabled, but an app that enables DEBUG globally should not get
 # a line per unit event from us.
 logging.getLogger("transitions").setLevel(logging.WARNING)
-
-
-class BackendError(SfdWorkflowError, RuntimeError):
-    """The state-machine engine refused an event the engine believed legal (a bug)."""
 
 
 class StepMachine:
@@ -45,15 +41,16 @@ class StepMachine:
     Args:
         states: the step's states, the first being the initial state.
         attribute: the unit attribute holding this step's state.
-        transitions: ``(event, sources, dest, condition)`` in document order; `condition`
-            receives the context passed to `fire`.
+        transitions: ``(event, sources, dest, condition, tag)`` in document order; `condition`
+            receives the context passed to `fire`, which returns the `tag` of the transition
+            that fired.
     """
 
-    __slots__ = ("_events", "_states", "attribute", "machine")
+    __slots__ = ("_conditions", "_events", "_pairs", "_states", "attribute", "machine")
 
     def __init__(self, name: str, states: Sequence[str], attribute: str,
-                 transitions: Sequence[tuple[str, Sequence[str], str, Callable[[Any], bool]]]
-                 ) -> None:
+                 transitions: Sequence[tuple[str, Sequence[str], str, Callable[[Any], bool],
+                                             Any]]) -> None:
         self.attribute = attribute
         self.machine = Machine(
             model=None,
@@ -64,29 +61,48 @@ class StepMachine:
             model_attribute=attribute,
             name=name,
         )
-        for event, sources, dest, condition in transitions:
+        tags: dict[tuple[str, str], list[Any]] = {}
+        self._conditions: dict[tuple[str, str], list[tuple[Callable[[Any], bool], Any]]] = {}
+        for event, sources, dest, condition, tag in transitions:
             self.machine.add_transition(event, list(sources), dest, conditions=[condition])
+            for src in sources:
+                tags.setdefault((event, src), []).append(tag)
+                self._conditions.setdefault((event, src), []).append((condition, tag))
         self._events = self.machine.events
         self._states = self.machine.states
+        # (event, state) -> (the machine's Transition, our tag) pairs, in document order
+        self._pairs: dict[tuple[str, str], tuple[tuple[Any, Any], ...]] = {
+            (event, src): tuple(zip(self._events[event].transitions[src], tag_list,
+                                    strict=True))
+            for (event, src), tag_list in tags.items()}
 
-    def fire(self, unit: object, event: str, state: str, ctx: Any) -> bool:
+    def fire(self, unit: object, event: str, state: str, ctx: Any) -> Any:
         """Execute `event`'s transitions from `state` (the unit's current state) in order.
 
-        Returns True when one whose condition holds fired.
+        Returns the tag of the first one whose condition held (it fired), or None.
         """
-        ev = self._events[event]
-        data = EventData(self._states[state], ev, self.machine, unit, (ctx,), {})
-        for trans in ev.transitions[state]:
+        data = EventData(self._states[state], self._events[event], self.machine, unit, (ctx,),
+                         {})
+        for trans, tag in self._pairs[event, state]:
             data.transition = trans
             if trans.execute(data):
                 data.result = True
-                return True
-        return False
+                return tag
+        return None
 
-    def fire_via_trigger(self, unit: object, event: str, ctx: Any) -> bool:
-        """Fire through transitions' public `Event.trigger` (slower; same result as `fire`)."""
+    def fire_via_trigger(self, unit: object, event: str, state: str, ctx: Any) -> Any:
+        """Fire through transitions' public `Event.trigger` (slower; same result as `fire`).
+
+        `trigger` says only whether a transition fired; the tag returned is that of the first
+        condition that holds, evaluated (in the same order) just before triggering.
+        """
+        tag = next((t for cond, t in self._conditions[event, state] if cond(ctx)), None)
         try:
-            return bool(self._events[event].trigger(unit, ctx))
+            fired = bool(self._events[event].trigger(unit, ctx))
         except MachineError as exc:  # the engine checks the state first; this is a bug
             msg = f"transitions refused '{event}': {exc.value}"
             raise BackendError(msg) from exc
+        if fired != (tag is not None):
+            msg = f"transitions and the conditions disagree on '{event}' from '{state}'"
+            raise BackendError(msg)
+        return tag

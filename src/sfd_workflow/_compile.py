@@ -13,11 +13,13 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._backend import StepMachine
-from ._guards import Check, Predicate, compile_guard, late_threshold, registered_predicates
+from ._checks import GUARD_CHECKS
+from ._guards import GuardCheck, Predicate, late_threshold, registered_predicates
 from ._spec._model import Spec, Step, Transition, UnitKind
+from ._window import window_bounds
 
 if TYPE_CHECKING:
-    from ._engine import Context
+    from ._context import Context
 
 __all__ = ["CompiledKind", "CompiledStep", "CompiledTransition", "CompiledWorkflow",
            "compile_workflow"]
@@ -26,15 +28,18 @@ __all__ = ["CompiledKind", "CompiledStep", "CompiledTransition", "CompiledWorkfl
 class CompiledStep:
     """A step with its index, its unit attribute and its predecessors' indices."""
 
-    __slots__ = ("after", "attr", "finals", "index", "initial", "step")
+    __slots__ = ("after", "attr", "finals", "index", "initial", "step", "window")
 
-    def __init__(self, index: int, step: Step, after: tuple[int, ...]) -> None:
+    def __init__(self, index: int, step: Step, after: tuple[int, ...],
+                 window: tuple[float, float]) -> None:
         self.index = index
         self.step = step
         self.attr = f"s{index}"
         self.after = after
         self.finals = step.finals
         self.initial = step.initial
+        #: (lo, hi) epoch seconds: an accepted event outside [lo, hi) is `outside_window`
+        self.window = window
 
 
 class CompiledTransition:
@@ -42,7 +47,7 @@ class CompiledTransition:
 
     __slots__ = ("checks", "clears", "dest", "late_after", "records", "step", "transition")
 
-    def __init__(self, step: CompiledStep, t: Transition, checks: tuple[Check, ...],
+    def __init__(self, step: CompiledStep, t: Transition, checks: tuple[GuardCheck, ...],
                  late_after: float) -> None:
         self.step = step
         self.transition = t
@@ -67,17 +72,28 @@ class CompiledKind:
         self.machines: dict[int, StepMachine] = {}
 
 
+def compile_guard(spec: Spec, transition: Transition, kind: UnitKind, tz: Any,
+                  predicates: Mapping[str, Predicate]) -> tuple[GuardCheck, ...]:
+    """The checks of one transition's guard for one unit kind, in the check table's order."""
+    built = (cls.make(spec, transition, kind, tz, predicates) for cls in GUARD_CHECKS)
+    return tuple(c for c in built if c is not None)
+
+
 def _condition(ct: CompiledTransition) -> Callable[[Context], bool]:
+    """The transition's guard as a `transitions` condition; on failure it notes the first
+    failing check of the first candidate (SPEC-FORMAT §4 step 9) in ``ctx.failed``."""
     checks = ct.checks
+    if not checks:
+        return lambda _ctx: True
     if len(checks) == 1:  # the common case, without the loop
-        holds, reason = checks[0].holds, checks[0].reason
+        check = checks[0]
+        holds = check.holds
 
         def single(ctx: Context) -> bool:
             if holds(ctx):
-                ctx.fired = ct
                 return True
-            if ctx.reason is None:
-                ctx.reason = reason
+            if ctx.failed is None:
+                ctx.failed = check
             return False
 
         return single
@@ -85,12 +101,9 @@ def _condition(ct: CompiledTransition) -> Callable[[Context], bool]:
     def condition(ctx: Context) -> bool:
         for check in checks:
             if not check.holds(ctx):
-                if ctx.reason is None:  # the first candidate's first failing key (§4.9)
-                    ctx.reason = check.reason
+                if ctx.failed is None:  # the first candidate's first failing key (§4.9)
+                    ctx.failed = check
                 return False
-        # transitions fires the first candidate whose condition holds, so this is the one;
-        # noting it here saves an `after` callback on the hot path
-        ctx.fired = ct
         return True
 
     return condition
@@ -105,7 +118,9 @@ class CompiledWorkflow:
         self.predicates = dict(predicates)
         index = {s.id: i for i, s in enumerate(spec.steps)}
         self.steps: tuple[CompiledStep, ...] = tuple(
-            CompiledStep(i, s, tuple(index[a] for a in s.after)) for i, s in enumerate(spec.steps))
+            CompiledStep(i, s, tuple(index[a] for a in s.after),
+                         window_bounds(spec, s.id, self.tz))
+            for i, s in enumerate(spec.steps))
         self.step_index: Mapping[str, int] = index
         #: event -> its step
         self.event_step: Mapping[str, CompiledStep] = {
@@ -127,7 +142,7 @@ class CompiledWorkflow:
                 for src in t.sources:
                     key = (t.event, src)
                     ck.candidates[key] = (*ck.candidates.get(key, ()), ct)
-                wiring.append((t.event, t.sources, t.dest, _condition(ct)))
+                wiring.append((t.event, t.sources, t.dest, _condition(ct), ct))
             ck.machines[cs.index] = StepMachine(f"{self.spec.id}:{kind.id}:{cs.step.id}",
                                                 cs.step.states, cs.attr, wiring)
         return ck

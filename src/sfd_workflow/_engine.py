@@ -1,9 +1,9 @@
 """The runtime: judging events against units, one by one (SPEC-FORMAT §4).
 
-Units are small ``__slots__`` objects (one attribute per step, read and written by that
-step's shared `transitions` machine); their people and records are built on first use, so
-100,000 units start in a fraction of a second. A `Runtime` is not thread-safe: guard one
-with a lock, or use `sfd_workflow.store.EventStore` for concurrent writers.
+`Runtime.submit` runs the check table (`_checks`) on each event and stops at the first
+failure; the unit objects are `_unit.UnitState`s, the judgement's scratch a
+`_context.Context`. A `Runtime` is not thread-safe: guard one with a lock, or use
+`sfd_workflow.store.EventStore` for concurrent writers.
 """
 
 from __future__ import annotations
@@ -14,202 +14,38 @@ from typing import Any
 
 import attrs
 
-from ._compile import CompiledKind, CompiledStep, CompiledTransition, CompiledWorkflow
+from ._checks import EVENT_CHECKS, all_pass
+from ._compile import CompiledStep, CompiledTransition, CompiledWorkflow
+from ._context import Context
 from ._eventlog import ParsedEvent, parse_event, parse_line
-from ._guards import Requirement
-from ._spec._model import Roster, Unit
-from ._verdict import ACCEPTED, ACCEPTED_LATE, REJECTED, Reason, Verdict
+from ._explain import Explanation, explain, fields_needed
+from ._jsonvalue import FrozenDict, NotJson, frozen_json
+from ._record import Record
+from ._spec._model import Roster
+from ._unit import NEVER, UnitState, is_complete, is_open, unit_class
+from ._verdict import (
+    ACCEPTED,
+    ACCEPTED_LATE,
+    ACCEPTED_LATE_OUTSIDE,
+    ACCEPTED_OUTSIDE,
+    Requirement,
+    Verdict,
+    rejected,
+)
 from .errors import UnknownUnitError
 
-__all__ = ["Explanation", "LogEntry", "PredicateContext", "Record", "ReplayLine", "Runtime",
-           "replay"]
+__all__ = ["LogEntry", "ReplayLine", "Runtime", "replay"]
 
-_NO_PAYLOAD: Mapping[str, Any] = {}
-
-
-class Record:
-    """A record a transition stored: its kind, who, when, the payload; retired or live."""
-
-    __slots__ = ("actor", "at", "event", "kind", "payload", "retired", "t")
-
-    def __init__(self, kind: str, actor: str, at: dt.datetime, t: float,
-                 payload: Mapping[str, Any], event: str) -> None:
-        self.kind = kind
-        self.actor = actor
-        self.at = at
-        self.t = t
-        self.payload = payload
-        self.event = event
-        self.retired = False
-
-    def __repr__(self) -> str:
-        flag = " retired" if self.retired else ""
-        return f"<Record {self.kind} by {self.actor} at {self.at.isoformat()}{flag}>"
-
-
-class UnitState:
-    """Base of the per-workflow unit classes.
-
-    Step states live in the list `st`; each workflow's subclass adds one property per step
-    (``s0``, ``s1``, …), the ``model_attribute`` its step machine reads and writes.
-    """
-
-    __slots__ = ("_people", "_roles", "history", "id", "kind", "last", "last_at", "live", "st",
-                 "unit")
-
-    def __init__(self, unit: Unit, kind: CompiledKind, states: list[str]) -> None:
-        self.unit = unit
-        self.id = unit.id
-        self.kind = kind
-        self.st = states
-        self.last = -1e300  # no accepted event yet
-        self.last_at: dt.datetime | None = None
-        self.live: dict[str, list[Record]] | None = None
-        self.history: list[Record] | None = None
-        self._people: dict[str, frozenset[str]] | None = None
-        self._roles: dict[frozenset[str], int] | None = None
-
-    @property
-    def people(self) -> dict[str, frozenset[str]]:
-        """Person id -> roster roles, built on first use."""
-        p = self._people
-        if p is None:
-            p = self._people = {x.id: frozenset(x.roles) for x in self.unit.people}
-        return p
-
-    def role_count(self, accepted: frozenset[str], people: Mapping[str, frozenset[str]]) -> int:
-        """How many people hold one of the `accepted` roster roles (cached)."""
-        cache = self._roles
-        if cache is None:
-            cache = self._roles = {}
-        n = cache.get(accepted)
-        if n is None:
-            n = cache[accepted] = sum(1 for r in people.values() if not accepted.isdisjoint(r))
-        return n
-
-
-def _state_property(index: int) -> property:
-    def get(self: UnitState) -> str:
-        return self.st[index]
-
-    def put(self: UnitState, value: str) -> None:
-        self.st[index] = value
-
-    return property(get, put, doc=f"the state of step {index}")
-
-
-def _unit_class(compiled: CompiledWorkflow) -> type[UnitState]:
-    props = {s.attr: _state_property(s.index) for s in compiled.steps}
-    return type(f"Unit_{compiled.spec.id.replace('-', '_')}", (UnitState,),
-                {"__slots__": (), **props})
-
-
-class PredicateContext:
-    """What a custom predicate sees: read-only views of the event and the unit."""
-
-    __slots__ = ("_ctx",)
-
-    def __init__(self, ctx: Context) -> None:
-        self._ctx = ctx
-
-    @property
-    def unit(self) -> str:
-        """The unit id."""
-        return self._ctx.unit.id
-
-    @property
-    def kind(self) -> str:
-        """The unit's kind."""
-        return self._ctx.unit.kind.kind.id
-
-    @property
-    def actor(self) -> str:
-        """The acting person's id."""
-        return self._ctx.actor
-
-    @property
-    def roles(self) -> frozenset[str]:
-        """The actor's roster roles."""
-        return self._ctx.roles
-
-    @property
-    def at(self) -> dt.datetime:
-        """The event's time (aware)."""
-        return self._ctx.at
-
-    @property
-    def payload(self) -> Mapping[str, Any]:
-        """The event's payload."""
-        return self._ctx.payload
-
-    @property
-    def event(self) -> str:
-        """The event name."""
-        return self._ctx.event
-
-    def state(self) -> dict[str, str]:
-        """The unit's step states."""
-        return self._ctx.runtime.state(self._ctx.unit.id)
-
-    def records(self, kind: str | None = None) -> list[Record]:
-        """The unit's live records, of one kind or all."""
-        recs = self._ctx.runtime.records(self._ctx.unit.id)
-        return [r for r in recs if kind is None or r.kind == kind]
-
-
-class Context:
-    """The mutable scratch of one judgement, shared by the guard checks (one per runtime)."""
-
-    __slots__ = ("actor", "at", "event", "fired", "payload", "people", "reason", "roles",
-                 "runtime", "t", "unit")
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.unit: UnitState = None  # type: ignore[assignment]
-        self.actor = ""
-        self.event = ""
-        self.roles: frozenset[str] = frozenset()
-        self.people: dict[str, frozenset[str]] = {}
-        self.at: dt.datetime = None  # type: ignore[assignment]
-        self.t = 0.0
-        self.payload: Mapping[str, Any] = _NO_PAYLOAD
-        self.reason: Reason | None = None
-        self.fired: CompiledTransition | None = None
-
-    def predicate_view(self) -> PredicateContext:
-        """The read-only view given to custom predicates."""
-        return PredicateContext(self)
-
-
-@attrs.frozen
-class Explanation:
-    """Why an event would or would not be accepted now: every unmet requirement."""
-
-    unit: str
-    event: str
-    actor: str
-    unmet: tuple[Requirement, ...]
-    #: unmet requirements of each further candidate transition (alternative guards)
-    alternatives: tuple[tuple[Requirement, ...], ...] = ()
-
-    @property
-    def allowed(self) -> bool:
-        """True when the event would be accepted."""
-        return not self.unmet or any(not alt for alt in self.alternatives)
-
-    @property
-    def reason(self) -> Reason | None:
-        """The reason a submission would get (the first unmet requirement's)."""
-        return None if self.allowed else self.unmet[0].reason
-
-    def lines(self, lang: str = "en") -> list[str]:
-        """One sentence per unmet requirement."""
-        return [f"{r.reason}: {r.zh if lang == 'zh' else r.en}" for r in self.unmet]
+_AFTER_PARSE = EVENT_CHECKS[1:]  # step 1 is the parse itself
 
 
 @attrs.frozen
 class LogEntry:
-    """One submitted event and its verdict (the runtime's log keeps every one)."""
+    """One submitted event and its verdict (the runtime's log keeps every one).
+
+    `event` is a frozen copy: the §3 fields of a parsed event (``at`` as written), the line
+    of a malformed line, or the malformed mapping itself when it is JSON data.
+    """
 
     event: Mapping[str, Any]
     verdict: Verdict
@@ -224,10 +60,24 @@ class ReplayLine:
     event: str | None
     verdict: Verdict
 
-    def to_json(self) -> dict[str, Any]:
-        """The §5 output object."""
-        return {"line": self.line, "unit": self.unit, "event": self.event,
-                **self.verdict.to_json()}
+    def to_json(self, lang: str | None = None) -> dict[str, Any]:
+        """The §5 output object; with `lang` (``en``/``zh``) also ``detail``: what is wrong."""
+        out = {"line": self.line, "unit": self.unit, "event": self.event,
+               **self.verdict.to_json()}
+        if lang is not None:
+            out["detail"] = self.verdict.detail_in(lang)
+        return out
+
+
+def _kept(event: Any) -> Mapping[str, Any]:
+    """What the log keeps of a malformed event: a frozen copy, or its repr."""
+    if isinstance(event, str):
+        return FrozenDict(line=event)
+    try:
+        kept = frozen_json(event, "event")
+    except NotJson:
+        return FrozenDict(repr=repr(event)[:200])
+    return kept if isinstance(kept, FrozenDict) else FrozenDict(value=kept)
 
 
 class Runtime:
@@ -248,14 +98,16 @@ class Runtime:
         #: every submitted event with its verdict, in submission order
         self.log: list[LogEntry] = []
         self._tz = compiled.tz
-        self._event_step = compiled.event_step
         self._steps = compiled.steps
-        cls = _unit_class(compiled)
+        cls = unit_class(compiled.spec.id, {s.attr: s.index for s in compiled.steps})
         kinds = compiled.kinds
         initial = [s.initial for s in compiled.steps]
         self._units: dict[str, UnitState] = {
             u.id: cls(u, kinds[u.kind], initial.copy()) for u in roster.units}
-        self._ctx = Context(self)
+        self._ctx = self._context()
+
+    def _context(self) -> Context:
+        return Context(self.compiled, self._units, self.roster.children)
 
     # --- queries ----------------------------------------------------------------------------
 
@@ -277,18 +129,6 @@ class Runtime:
         """The ids of the units naming `unit_id` as parent."""
         return self.roster.children.get(unit_id, ())
 
-    def _complete(self, us: UnitState, cs: CompiledStep) -> bool:
-        if us.st[cs.index] in cs.finals:
-            return True
-        if cs.index in us.kind.skipped:
-            steps = self._steps
-            return all(self._complete(us, steps[a]) for a in cs.after)
-        return False
-
-    def _open(self, us: UnitState, cs: CompiledStep) -> bool:
-        steps = self._steps
-        return all(self._complete(us, steps[a]) for a in cs.after)
-
     def _step(self, step_id: str) -> CompiledStep:
         try:
             return self._steps[self.compiled.step_index[step_id]]
@@ -298,11 +138,11 @@ class Runtime:
 
     def is_complete(self, unit_id: str, step_id: str) -> bool:
         """True when the unit's step is in a final state, or skipped with its `after` done."""
-        return self._complete(self._unit(unit_id), self._step(step_id))
+        return is_complete(self._unit(unit_id), self._step(step_id), self._steps)
 
     def is_open(self, unit_id: str, step_id: str) -> bool:
         """True when every step in the step's `after` is complete for the unit."""
-        return self._open(self._unit(unit_id), self._step(step_id))
+        return is_open(self._unit(unit_id), self._step(step_id), self._steps)
 
     def is_skipped(self, unit_id: str, step_id: str) -> bool:
         """True when the unit's kind skips the step."""
@@ -316,8 +156,7 @@ class Runtime:
     def records(self, unit_id: str, *, live: bool = True) -> list[Record]:
         """The unit's records in the order stored: live ones, or all (``live=False``)."""
         us = self._unit(unit_id)
-        hist = us.history or []
-        return [r for r in hist if not r.retired] if live else list(hist)
+        return us.live_records() if live else list(us.history or ())
 
     def last_at(self, unit_id: str) -> dt.datetime | None:
         """The time of the unit's last accepted event, as written in the event."""
@@ -343,7 +182,8 @@ class Runtime:
         """Put a unit back in the state a `snapshot` took (of a runtime of the same spec).
 
         Raises:
-            ValueError: the snapshot names a step or state the workflow does not have.
+            ValueError: the snapshot names a step or state the workflow does not have, or
+                holds a payload that is not JSON data.
         """
         us = self._unit(unit_id)
         states = list(us.st)
@@ -357,7 +197,12 @@ class Runtime:
         live: dict[str, list[Record]] = {}
         for r in snapshot["records"]:
             at = dt.datetime.fromisoformat(r["at"])
-            rec = Record(r["kind"], r["actor"], at, at.timestamp(), r["payload"], r["event"])
+            try:
+                payload = frozen_json(r["payload"], "payload", 2)
+            except NotJson as exc:
+                msg = f"snapshot of '{unit_id}': {exc.args[0]}"
+                raise ValueError(msg) from None
+            rec = Record(r["kind"], r["actor"], at, at.timestamp(), payload, r["event"])
             rec.retired = bool(r["retired"])
             history.append(rec)
             if not rec.retired:
@@ -367,19 +212,25 @@ class Runtime:
         us.history = history or None
         us.live = live or None
         us.last_at = None if last_at is None else dt.datetime.fromisoformat(last_at)
-        us.last = -1e300 if us.last_at is None else us.last_at.timestamp()
+        us.last = NEVER if us.last_at is None else us.last_at.timestamp()
 
     # --- judging ----------------------------------------------------------------------------
 
     def submit(self, event: Mapping[str, Any]) -> Verdict:
         """Judge one event (a mapping with unit, event, actor, at, optional payload).
 
-        The event is accepted and applied, or rejected and changes nothing.
+        The event is accepted and applied, or rejected and changes nothing. What the runtime
+        keeps of it (a record, the log) is a frozen copy.
         """
         parsed = parse_event(event, self._tz)
-        verdict = REJECTED[Reason.MALFORMED] if parsed is None else self._judge(parsed)
+        if type(parsed) is Requirement:
+            verdict = rejected(parsed)
+            if self.keep_log:
+                self.log.append(LogEntry(_kept(event), verdict))
+            return verdict
+        verdict = self._judge(parsed)  # type: ignore[arg-type]
         if self.keep_log:
-            self.log.append(LogEntry(event, verdict))
+            self.log.append(LogEntry(parsed.document(), verdict))  # type: ignore[union-attr]
         return verdict
 
     def submit_line(self, line: str) -> Verdict:
@@ -389,60 +240,38 @@ class Runtime:
     def judge_line(self, line: str) -> tuple[ParsedEvent | None, Verdict]:
         """Judge one line; return what was parsed of it (None when malformed) and its verdict."""
         parsed = parse_line(line, self._tz)
-        verdict = REJECTED[Reason.MALFORMED] if parsed is None else self._judge(parsed)
+        if type(parsed) is Requirement:
+            verdict = rejected(parsed)
+            if self.keep_log:
+                self.log.append(LogEntry(_kept(line), verdict))
+            return None, verdict
+        ev: ParsedEvent = parsed  # type: ignore[assignment]
+        verdict = self._judge(ev)
         if self.keep_log:
-            self.log.append(LogEntry(parsed.raw if parsed is not None else {"line": line},
-                                     verdict))
-        return parsed, verdict
+            self.log.append(LogEntry(ev.document(), verdict))
+        return ev, verdict
 
     def _judge(self, ev: ParsedEvent) -> Verdict:
-        us = self._units.get(ev.unit)
-        if us is None:
-            return REJECTED[Reason.UNKNOWN_UNIT]
-        cs = self._event_step.get(ev.event)
-        if cs is None:
-            return REJECTED[Reason.UNKNOWN_EVENT]
-        kind = us.kind
-        if cs.index in kind.skipped:
-            return REJECTED[Reason.NOT_APPLICABLE]
-        people = us._people
-        if people is None:
-            people = us.people
-        roles = people.get(ev.actor)
-        if roles is None:
-            return REJECTED[Reason.UNKNOWN_ACTOR]
-        t = ev.t
-        if t < us.last:
-            return REJECTED[Reason.OUT_OF_ORDER]
-        if cs.after:
-            steps = self._steps
-            st = us.st
-            for a in cs.after:  # _open, inlined: the hot path
-                if st[a] not in steps[a].finals and not self._complete(us, steps[a]):
-                    return REJECTED[Reason.STEP_BLOCKED]
-        state = us.st[cs.index]
-        if (ev.event, state) not in kind.candidates:
-            return REJECTED[Reason.WRONG_STATE]
         ctx = self._ctx
-        ctx.unit = us
-        ctx.actor = ev.actor
-        ctx.event = ev.event
-        ctx.roles = roles
-        ctx.people = people
-        ctx.at = ev.at
-        ctx.t = t
-        ctx.payload = ev.payload
-        ctx.reason = None
-        ctx.fired = None
-        if not kind.machines[cs.index].fire(us, ev.event, state, ctx):
-            reason = ctx.reason
-            return REJECTED[reason if reason is not None else Reason.WRONG_STATE]
-        ct = ctx.fired  # set by the condition that held (see _compile._condition)
-        assert ct is not None
-        self._apply(us, ct, ev)
+        if not all_pass(ctx, ev):  # then the table says which check fails first, and why
+            for check in _AFTER_PARSE:  # SPEC-FORMAT §4 steps 2–8, in order
+                if not check.holds(ctx):
+                    return rejected(check.describe(ctx))
+        us = ctx.unit
+        ct: CompiledTransition | None = us.kind.machines[ctx.step.index].fire(
+            us, ev.event, ctx.state, ctx)
+        if ct is None:  # step 9: the first failing key of the first candidate
+            return rejected(ctx.failed.describe(ctx))
+        if ct.records is not None or ct.clears:
+            self._apply(us, ct, ev)
+        t = ev.t
         us.last = t
         us.last_at = ev.at
-        return ACCEPTED_LATE if t >= ct.late_after else ACCEPTED
+        late = t >= ct.late_after
+        lo, hi = ctx.step.window  # the phase-window flag (docs/format.md): a flag, not a refusal
+        if lo <= t < hi:
+            return ACCEPTED_LATE if late else ACCEPTED
+        return ACCEPTED_LATE_OUTSIDE if late else ACCEPTED_OUTSIDE
 
     @staticmethod
     def _apply(us: UnitState, ct: CompiledTransition, ev: ParsedEvent) -> None:
@@ -467,43 +296,54 @@ class Runtime:
 
     # --- what-if --------------------------------------------------------------------------
 
-    def _when(self, at: dt.datetime | str | None) -> tuple[dt.datetime, float]:
+    def _what_if(self, unit_id: str, event: str, actor_id: str,
+                 at: dt.datetime | str | None, payload: Any) -> ParsedEvent | Requirement:
+        """The event `explain` judges, parsed as `submit` would parse it."""
         if at is None:
-            when = dt.datetime.now(self._tz)
-        elif isinstance(at, str):
-            when = dt.datetime.fromisoformat(at)
-        else:
-            when = at
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=self._tz)
-        return when, when.timestamp()
+            at = dt.datetime.now(self._tz)
+        if isinstance(at, dt.datetime):
+            at = (at if at.tzinfo is not None else at.replace(tzinfo=self._tz)).isoformat()
+        return parse_event({"unit": unit_id, "event": event, "actor": actor_id, "at": at,
+                            "payload": payload}, self._tz)
 
     def explain(self, unit_id: str, event: str, actor_id: str,
                 at: dt.datetime | str | None = None,
                 payload: Mapping[str, Any] | None = None) -> Explanation:
         """Every requirement the event would not meet now (not only the first).
 
-        Args:
-            at: the time to judge at; None means now. A naive time is read in the spec's
-                timezone.
-            payload: the payload to judge; None skips the `fields` checks (what payload
-                would be needed is then not judged).
-        """
-        from ._explain import explain
+        The event is judged exactly as `submit` would judge it: the first unmet requirement
+        is the verdict's reason, ``allowed`` is whether it would be accepted.
 
-        return explain(self, unit_id, event, actor_id, at, payload)
+        Args:
+            at: the time to judge at (a date-time or its ISO 8601 text); None means now. A
+                naive time is read in the spec's timezone; a text `submit` would call
+                malformed gives a ``malformed`` explanation with the same detail.
+            payload: the payload to judge; None means none (``{}``, as in SPEC-FORMAT §3),
+                so a `fields` guard names each field it lacks.
+        """
+        parsed = self._what_if(unit_id, event, actor_id, at, payload)
+        return explain(self._context(), parsed, unit_id, event, actor_id)
 
     def available(self, unit_id: str, actor_id: str,
-                  at: dt.datetime | str | None = None) -> list[str]:
-        """The events the actor could fire on the unit now (given a suitable payload)."""
+                  at: dt.datetime | str | None = None) -> dict[str, tuple[str, ...]]:
+        """The events the actor could fire on the unit now, each with the payload fields it
+        needs (``()`` when it needs none), in step and document order.
+
+        Raises:
+            UnknownUnitError: no such unit.
+        """
         us = self._unit(unit_id)
-        out = []
+        out: dict[str, tuple[str, ...]] = {}
         for cs in self._steps:
-            if cs.index in us.kind.skipped or not self._open(us, cs):
+            if cs.index in us.kind.skipped or not is_open(us, cs, self._steps):
                 continue
             for event in cs.step.events:
-                if self.explain(unit_id, event, actor_id, at).allowed:
-                    out.append(event)
+                parsed = self._what_if(unit_id, event, actor_id, at, None)
+                if not isinstance(parsed, ParsedEvent):
+                    return {}  # `at` is not a date-time: nothing can be judged
+                needed = fields_needed(self._context(), parsed)
+                if needed is not None:
+                    out[event] = needed
         return out
 
 

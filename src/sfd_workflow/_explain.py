@@ -1,89 +1,90 @@
-"""Explanations: every unmet requirement of an event, in Chinese and English."""
+"""Explanations: every unmet requirement of an event, from the check table (SPEC-FORMAT §4).
+
+`Runtime.submit` stops at the first failing check of `_checks.TABLE`; `explain` runs the same
+checks on the same context and collects every failure, so its first unmet requirement is
+always the reason `submit` would give (a property test checks this on drawn specs).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+import attrs
 
-from ._guards import Check, FieldsCheck, Requirement
-from ._verdict import Reason
+from ._checks import EVENT_CHECKS
+from ._context import Context
+from ._eventlog import ParsedEvent
+from ._guards import FieldsCheck, GuardCheck
+from ._verdict import Reason, Requirement
 
-if TYPE_CHECKING:
-    from ._engine import Explanation, Runtime
+__all__ = ["Explanation", "explain", "fields_needed"]
 
-__all__ = ["explain"]
-
-
-def _req(reason: Reason, zh: str, en: str) -> Requirement:
-    return Requirement(reason, zh, en)
+_AFTER_PARSE = EVENT_CHECKS[1:]  # step 1 is the parse itself
 
 
-def explain(rt: Runtime, unit_id: str, event: str, actor_id: str,
-            at: dt.datetime | str | None, payload: Mapping[str, Any] | None) -> Explanation:
-    """See `Runtime.explain`."""
-    from ._engine import Context, Explanation
+@attrs.frozen
+class Explanation:
+    """Why an event would or would not be accepted now: every unmet requirement."""
 
-    def done(*unmet: Requirement, alternatives: tuple[tuple[Requirement, ...], ...] = ()
-             ) -> Explanation:
-        return Explanation(unit_id, event, actor_id, tuple(unmet), alternatives)
+    unit: str
+    event: str
+    actor: str
+    unmet: tuple[Requirement, ...]
+    #: unmet requirements of each further candidate transition (alternative guards)
+    alternatives: tuple[tuple[Requirement, ...], ...] = ()
 
-    us = rt._units.get(unit_id)
-    if us is None:
-        return done(_req(Reason.UNKNOWN_UNIT, f"没有单位 {unit_id}", f"no unit '{unit_id}'"))
-    cs = rt.compiled.event_step.get(event)
-    if cs is None:
-        return done(_req(Reason.UNKNOWN_EVENT, f"流程中没有事件 {event}",
-                         f"the workflow has no event '{event}'"))
-    step = cs.step
-    if cs.index in us.kind.skipped:
-        kind = us.kind.kind
-        return done(_req(Reason.NOT_APPLICABLE,
-                         f"{kind.title.get('zh')}不参加“{step.title.get('zh')}”环节",
-                         f"step '{step.title.get('en')}' does not apply to "
-                         f"{kind.title.get('en')} units"))
-    roles = us.people.get(actor_id)
-    if roles is None:
-        return done(_req(Reason.UNKNOWN_ACTOR, f"{actor_id} 不是本单位人员",
-                         f"'{actor_id}' is not a person of unit '{unit_id}'"))
-    when, t = rt._when(at)
+    @property
+    def allowed(self) -> bool:
+        """True when the event would be accepted."""
+        return not self.unmet or any(not alt for alt in self.alternatives)
+
+    @property
+    def reason(self) -> Reason | None:
+        """The reason a submission would get (the first unmet requirement's)."""
+        return None if self.allowed else self.unmet[0].reason
+
+    def lines(self, lang: str = "en") -> list[str]:
+        """One sentence per unmet requirement."""
+        return [f"{r.reason}: {r.text(lang)}" for r in self.unmet]
+
+
+def _guard_unmet(ctx: Context, checks: tuple[GuardCheck, ...]) -> tuple[Requirement, ...]:
+    return tuple(req for check in checks if (req := check.unmet(ctx)) is not None)
+
+
+def explain(ctx: Context, parsed: ParsedEvent | Requirement, unit: str, event: str,
+            actor: str) -> Explanation:
+    """Judge `parsed` in `ctx` like `submit`, collecting every unmet requirement."""
+    if not isinstance(parsed, ParsedEvent):
+        return Explanation(unit, event, actor, (parsed,))
+    ctx.load(parsed)
     unmet: list[Requirement] = []
-    if t < us.last:
-        last = us.last_at.isoformat() if us.last_at else ""
-        unmet.append(_req(Reason.OUT_OF_ORDER, f"时间早于本单位上一事件（{last}）",
-                          f"earlier than the unit's last accepted event ({last})"))
-    for a in cs.after:
-        prev = rt._steps[a]
-        if not rt._complete(us, prev):
-            unmet.append(_req(Reason.STEP_BLOCKED,
-                              f"需先完成“{prev.step.title.get('zh')}”",
-                              f"step '{prev.step.title.get('en')}' must be complete first"))
-    state = us.st[cs.index]
-    candidates = us.kind.candidates.get((event, state), ())
-    if not candidates:
-        sources = sorted({s for t_ in step.transitions if t_.event == event
-                          for s in t_.sources})
-        unmet.append(_req(Reason.WRONG_STATE,
-                          f"当前状态为 {state}，该事件只能从 {'、'.join(sources)} 发出",
-                          f"the step is in state '{state}'; '{event}' leaves only from "
-                          f"{', '.join(sources)}"))
-        return done(*unmet)
-    ctx = Context(rt)
-    ctx.unit, ctx.actor, ctx.event, ctx.roles, ctx.people = us, actor_id, event, roles, us.people
-    ctx.at, ctx.t, ctx.payload = when, t, payload or {}
-
-    def guard_unmet(checks: tuple[Check, ...]) -> tuple[Requirement, ...]:
-        out = []
-        for check in checks:
-            if payload is None and isinstance(check, FieldsCheck):
-                continue
-            req = check.unmet(ctx)
-            if req is not None:
-                out.append(req)
-        return tuple(out)
-
-    first, *rest = candidates
+    for check in _AFTER_PARSE:
+        if not check.holds(ctx):
+            unmet.append(check.describe(ctx))
+            if check.last:
+                return Explanation(unit, event, actor, tuple(unmet))
+    first, *rest = ctx.unit.kind.candidates[ctx.event, ctx.state]
     blocked = bool(unmet)  # out of order or step blocked: no alternative guard can help
-    unmet.extend(guard_unmet(first.checks))
-    alternatives = () if blocked else tuple(guard_unmet(c.checks) for c in rest)
-    return done(*unmet, alternatives=alternatives)
+    unmet.extend(_guard_unmet(ctx, first.checks))
+    alternatives = () if blocked else tuple(_guard_unmet(ctx, c.checks) for c in rest)
+    return Explanation(unit, event, actor, tuple(unmet), alternatives)
+
+
+def fields_needed(ctx: Context, parsed: ParsedEvent) -> tuple[str, ...] | None:
+    """The payload fields the event needs to be accepted now, or None when no payload helps.
+
+    `parsed` is the event without a payload. The answer is () when it would be accepted as it
+    is, else the `fields` of the first candidate whose every other guard key holds.
+    """
+    ex = explain(ctx, parsed, parsed.unit, parsed.event, parsed.actor)
+    if ex.allowed:
+        return ()
+    if not any(all(r.reason is Reason.FIELDS for r in reqs)
+               for reqs in (ex.unmet, *ex.alternatives)):
+        return None  # something other than the payload stands in the way
+    for candidate in ctx.unit.kind.candidates[ctx.event, ctx.state]:
+        others = [c for c in candidate.checks if not isinstance(c, FieldsCheck)]
+        if all(c.holds(ctx) for c in others):
+            return tuple(f for c in candidate.checks if isinstance(c, FieldsCheck)
+                         for f in c.fields)
+    return None
+

@@ -1,9 +1,10 @@
-"""Guards: one small class per guard key of SPEC-FORMAT §1.
+"""Guard checks: one small class per guard key of SPEC-FORMAT §1.
 
 Each check is compiled once per unit kind (effective roles depend on the kind's `role_map`)
-and has two faces: `holds(ctx)`, the hot path, and `unmet(ctx)`, which says in Chinese and
-English what is missing (used by `Runtime.explain`). Custom predicates come only from an
-explicit registry; a spec names them, it never carries code.
+and has two faces: `holds(ctx)`, the hot path, and `describe(ctx)`, the unmet requirement in
+Chinese and English (the key's phrase from `_words`, then where the unit stands). Their
+order is the check table's (`_checks.TABLE`). Custom predicates come only from an explicit
+registry; a spec names them, it never carries code.
 """
 
 from __future__ import annotations
@@ -12,18 +13,17 @@ import datetime as dt
 import math
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import attrs
-
-from ._spec._model import Guard, Spec, Transition, UnitKind
-from ._verdict import Reason
+from ._spec._model import PerPerson, Quorum, Spec, Transition, UnitKind
+from ._verdict import Reason, Requirement
+from ._words import GUARD_PHRASES, list_words, requirement_words, sentence
 from .errors import CompileError
 
 if TYPE_CHECKING:
-    from ._engine import Context
+    from ._context import Context
 
-__all__ = ["Check", "Predicate", "Requirement", "compile_guard", "register_predicate",
+__all__ = ["GuardCheck", "Predicate", "late_threshold", "register_predicate",
            "registered_predicates"]
 
 #: A custom guard predicate: receives a `PredicateContext`, returns True when the guard holds.
@@ -62,107 +62,111 @@ def registered_predicates() -> Mapping[str, Predicate]:
         return dict(_REGISTRY)
 
 
-@attrs.frozen
-class Requirement:
-    """One unmet requirement of an event, with its reason code and a sentence in zh and en."""
+class GuardCheck:
+    """A compiled guard key: `holds` for the hot path, `describe` for explanations."""
 
-    reason: Reason
-    zh: str
-    en: str
+    #: the guard key (SPEC-FORMAT §1) and the reason it gives (§4 step 9)
+    key: ClassVar[str]
+    reason: ClassVar[Reason]
+    __slots__ = ("kind", "spec", "transition")
 
-    def __str__(self) -> str:
-        return f"{self.reason}: {self.en}"
-
-
-def _in_sentence(title: str) -> str:
-    """'Party members' -> 'party members' inside a sentence; 'NPC deputy' stays."""
-    if len(title) > 1 and title[0].isupper() and title[1].islower():
-        return title[0].lower() + title[1:]
-    return title
-
-
-def _ids(titles: list[str]) -> str:
-    return "、".join(titles)
-
-
-class Check:
-    """A compiled guard key: `holds` for the hot path, `unmet` for explanations."""
-
-    reason: Reason
-    __slots__ = ("spec",)
-
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, transition: Transition, kind: UnitKind) -> None:
         self.spec = spec
+        self.transition = transition
+        self.kind = kind
+
+    @classmethod
+    def make(cls, spec: Spec, transition: Transition, kind: UnitKind, tz: Any,
+             predicates: Mapping[str, Predicate]) -> GuardCheck | None:
+        """The check of this key for the transition's guard and kind, or None without it."""
+        value = getattr(transition.guard, cls.key)
+        if value is None or value is False or value == ():
+            return None
+        check = cls(spec, transition, kind)
+        return check if check.setup(value, tz, predicates) else None
+
+    def setup(self, value: Any, tz: Any, predicates: Mapping[str, Predicate]) -> bool:
+        """Compile the key's `value`; False when the key does not apply after all."""
+        raise NotImplementedError
 
     def holds(self, ctx: Context) -> bool:
+        """True when the key holds for the event in `ctx`."""
         raise NotImplementedError
+
+    def phrase(self, lang: str) -> str:
+        """The key in words, as the diagrams label it (`_words.GUARD_PHRASES`)."""
+        phrase = GUARD_PHRASES[self.key](self.transition.guard, self.spec, lang, self.kind,
+                                         self.transition.records)
+        return phrase or ""
+
+    def where(self, ctx: Context, lang: str) -> str:
+        """Where the unit stands against the key (the second half of the sentence)."""
+        raise NotImplementedError
+
+    def describe(self, ctx: Context) -> Requirement:
+        """The unmet requirement in words."""
+        return Requirement(self.reason,
+                           requirement_words(self.phrase("zh"), self.where(ctx, "zh"), "zh"),
+                           requirement_words(self.phrase("en"), self.where(ctx, "en"), "en"))
 
     def unmet(self, ctx: Context) -> Requirement | None:
         """The requirement in words when it does not hold, else None."""
         return None if self.holds(ctx) else self.describe(ctx)
 
-    def describe(self, ctx: Context) -> Requirement:
-        raise NotImplementedError
 
-    def _rec(self, kind: str, lang: str) -> str:
-        return _in_sentence(self.spec.record_title(kind).get(lang))
-
-    def _role(self, role: str, lang: str) -> str:
-        return _in_sentence(self.spec.role_title(role).get(lang))
-
-
-class RoleCheck(Check):
+class RoleCheck(GuardCheck):
     """``role``: the actor holds one of these effective roles."""
 
+    key = "role"
     reason = Reason.ROLE
-    __slots__ = ("accepted", "roles")
+    __slots__ = ("accepted",)
+    accepted: frozenset[str]
 
-    def __init__(self, spec: Spec, roles: tuple[str, ...], kind: UnitKind) -> None:
-        super().__init__(spec)
-        self.roles = roles
-        self.accepted = frozenset().union(*(kind.accepted_roles(r) for r in roles))
+    def setup(self, value: Any, tz: Any, predicates: Mapping[str, Predicate]) -> bool:
+        self.accepted = frozenset().union(*(self.kind.accepted_roles(r) for r in value))
+        return True
 
     def holds(self, ctx: Context) -> bool:
         return not self.accepted.isdisjoint(ctx.roles)
 
-    def describe(self, ctx: Context) -> Requirement:
-        zh = "或".join(self._role(r, "zh") for r in self.roles)
-        en = " or ".join(self._role(r, "en") for r in self.roles)
-        return Requirement(self.reason, f"需由{zh}办理", f"needs the role {en}")
+    def where(self, ctx: Context, lang: str) -> str:
+        return sentence("role", lang, actor=ctx.actor)
 
 
-def _midnight(day: dt.date, ctx_tz: Any) -> float:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=ctx_tz).timestamp()
+def _midnight(day: dt.date, tz: Any) -> float:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()
 
 
-class NotBeforeCheck(Check):
+class NotBeforeCheck(GuardCheck):
     """``not_before``: the event's time is at or after the date's 00:00 (spec timezone)."""
 
+    key = "not_before"
     reason = Reason.NOT_BEFORE
-    __slots__ = ("day", "threshold")
+    __slots__ = ("threshold",)
+    threshold: float
 
-    def __init__(self, spec: Spec, day: dt.date, tz: Any) -> None:
-        super().__init__(spec)
-        self.day = day
-        self.threshold = _midnight(day, tz)
+    def setup(self, value: Any, tz: Any, predicates: Mapping[str, Predicate]) -> bool:
+        self.threshold = _midnight(value, tz)
+        return True
 
     def holds(self, ctx: Context) -> bool:
         return ctx.t >= self.threshold
 
-    def describe(self, ctx: Context) -> Requirement:
-        return Requirement(self.reason, f"{self.day.isoformat()} 起方可办理",
-                           f"not before {self.day.isoformat()}")
+    def where(self, ctx: Context, lang: str) -> str:
+        return sentence("not_before", lang, at=ctx.at.isoformat())
 
 
-class HasCheck(Check):
+class HasCheck(GuardCheck):
     """``has``: the unit holds a live record of each kind."""
 
+    key = "has"
     reason = Reason.MISSING_RECORD
     __slots__ = ("kinds",)
+    kinds: tuple[str, ...]
 
-    def __init__(self, spec: Spec, kinds: tuple[str, ...]) -> None:
-        super().__init__(spec)
-        self.kinds = kinds
+    def setup(self, value: Any, tz: Any, predicates: Mapping[str, Predicate]) -> bool:
+        self.kinds = value
+        return True
 
     def holds(self, ctx: Context) -> bool:
         live = ctx.unit.live
@@ -170,86 +174,81 @@ class HasCheck(Check):
             return False
         return all(live.get(k) for k in self.kinds)
 
-    def describe(self, ctx: Context) -> Requirement:
+    def where(self, ctx: Context, lang: str) -> str:
         live = ctx.unit.live or {}
-        missing = [k for k in self.kinds if not live.get(k)]
-        return Requirement(self.reason,
-                           f"尚缺：{_ids([self._rec(k, 'zh') for k in missing])}",
-                           f"missing: {', '.join(self._rec(k, 'en') for k in missing)}")
+        missing = [self.spec.record_title(k).get(lang) for k in self.kinds if not live.get(k)]
+        return sentence("missing_record", lang, missing=list_words(missing, lang))
 
 
-class OncePerActorCheck(Check):
+class OncePerActorCheck(GuardCheck):
     """``once_per_actor``: the actor holds no live record of the transition's kind."""
 
+    key = "once_per_actor"
     reason = Reason.DUPLICATE
-    __slots__ = ("kind",)
+    __slots__ = ("records",)
+    records: str
 
-    def __init__(self, spec: Spec, kind: str) -> None:
-        super().__init__(spec)
-        self.kind = kind
+    def setup(self, value: Any, tz: Any, predicates: Mapping[str, Predicate]) -> bool:
+        if not self.transition.records:
+            return False  # once_per_actor needs records (SPEC-FORMAT §1)
+        self.records = self.transition.records
+        return True
 
     def holds(self, ctx: Context) -> bool:
         live = ctx.unit.live
         if not live:
             return True
         actor = ctx.actor
-        return not any(r.actor == actor for r in live.get(self.kind, ()))
+        return not any(r.actor == actor for r in live.get(self.records, ()))
 
-    def describe(self, ctx: Context) -> Requirement:
-        return Requirement(self.reason, f"{ctx.actor} 已提交过{self._rec(self.kind, 'zh')}",
-                           f"{ctx.actor} already has a {self._rec(self.kind, 'en')}")
+    def where(self, ctx: Context, lang: str) -> str:
+        return sentence("duplicate", lang, actor=ctx.actor)
 
 
 def _is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list | dict) and not value)
+    return value is None or (isinstance(value, str | list | tuple | dict) and not value)
 
 
-class FieldsCheck(Check):
+class FieldsCheck(GuardCheck):
     """``fields``: the payload has each field, non-empty."""
 
+    key = "fields"
     reason = Reason.FIELDS
     __slots__ = ("fields",)
+    fields: tuple[str, ...]
 
-    def __init__(self, spec: Spec, fields: tuple[str, ...]) -> None:
-        super().__init__(spec)
-        self.fields = fields
+    def setup(self, value: Any, tz: Any, predicates: Mapping[str, Predicate]) -> bool:
+        self.fields = value
+        return True
 
     def holds(self, ctx: Context) -> bool:
         p = ctx.payload
         return not any(_is_empty(p.get(f)) for f in self.fields)
 
-    def describe(self, ctx: Context) -> Requirement:
+    def where(self, ctx: Context, lang: str) -> str:
         missing = [f for f in self.fields if _is_empty(ctx.payload.get(f))]
-        return Requirement(self.reason, f"内容缺少：{'、'.join(missing)}",
-                           f"the payload lacks: {', '.join(missing)}")
+        return sentence("fields", lang, missing=list_words(missing, lang))
 
 
-def _quorum_words(q: Any) -> tuple[str, str]:
-    if q == "majority":
-        return "过半数", "a majority of"
-    if q == "all":
-        return "全体", "all"
-    if isinstance(q, float):
-        return f"至少{q:.0%}的", f"at least {q:.0%} of"
-    return f"至少 {q} 名", f"at least {q}"
-
-
-class QuorumCheck(Check):
+class QuorumCheck(GuardCheck):
     """``quorum``: enough distinct people with a role hold a live record."""
 
+    key = "quorum"
     reason = Reason.QUORUM
     __slots__ = ("accepted", "quorum")
+    accepted: frozenset[str]
+    quorum: Quorum
 
-    def __init__(self, spec: Spec, quorum: Any, kind: UnitKind) -> None:
-        super().__init__(spec)
-        self.quorum = quorum
-        self.accepted = kind.accepted_roles(quorum.role)
+    def setup(self, value: Any, tz: Any, predicates: Mapping[str, Predicate]) -> bool:
+        self.quorum = value
+        self.accepted = self.kind.accepted_roles(value.role)
+        return True
 
     def counts(self, ctx: Context) -> tuple[int, int, int]:
         """(have, needed, n) for the unit in `ctx`."""
         people = ctx.people
         acc = self.accepted
-        n = ctx.unit.role_count(acc, people)
+        n = ctx.unit.role_count(acc)
         live = ctx.unit.live
         recs = live.get(self.quorum.record) if live else None
         have = 0
@@ -262,18 +261,10 @@ class QuorumCheck(Check):
         have, needed, _n = self.counts(ctx)
         return have >= needed
 
-    def describe(self, ctx: Context) -> Requirement:
+    def where(self, ctx: Context, lang: str) -> str:
         have, needed, n = self.counts(ctx)
-        qzh, qen = _quorum_words(self.quorum.at_least)
-        role = self.quorum.role
-        rec = self.quorum.record
-        more = max(needed - have, 0)
-        return Requirement(
-            self.reason,
-            f"需要{qzh}{self._role(role, 'zh')}提交{self._rec(rec, 'zh')}："
-            f"已有 {have}/{n}，还差 {more}",
-            f"needs {self._rec(rec, 'en')} from {qen} {self._role(role, 'en')}s: "
-            f"{have} of {n}, {more} more needed")
+        return sentence("quorum", lang, needed=needed, have=have, n=n,
+                        more=max(needed - have, 0))
 
 
 def _number(value: Any) -> float:
@@ -282,16 +273,19 @@ def _number(value: Any) -> float:
     return float(value)
 
 
-class PerPersonCheck(Check):
+class PerPersonCheck(GuardCheck):
     """``per_person``: every person with a role has a sum of a field ≥ X in their own records."""
 
+    key = "per_person"
     reason = Reason.PER_PERSON
     __slots__ = ("accepted", "rule")
+    accepted: frozenset[str]
+    rule: PerPerson
 
-    def __init__(self, spec: Spec, rule: Any, kind: UnitKind) -> None:
-        super().__init__(spec)
-        self.rule = rule
-        self.accepted = kind.accepted_roles(rule.role)
+    def setup(self, value: Any, tz: Any, predicates: Mapping[str, Predicate]) -> bool:
+        self.rule = value
+        self.accepted = self.kind.accepted_roles(value.role)
+        return True
 
     def shortfalls(self, ctx: Context) -> list[tuple[str, float]]:
         """(person, sum) of everyone with the role whose sum is below the threshold."""
@@ -308,109 +302,75 @@ class PerPersonCheck(Check):
     def holds(self, ctx: Context) -> bool:
         return not self.shortfalls(ctx)
 
-    def describe(self, ctx: Context) -> Requirement:
+    def where(self, ctx: Context, lang: str) -> str:
         short = self.shortfalls(ctx)
-        who = ", ".join(f"{p} ({s:g})" for p, s in short[:8]) + (" …" if len(short) > 8 else "")
-        rule = self.rule
-        return Requirement(
-            self.reason,
-            f"每名{self._role(rule.role, 'zh')}的{rule.field}合计须达 {rule.at_least:g}："
-            f"{len(short)} 人未达到（{who}）",
-            f"every {self._role(rule.role, 'en')} needs {rule.field} ≥ {rule.at_least:g} "
-            f"in their {self._rec(rule.record, 'en')}: {len(short)} short ({who})")
+        who = ", ".join(f"{p} {s:g}" for p, s in short[:8]) + (" …" if len(short) > 8 else "")
+        return sentence("per_person", lang, count=len(short), who=who)
 
 
-class ChildrenCheck(Check):
+class ChildrenCheck(GuardCheck):
     """``children``: every child unit has each named step complete."""
 
+    key = "children"
     reason = Reason.CHILDREN
     __slots__ = ("steps",)
+    steps: tuple[int, ...]
 
-    def __init__(self, spec: Spec, steps: tuple[str, ...]) -> None:
-        super().__init__(spec)
-        self.steps = steps
+    def setup(self, value: Any, tz: Any, predicates: Mapping[str, Predicate]) -> bool:
+        ids = [s.id for s in self.spec.steps]  # compiled steps keep the spec's order
+        self.steps = tuple(ids.index(s) for s in value)
+        return True
 
-    def pending(self, ctx: Context) -> list[tuple[str, str]]:
-        """(child unit, step) pairs not yet complete."""
-        rt = ctx.runtime
-        return [(child, s) for child in rt.children(ctx.unit.id) for s in self.steps
-                if not rt.is_complete(child, s)]
+    def pending(self, ctx: Context) -> list[str]:
+        """The child units with a named step not yet complete."""
+        steps = ctx.steps
+        return [child for child in ctx.children.get(ctx.unit.id, ())
+                if not all(ctx.complete(child, steps[i]) for i in self.steps)]
 
     def holds(self, ctx: Context) -> bool:
-        rt = ctx.runtime
-        return all(rt.is_complete(child, s)
-                   for child in rt.children(ctx.unit.id) for s in self.steps)
+        steps = ctx.steps
+        complete = ctx.complete
+        return all(complete(child, steps[i])
+                   for child in ctx.children.get(ctx.unit.id, ()) for i in self.steps)
 
-    def describe(self, ctx: Context) -> Requirement:
-        pending = self.pending(ctx)
-        units = sorted({c for c, _ in pending})
-        shown = ", ".join(units[:8]) + (" …" if len(units) > 8 else "")
-        return Requirement(self.reason, f"下属组织尚未完成：{shown}",
-                           f"child units not yet complete: {shown}")
+    def where(self, ctx: Context, lang: str) -> str:
+        units = sorted(self.pending(ctx))
+        return sentence("children", lang,
+                        units=", ".join(units[:8]) + (" …" if len(units) > 8 else ""))
 
 
-class CustomCheck(Check):
+class CustomCheck(GuardCheck):
     """``custom``: registered predicates, each must return true."""
 
+    key = "custom"
     reason = Reason.CUSTOM
     __slots__ = ("names", "predicates")
+    names: tuple[str, ...]
+    predicates: tuple[Predicate, ...]
 
-    def __init__(self, spec: Spec, names: tuple[str, ...],
-                 predicates: Mapping[str, Predicate]) -> None:
-        super().__init__(spec)
-        self.names = names
-        self.predicates = tuple(predicates[n] for n in names)
-
-    def failing(self, ctx: Context) -> list[str]:
-        """The predicate names that do not hold."""
-        view = ctx.predicate_view()
-        return [n for n, p in zip(self.names, self.predicates, strict=True) if not p(view)]
+    def setup(self, value: Any, tz: Any, predicates: Mapping[str, Predicate]) -> bool:
+        missing = [n for n in value if n not in predicates]
+        if missing:
+            known = ", ".join(sorted(predicates)) or "none registered"
+            msg = (f"{self.spec.source}: {self.transition.path}.guard.custom: predicate "
+                   f"'{missing[0]}' is not registered (known: {known}); register it with "
+                   "@sfd_workflow.register_predicate(name) or pass predicates=")
+            raise CompileError(msg)
+        self.names = value
+        self.predicates = tuple(predicates[n] for n in value)
+        return True
 
     def holds(self, ctx: Context) -> bool:
         view = ctx.predicate_view()
         return all(p(view) for p in self.predicates)
 
-    def describe(self, ctx: Context) -> Requirement:
-        names = ", ".join(self.failing(ctx)) or ", ".join(self.names)
-        return Requirement(self.reason, f"自定义条件未满足：{names}",
-                           f"custom condition not met: {names}")
-
-
-def compile_guard(spec: Spec, transition: Transition, kind: UnitKind, tz: Any,
-                  predicates: Mapping[str, Predicate]) -> tuple[Check, ...]:
-    """The checks of one transition's guard for one unit kind, in SPEC-FORMAT §4 order."""
-    g: Guard = transition.guard
-    checks: list[Check] = []
-    if g.role:
-        checks.append(RoleCheck(spec, g.role, kind))
-    if g.not_before is not None:
-        checks.append(NotBeforeCheck(spec, g.not_before, tz))
-    if g.has:
-        checks.append(HasCheck(spec, g.has))
-    if g.once_per_actor and transition.records:
-        checks.append(OncePerActorCheck(spec, transition.records))
-    if g.fields:
-        checks.append(FieldsCheck(spec, g.fields))
-    if g.quorum is not None:
-        checks.append(QuorumCheck(spec, g.quorum, kind))
-    if g.per_person is not None:
-        checks.append(PerPersonCheck(spec, g.per_person, kind))
-    if g.children:
-        checks.append(ChildrenCheck(spec, g.children))
-    if g.custom:
-        missing = [n for n in g.custom if n not in predicates]
-        if missing:
-            known = ", ".join(sorted(predicates)) or "none registered"
-            msg = (f"{spec.source}: {transition.path}.guard.custom: predicate "
-                   f"'{missing[0]}' is not registered (known: {known}); register it with "
-                   "@sfd_workflow.register_predicate(name) or pass predicates=")
-            raise CompileError(msg)
-        checks.append(CustomCheck(spec, g.custom, predicates))
-    return tuple(checks)
+    def where(self, ctx: Context, lang: str) -> str:
+        # the predicates are not called again for words: they may count their calls
+        return sentence("custom", lang, names=list_words(self.names, lang))
 
 
 def late_threshold(day: dt.date | None, tz: Any) -> float:
     """Epoch seconds of 00:00 of the day after `day` (spec timezone); +inf without a day."""
-    if day is None:
+    if day is None or day == dt.date.max:  # no day after 9999-12-31: never late
         return math.inf
     return _midnight(day + dt.timedelta(days=1), tz)

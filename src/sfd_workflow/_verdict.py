@@ -6,7 +6,7 @@ import enum
 
 import attrs
 
-__all__ = ["CHECK_ORDER", "GUARD_ORDER", "Reason", "Verdict"]
+__all__ = ["CHECK_ORDER", "Reason", "Requirement", "Verdict"]
 
 
 class Reason(enum.StrEnum):
@@ -36,27 +36,78 @@ class Reason(enum.StrEnum):
     CUSTOM = "custom"
 
 
-#: SPEC-FORMAT §4: the first failing check gives the reason.
-CHECK_ORDER: tuple[Reason, ...] = tuple(Reason)
-#: SPEC-FORMAT §4 step 9: the order guard keys are checked in.
-GUARD_ORDER: tuple[Reason, ...] = CHECK_ORDER[CHECK_ORDER.index(Reason.ROLE):]
+#: SPEC-FORMAT §4: the first failing check gives the reason. The checks themselves, in this
+#: order, are the table `sfd_workflow._checks.TABLE`. (`Reason.FUTURE` is the event store's,
+#: checked before the runtime judges: not a check of the table.)
+CHECK_ORDER: tuple[Reason, ...] = tuple(r for r in Reason if r is not Reason.FUTURE)
+
+
+@attrs.frozen
+class Requirement:
+    """One unmet requirement of an event: its reason code and a sentence in zh and en."""
+
+    reason: Reason
+    zh: str
+    en: str
+
+    def text(self, lang: str = "en") -> str:
+        """The sentence in ``zh`` or ``en``."""
+        return self.zh if lang == "zh" else self.en
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.en}"
 
 
 @attrs.frozen
 class Verdict:
-    """The verdict of one event: accepted or not, why not, and whether it was late."""
+    """The verdict of one event: accepted or not, why not, whether it was late, and whether
+    it fell outside its phase's flagged window or the flagged campaign period.
+
+    Two verdicts are equal when they judge alike (accepted, reason, late, outside_window);
+    the `why` of a rejection (the first unmet requirement, in words) does not take part.
+    Fields added later carry a default, so ``Verdict(accepted, reason, late)`` keeps meaning
+    the same.
+    """
 
     accepted: bool
     reason: Reason | None = None
     late: bool = False
+    #: the first unmet requirement (None when accepted): what is wrong, in zh and en
+    why: Requirement | None = attrs.field(default=None, eq=False, repr=False)
+    #: accepted outside a phase window (or campaign period) that asks for a flag
+    outside_window: bool = attrs.field(default=False, kw_only=True)
+
+    @property
+    def detail(self) -> str | None:
+        """What is wrong, in English (None when accepted); see `detail_in` for Chinese."""
+        why = self.why
+        return None if why is None else why.en
+
+    def detail_in(self, lang: str) -> str | None:
+        """What is wrong in ``zh`` or ``en`` (None when accepted)."""
+        why = self.why
+        return None if why is None else why.text(lang)
 
     def to_json(self) -> dict[str, object]:
-        """The verdict's fields as in a `replay` output line."""
-        return {"verdict": "accepted" if self.accepted else "rejected",
-                "reason": None if self.reason is None else str(self.reason),
-                "late": self.late}
+        """The verdict's fields as in a `replay` output line (SPEC-FORMAT §5).
+
+        ``outside_window`` is an extra key, present (and true) only when the event was
+        accepted outside a flagged window, so specs without flags print what they always did.
+        """
+        out: dict[str, object] = {"verdict": "accepted" if self.accepted else "rejected",
+                                  "reason": None if self.reason is None else str(self.reason),
+                                  "late": self.late}
+        if self.outside_window:
+            out["outside_window"] = True
+        return out
 
 
 ACCEPTED = Verdict(True)
 ACCEPTED_LATE = Verdict(True, None, True)
-REJECTED = {r: Verdict(False, r, False) for r in Reason}
+ACCEPTED_OUTSIDE = Verdict(True, None, False, outside_window=True)
+ACCEPTED_LATE_OUTSIDE = Verdict(True, None, True, outside_window=True)
+
+
+def rejected(why: Requirement) -> Verdict:
+    """The rejection `why` gives (its reason, not late)."""
+    return Verdict(False, why.reason, False, why)

@@ -8,7 +8,7 @@ or path); never a traceback.
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +18,7 @@ import click
 
 from . import __version__
 from ._cli_kit import (
+    Choice,
     compile_arg,
     fail,
     fail_load,
@@ -29,10 +30,11 @@ from ._cli_kit import (
     read_events_arg,
 )
 from ._engine import Runtime, replay
-from ._eventlog import parse_at
+from ._eventlog import load_json
 from ._roster import roster_warnings
 from ._spec._builtin import PREFIX, builtin_ids, builtin_path, sample_paths
 from ._spec._model import Roster, Spec
+from ._verdict import Reason, Requirement
 from .diagrams._cli import render_command, slides_command
 from .errors import LoadError
 from .sim._cli import simulate_command
@@ -104,8 +106,14 @@ def validate(spec: str, roster_path: str | None, strict: bool) -> None:
 @click.argument("roster")
 @click.argument("events")
 @click.option("--summary", is_flag=True, help="Also print a count of verdicts to stderr.")
-def replay_command(spec: str, roster: str, events: str, summary: bool) -> None:
-    """Judge every line of EVENTS; one JSON object a line (SPEC-FORMAT §5)."""
+@click.option("--lang", type=Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of each line's \"detail\" (what is wrong).")
+def replay_command(spec: str, roster: str, events: str, summary: bool, lang: str) -> None:
+    """Judge every line of EVENTS; one JSON object a line (SPEC-FORMAT §5).
+
+    Each object has the six keys of §5 and a seventh, "detail": what is wrong with a
+    rejected line (null when accepted).
+    """
     s = load_spec_arg(spec)
     r = load_roster_arg(roster, s)
     compiled = compile_arg(s)
@@ -113,7 +121,7 @@ def replay_command(spec: str, roster: str, events: str, summary: bool) -> None:
     write = sys.stdout.write
     counts: dict[str, int] = {}
     for result in replay(compiled, r, lines):
-        write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        write(json.dumps(result.to_json(lang), ensure_ascii=False) + "\n")
         key = "accepted" if result.verdict.accepted else str(result.verdict.reason)
         counts[key] = counts.get(key, 0) + 1
     sys.stdout.flush()
@@ -129,7 +137,7 @@ def replay_command(spec: str, roster: str, events: str, summary: bool) -> None:
 @click.option("--unit", required=True, help="The unit id.")
 @click.option("--event", "event", required=True, help="The event name.")
 @click.option("--actor", required=True, help="The person id.")
-@click.option("--at", default=None, help="ISO date-time to judge at (default: now).")
+@click.option("--at", default=None, help="ISO 8601 date-time to judge at (default: now).")
 @click.option("--payload", default=None, help="The event's payload as a JSON object.")
 @lang_option()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of sentences.")
@@ -141,18 +149,17 @@ def explain(spec: str, roster: str, events: str, unit: str, event: str, actor: s
     rt = Runtime(compile_arg(s), r, keep_log=False)
     for _ in replay(rt.compiled, r, read_events_arg(events), runtime=rt):
         pass
-    body: dict[str, Any] | None = None
+    body: Any = None
     if payload is not None:
-        try:
-            body = json.loads(payload)
-        except ValueError as exc:
-            fail(f"--payload: not valid JSON ({exc})")
+        body = load_json(payload)  # the reader of every event line (SPEC-FORMAT §3)
+        if isinstance(body, Requirement):
+            fail(f"--payload: {body.en}")
         if not isinstance(body, dict):
             fail("--payload: must be a JSON object")
-    if at is not None and parse_at(at, rt.compiled.tz) is None:
-        fail(f"--at: not an ISO 8601 date-time: {at!r}")
     _names_in_roster(s, r, unit, event, actor)
     ex = rt.explain(unit, event, actor, at=at, payload=body)
+    if ex.reason is Reason.MALFORMED:
+        fail(f"--{'payload' if 'payload' in ex.unmet[0].en else 'at'}: {ex.unmet[0].en}")
     if as_json:
         click.echo(json.dumps({
             "unit": unit, "event": event, "actor": actor, "allowed": ex.allowed,
@@ -196,19 +203,29 @@ def specs(export: tuple[str, str] | None, force: bool) -> None:
         fail_load(exc)
     roster, events = sample_paths(sid)
     out = Path(target)
-    plan = [(src, out / "spec.yaml"), (roster, out / "roster.yaml"),
-            (events, out / "events.jsonl")]
-    existing = [str(dst) for s_, dst in plan if s_ is not None and dst.exists()]
+    plan = [(s_, out / name) for s_, name in ((src, "spec.yaml"), (roster, "roster.yaml"),
+                                              (events, "events.jsonl")) if s_ is not None]
+    links = [str(dst) for _, dst in plan if dst.is_symlink()]
+    if links:
+        fail(f"{links[0]}: is a symbolic link; --export never writes through one")
+    existing = [str(dst) for _, dst in plan if dst.exists()]
     if existing and not force:
         fail(f"{existing[0]}: already exists (use --force to overwrite)")
     try:
         out.mkdir(parents=True, exist_ok=True)
         for s_, dst in plan:
-            if s_ is not None:
-                shutil.copyfile(s_, dst)
-                click.echo(f"wrote {dst}", err=True)
+            _copy_no_follow(s_, dst)
+            click.echo(f"wrote {dst}", err=True)
     except OSError as exc:
         fail(f"{target}: cannot write: {exc.strerror}")
+
+
+def _copy_no_follow(src: Path, dst: Path) -> None:
+    # O_NOFOLLOW: a link made at `dst` after the check above still fails (ELOOP) instead of
+    # writing wherever it points
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(src.read_bytes())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

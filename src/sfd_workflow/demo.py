@@ -70,9 +70,10 @@ def run(out_dir: Path) -> int:
     counts = Counter("accepted" if r.verdict.accepted else str(r.verdict.reason)
                      for r in results)
     late = sum(r.verdict.late for r in results)
+    outside = sum(r.verdict.outside_window for r in results)
     unit = results[0].unit if results else None
     click.echo(f"{len(lines)} events: " + ", ".join(f"{k} {v}" for k, v in counts.items())
-               + f"; {late} late")
+               + f"; {late} late; {outside} outside the plan's months")
     if unit:
         click.echo(f"final state of {unit}:")
         for step_id, state in rt.state(unit).items():

@@ -16,6 +16,10 @@ The tree::
     ├── MissingExtraError(ImportError)   an optional feature whose extra is not installed
     ├── MissingToolError(RuntimeError)   a program or font outside Python is not installed
     │                                    (Graphviz's dot, a CJK font, LibreOffice)
+    ├── BackendError(RuntimeError)       the state-machine engine (transitions) refused an
+    │                                    event the core judged legal: a bug, never bad input
+    ├── PlanError(RuntimeError)          sfd_workflow.testing found no way to a goal state
+    │                                    (e.g. nobody holds a needed role)
     └── StoreError                       an event store that cannot be created, opened or
                                          used as asked (sfd_workflow.store)
 
@@ -29,12 +33,14 @@ from collections.abc import Sequence
 import attrs
 
 __all__ = [
+    "BackendError",
     "CalendarError",
     "CompileError",
     "EventLogError",
     "LoadError",
     "MissingExtraError",
     "MissingToolError",
+    "PlanError",
     "Problem",
     "RosterError",
     "SfdWorkflowError",
@@ -152,6 +158,14 @@ class MissingToolError(SfdWorkflowError, RuntimeError):
         self.tool = tool
         self.package = package
         super().__init__(message)
+
+
+class BackendError(SfdWorkflowError, RuntimeError):
+    """The state-machine engine refused an event the core believed legal (a bug)."""
+
+
+class PlanError(SfdWorkflowError, RuntimeError):
+    """The planner of `sfd_workflow.testing` found no way to the goal."""
 
 
 class StoreError(SfdWorkflowError):

@@ -35,6 +35,8 @@ def test_validate_warns_of_units_that_can_never_advance(capsys: pytest.CaptureFi
         "holds the role committee",
         f"warning: {ROSTER}: units[3]: unit 'r1' can never start step 'research': nobody "
         "holds the role committee",
+        f"warning: {ROSTER}: the children guard of 'close' holds trivially in 3 units (no "
+        "child units): s1, j1, r1",
     ]
     assert main(["validate", SPEC, "--roster", ROSTER, "--strict"]) == 1
 
@@ -65,11 +67,11 @@ def test_replay_writes_one_json_object_per_line(tmp_path: Path,
     out = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert out == [
         {"line": 1, "unit": "s1", "event": "log_hours", "verdict": "accepted", "reason": None,
-         "late": False},
+         "late": False, "detail": None},
         {"line": 2, "unit": "s1", "event": "log_hours", "verdict": "rejected", "reason": "role",
-         "late": False},
+         "late": False, "detail": "须满足“党员”：m 不具备该角色"},
         {"line": 3, "unit": None, "event": None, "verdict": "rejected", "reason": "malformed",
-         "late": False},
+         "late": False, "detail": "空行"},
     ]
 
 

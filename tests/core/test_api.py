@@ -83,7 +83,8 @@ def test_direct_execution_and_public_trigger_agree(monkeypatch: object) -> None:
     direct = run()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(StepMachine, "fire",
-                   lambda self, unit, event, state, ctx: self.fire_via_trigger(unit, event, ctx))
+                   lambda self, unit, event, state, ctx: self.fire_via_trigger(unit, event, state,
+                                                                          ctx))
         public = run()
     assert direct == public
     assert {v.reason for v in direct[0]} > {None}  # some refused, some accepted

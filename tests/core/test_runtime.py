@@ -242,26 +242,30 @@ def test_explain_lists_every_unmet_requirement_in_both_languages(rt: sfd.Runtime
     assert not ex.allowed
     assert [r.reason for r in ex.unmet] == [Reason.ROLE, Reason.QUORUM]
     quorum = ex.unmet[1]
-    assert quorum.zh == "需要过半数党员提交党员评议：已有 1/4，还差 2"
-    assert quorum.en == "needs member review from a majority of members: 1 of 4, 2 more needed"
+    assert quorum.zh == "须满足“过半数党员评议”：需 3 人，已有 1/4，还差 2"
+    assert quorum.en == ("requires “member review from a majority of members”: 3 needed, "
+                         "1 of 4, 2 more needed")
     assert ex.reason == rt.submit(ev("s1", "approve_report", "c", "2009-05-12T09:00")).reason
 
 
 def test_explain_reports_blocked_steps_and_wrong_states(rt: sfd.Runtime) -> None:
     """A blocked step names each unfinished predecessor; a wrong state names the sources."""
     ex = rt.explain("s1", "submit_report", "a", at="2009-03-02T09:00")
-    assert [r.reason for r in ex.unmet] == [Reason.STEP_BLOCKED, Reason.STEP_BLOCKED]
+    assert [r.reason for r in ex.unmet] == [Reason.STEP_BLOCKED]
+    assert ex.unmet[0].en == "complete first: Learn, Research"
     ex = rt.explain("s1", "approve_report", "a", at="2009-03-02T09:00")
     assert ex.unmet[-1].reason == Reason.WRONG_STATE
     assert "in_review" in ex.unmet[-1].en
 
 
 def test_available_lists_what_an_actor_could_do_now(rt: sfd.Runtime) -> None:
-    """Members may log hours; the secretary may also finish learning once hours are in."""
-    assert rt.available("s1", "c", at="2009-03-02T09:00") == ["log_hours"]
-    assert rt.available("s1", "b", at="2009-03-02T09:00") == ["log_hours"]
-    assert rt.available("s1", "b", at="2009-03-16T09:00") == ["log_hours", "file_research"]
-    assert rt.available("s1", "m", at="2009-03-16T09:00") == []
+    """Members may log hours (with `hours` in the payload); a committee member may also file
+    research from 03-15; each event comes with the payload fields it needs."""
+    assert rt.available("s1", "c", at="2009-03-02T09:00") == {"log_hours": ("hours",)}
+    assert rt.available("s1", "b", at="2009-03-02T09:00") == {"log_hours": ("hours",)}
+    assert rt.available("s1", "b", at="2009-03-16T09:00") == {"log_hours": ("hours",),
+                                                              "file_research": ()}
+    assert rt.available("s1", "m", at="2009-03-16T09:00") == {}
 
 
 def test_custom_predicates_come_from_the_registry(spec: sfd.Spec) -> None:

@@ -51,7 +51,7 @@ def test_progress_of_140_units_is_grouped_by_parent_and_kind(rt: Any) -> None:
     assert [n.id for n in branches] == ["unit_d_gb_001", "unit_d_gb_002"]
     parents = {u.parent for u in rt.roster.units}
     leaves = Counter((u.parent, u.kind) for u in rt.roster.units if u.id not in parents)
-    assert len(groups) == len(leaves) == 7
+    assert len(groups) == len(leaves) == 9  # 7 kinds without children + 2 under branches
     assert sum(len(n.grid) for n in groups) == sum(leaves.values()) == 138
     assert {(e.source, e.target) for e in g.edges} >= {
         ("unit_d_gb_001", "group_d_gb_001_school"), ("district", "group_district_organ")}

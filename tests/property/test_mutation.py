@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 
 from sfd_workflow import compile_workflow, roster_from_document, spec_from_document
-from sfd_workflow.testing._oracle import RosterModel, WorkflowModel, WorldModel
+from sfd_workflow.testing._oracle import RosterModel, WorkflowModel
 from sfd_workflow.testing._reach import PlanError, Planner
+from sfd_workflow.testing._world import WorldModel
 from support import invariants, xuhui
 
 Mutant = tuple[str, dict[str, Any], str, int]  # id, document, step id, transition index

@@ -37,15 +37,17 @@ def test_a_district_has_every_kind_and_general_branches_with_sub_branches(spec: 
 
 
 def test_branches_have_3_to_60_members_and_the_roles_the_spec_needs(spec: sfd.Spec) -> None:
-    """Each unit: 3-60 members, one secretary; a committee except joint and retired branches
-    (R18); masses' representatives wherever the report is evaluated (R14)."""
+    """Each unit: 3-60 members, one secretary; a committee except joint, retired and
+    no-committee branches (R18); masses' representatives wherever the report is evaluated
+    (R14)."""
     roster = district(300, 4, spec=spec)
     for u in roster.units:
         members = [p for p in u.people if "member" in p.roles]
         assert 3 <= len(members) <= 60
         assert sum("secretary" in p.roles for p in u.people) == 1
         has_committee = any("committee" in p.roles for p in u.people)
-        assert has_committee == (u.kind not in ("joint_branch", "retired_branch"))
+        assert has_committee == (u.kind not in ("joint_branch", "retired_branch",
+                                                "no_committee_branch"))
         if u.kind != "retired_branch":
             assert any("masses_rep" in p.roles for p in u.people)
         if u.kind in ("school", "kindergarten"):

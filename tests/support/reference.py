@@ -10,15 +10,24 @@ fast: every check re-reads the documents.
 
 Decisions where SPEC-FORMAT leaves room (agreed with the core, see issue 3's brief):
 
-* ``at`` is parsed with `datetime.fromisoformat` and must carry a time part (the
-  character at index 10 is ``T``, ``t`` or a space); a naive time is read in the spec's
-  timezone; times are compared as instants.
+* ``at`` is an ISO 8601 calendar date and a time (``T``, ``t`` or a space between), both in
+  the extended (``2009-05-01T10:00:00``) or both in the basic format (``20090501T100000``),
+  the time ``hh``, ``hh:mm`` or ``hh:mm:ss`` with a decimal fraction of its last part,
+  ``24:00`` the end of the day, then ``Z``, ``±hh``, ``±hhmm`` or ``±hh:mm`` or nothing (read
+  in the spec's timezone); times are compared as instants. (The core also reads week and
+  ordinal dates; the generated logs do not use them.)
 * JSON is parsed with `json.loads`; the constants ``NaN``, ``Infinity`` and
-  ``-Infinity`` make a line malformed; extra keys are ignored.
+  ``-Infinity``, numbers that overflow to infinity, strings with a lone surrogate and
+  nesting deeper than 64 levels make a line malformed; an empty line too; extra keys are
+  ignored.
 * A bool payload value is not a number for ``per_person``.
 * ``role_map`` values may be a string or a list; dates may be `datetime.date` or ISO
   strings.
 * A fractional quorum needs ``ceil(x * n)`` people.
+
+Extension (docs/format.md §4, "Phase windows that flag events"): an accepted event outside
+its phase's ``window`` with ``flag: true``, or outside the ``period`` with ``flag: true``,
+gets the extra key ``"outside_window": true``.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -70,7 +80,10 @@ Predicate = Callable[[ReferenceContext], bool]
 
 
 def split_lines(text: str) -> list[str]:
-    """The lines of an event log: split on "\\n"; the final newline starts no line (§3)."""
+    """The lines of an event log: split on "\\n"; the final newline starts no line (§3), so
+    an empty file has none."""
+    if text == "":
+        return []
     pieces = text.split("\n")
     if text.endswith("\n"):
         pieces = pieces[:-1]
@@ -346,28 +359,91 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(text)
+    return value
+
+
+_AT = re.compile(
+    r"(?P<y>[0-9]{4})(?P<ds>-?)(?P<mo>[0-9]{2})(?P=ds)(?P<d>[0-9]{2})[Tt ]"
+    r"(?P<h>[0-9]{2})(?:(?P<ts>:?)(?P<mi>[0-9]{2})(?:(?P=ts)(?P<s>[0-9]{2}))?)?"
+    r"(?:[.,](?P<f>[0-9]+))?"
+    r"(?P<z>Z|z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+)
+
+
+def _at(text: str, spec: Mapping[str, Any]) -> dt.datetime | None:
+    m = _AT.fullmatch(text)
+    if m is None:
+        return None
+    # basic date with extended time or the reverse: not one format
+    if (m["ds"] == "-") != (m["ts"] == ":") and m["ts"] is not None:
+        return None
+    hour, minute, second = int(m["h"]), int(m["mi"] or 0), int(m["s"] or 0)
+    frac = float("0." + m["f"]) if m["f"] else 0.0
+    last_unit = 1 if m["s"] else 60 if m["mi"] else 3600
+    try:
+        day = dt.date(int(m["y"]), int(m["mo"]), int(m["d"]))
+    except ValueError:
+        return None
+    if hour == 24 and minute == 0 and second == 0 and frac == 0:
+        extra = dt.timedelta(days=1)
+        hour = 0
+    elif hour > 23 or minute > 59 or second > 59:
+        return None
+    else:
+        extra = dt.timedelta(seconds=round(frac * last_unit, 6))
+    z = m["z"]
+    if z is None:
+        tz: dt.tzinfo = ZoneInfo(spec.get("timezone", "Asia/Shanghai"))
+    elif z in ("Z", "z"):
+        tz = dt.UTC
+    else:
+        digits = z[1:].replace(":", "")
+        oh, om = int(digits[:2]), int(digits[2:] or 0)
+        if oh > 23 or om > 59:
+            return None
+        off = dt.timedelta(hours=oh, minutes=om)
+        tz = dt.timezone(-off if z[0] == "-" else off)
+    try:
+        start = dt.datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=tz)
+        return start + extra
+    except (ValueError, OverflowError):
+        return None
+
+
+def _json_ok(value: Any, depth: int) -> bool:
+    """No lone surrogate in any string, nesting at most 64 levels deep."""
+    if isinstance(value, str):
+        return not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+    if isinstance(value, dict):
+        return depth <= 64 and all(_json_ok(k, depth) and _json_ok(v, depth + 1)
+                                   for k, v in value.items())
+    if isinstance(value, list):
+        return depth <= 64 and all(_json_ok(v, depth + 1) for v in value)
+    return True
+
+
 def _parse(spec: Mapping[str, Any], line: str) -> dict[str, Any] | None:
     """The event of a line, or None when the line is malformed (§3)."""
     if line.endswith("\r"):
         line = line[:-1]
-    try:
-        obj = json.loads(line, parse_constant=_reject_constant)
-    except ValueError:
+    if not line.strip():
         return None
-    if not isinstance(obj, dict):
+    try:
+        obj = json.loads(line, parse_constant=_reject_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError):
+        return None
+    if not _json_ok(obj, 1) or not isinstance(obj, dict):
         return None
     for key in ("unit", "event", "actor", "at"):
         if key not in obj or not isinstance(obj[key], str):
             return None
-    text = obj["at"]
-    if len(text) <= 10 or text[10] not in "Tt ":
+    at = _at(obj["at"], spec)
+    if at is None:
         return None
-    try:
-        at = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=ZoneInfo(spec.get("timezone", "Asia/Shanghai")))
     payload = obj.get("payload")
     if payload is None:
         payload = {}
@@ -439,6 +515,21 @@ def _judge(
     return None, late
 
 
+def _outside_window(spec: Mapping[str, Any], step_id: str, at: dt.datetime) -> bool:
+    """True when `at` falls outside a flagged window of the step's phase or the period."""
+    windows = [spec.get("period")]
+    windows += [p.get("window") for p in spec.get("phases", [])
+                if any(s["id"] == step_id for s in p.get("steps", []))]
+    for w in windows:
+        if not w or w.get("flag") is not True:
+            continue
+        start = _midnight(spec, _as_date(w["start"]))
+        end = _midnight(spec, _as_date(w["end"]) + dt.timedelta(days=1))
+        if not start <= at < end:
+            return True
+    return False
+
+
 def reference_replay(
     spec_doc: Mapping[str, Any],
     roster_doc: Mapping[str, Any],
@@ -473,6 +564,10 @@ def reference_replay(
                 "late": late,
             }
         )
+        step = _step_of_event(spec_doc, ev["event"])
+        if reason is None and step is not None and _outside_window(spec_doc, step["id"],
+                                                                   ev["at"]):
+            out[-1]["outside_window"] = True
     return out
 
 

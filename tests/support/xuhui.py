@@ -17,8 +17,9 @@ import yaml
 from sfd_workflow import Roster, Spec, compile_workflow, load_spec, roster_from_document
 from sfd_workflow._compile import CompiledWorkflow
 from sfd_workflow._spec._builtin import builtin_path, sample_paths
-from sfd_workflow.testing._oracle import RosterModel, WorkflowModel, WorldModel
+from sfd_workflow.testing._oracle import RosterModel, WorkflowModel
 from sfd_workflow.testing._reach import Planner
+from sfd_workflow.testing._world import WorldModel
 
 BUILTIN = "builtin:xuhui-edu-2009"
 #: The fixed ids of the built-in spec (issue 3, the preamble).

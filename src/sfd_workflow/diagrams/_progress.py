@@ -122,8 +122,9 @@ def _needs(rt: Any, unit_id: str, step: Step, state: str,
     for event in dict.fromkeys(events):
         for person in unit.people:
             ex = rt.explain(unit_id, event, person.id, at=at)
-            unmet = tuple((r.zh, r.en) for r in ex.unmet)
-            if ex.allowed:
+            # the payload is the actor's to give when acting: not a need of the unit
+            unmet = tuple((r.zh, r.en) for r in ex.unmet if r.reason != "fields")
+            if ex.allowed or not unmet:
                 return ()
             if best is None or len(unmet) < len(best):
                 best = unmet

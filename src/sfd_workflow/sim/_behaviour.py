@@ -18,7 +18,6 @@ in [0, 1]. A distribution is written as one of::
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import random
 from collections.abc import Mapping
@@ -29,13 +28,14 @@ from typing import Any
 import attrs
 import numpy as np
 import numpy.typing as npt
-import yaml
 
+from sfd_workflow._spec._document import parse_text
+from sfd_workflow._spec._marks import visible
 from sfd_workflow._spec._model import Spec
+from sfd_workflow._spec._reader import out_of_range
 from sfd_workflow.errors import Problem
 from sfd_workflow.sim._calendar import CalendarKind
 from sfd_workflow.sim._errors import SimModelError
-from sfd_workflow.sim._yamlmarks import load_with_lines
 
 __all__ = [
     "FORMAT",
@@ -210,7 +210,8 @@ class _Reader:
         self.problems: list[Problem] = []
 
     def fail(self, path: str, message: str) -> None:
-        self.problems.append(Problem(self.source, path, message, self.lines.get(path)))
+        self.problems.append(Problem(self.source, visible(path), visible(message),
+                                     self.lines.get(path)))
 
     def keys(self, obj: Any, path: str, allowed: tuple[str, ...]) -> bool:
         if not isinstance(obj, Mapping):
@@ -363,6 +364,9 @@ def sim_model_from_document(doc: Any, spec: Spec, source: str = "<model>",
     elif not isinstance(start, dt.date) or isinstance(start, dt.datetime):
         r.fail("start", f"not a date: {start!r}")
         start = dt.date(2000, 1, 1)
+    if out_of_range(start):  # the spec's rule (9999-12-31 overflows, pandas ends in 2262)
+        r.fail("start", str(out_of_range(start)))
+        start = dt.date(2000, 1, 1)
     calendar = doc.get("calendar", "cn")
     if calendar not in ("cn", "weekdays"):
         r.fail("calendar", f"unknown calendar {calendar!r} (known: cn, weekdays)")
@@ -443,17 +447,10 @@ def load_sim_model(path: str | Path, spec: Spec) -> SimModel:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise SimModelError([Problem(source, "", f"cannot read: {exc.strerror}")]) from exc
-    try:
-        if source.endswith(".json"):
-            doc, lines = json.loads(text), dict[str, int]()
-        else:
-            doc, lines = load_with_lines(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else getattr(exc, "lineno", None)
-        reason = getattr(exc, "problem", None) or getattr(exc, "msg", None) or str(exc)
-        raise SimModelError([Problem(source, "", f"not valid YAML/JSON: {reason}", line)]) from exc
-    return sim_model_from_document(doc, spec, source, lines)
+        except UnicodeDecodeError as exc:
+            raise SimModelError([Problem(source, "", f"not UTF-8 text ({exc.reason})")]) from None
+    document = parse_text(text, source, error=SimModelError)  # bounded, one-line errors
+    return sim_model_from_document(document.value, spec, source, document.marks.by_name())
 
 
 def default_sim_model(spec: Spec) -> SimModel:

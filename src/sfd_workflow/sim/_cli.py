@@ -35,7 +35,8 @@ __all__ = ["simulate_command"]
                    "--national).")
 @click.option("--model", "model_path", metavar="M", default=None,
               help="Simulation model file (default: the spec's packaged model).")
-@click.option("--seed", type=int, required=True, help="Seed: the same seed, the same run.")
+@click.option("--seed", type=click.IntRange(min=0), required=True,
+              help="Seed (≥ 0): the same seed, the same run.")
 @click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Replications; above 1, runs go to a process pool and KPIs get bands.")
 @click.option("--dask", "dask_address", metavar="ADDRESS", default=None,

@@ -25,7 +25,8 @@ from sfd_workflow.sim._errors import SimulationError
 __all__ = ["UnitArrays", "district", "national", "unit_arrays"]
 
 #: the unit kinds the generators produce (those of the built-in spec)
-KINDS = ("organ", "general_branch", "school", "kindergarten", "joint_branch", "retired_branch")
+KINDS = ("organ", "general_branch", "school", "kindergarten", "joint_branch", "retired_branch",
+         "institution", "no_committee_branch")
 
 # members per kind: triangular (min, mode, max); 3-60 overall
 _MEMBERS = {
@@ -35,9 +36,14 @@ _MEMBERS = {
     "kindergarten": (3, 7, 15),
     "joint_branch": (3, 6, 12),
     "retired_branch": (5, 15, 40),
+    "institution": (5, 12, 30),
+    "no_committee_branch": (3, 4, 6),  # R18: small branches without a committee
 }
 # share of units by kind in a district (organs and general branches are fixed counts below)
-_SHARES = {"school": 0.56, "kindergarten": 0.26, "joint_branch": 0.10, "retired_branch": 0.08}
+_SHARES = {"school": 0.52, "kindergarten": 0.22, "joint_branch": 0.10, "retired_branch": 0.08,
+           "institution": 0.04, "no_committee_branch": 0.04}
+#: kinds a small district may lack (it still has one of each of the others)
+_OPTIONAL = ("institution", "no_committee_branch")
 _ZH = {
     "organ": "教育局机关第{n}党支部",
     "general_branch": "{what}党总支",
@@ -45,6 +51,8 @@ _ZH = {
     "kindergarten": "第{n}幼儿园党支部",
     "joint_branch": "第{n}联合党支部",
     "retired_branch": "第{n}离休干部党支部",
+    "institution": "第{n}教育机构党支部",
+    "no_committee_branch": "第{n}党支部（不设支委会）",
 }
 
 
@@ -131,7 +139,7 @@ def _people(rng: np.random.Generator, uid: str, kind: str, members: int) -> tupl
     """People of one unit with the built-in spec's roster roles (see its sample roster)."""
     roles: list[list[str]] = [["member"] for _ in range(members)]
     roles[0] += ["secretary"]
-    has_committee = kind not in ("joint_branch", "retired_branch") and members >= 3
+    has_committee = kind not in ("joint_branch", "retired_branch", "no_committee_branch")
     if has_committee:
         size = 3 if members < 25 else 5
         for r in roles[:min(size, members)]:
@@ -141,14 +149,14 @@ def _people(rng: np.random.Generator, uid: str, kind: str, members: int) -> tupl
         i = 0 if members < 8 else 1
         roles[i] += ["principal", "leading_cadre"]
         roles[0].append("leading_cadre")
-    elif kind in ("organ", "general_branch"):
-        cadres = 1 + int(rng.integers(1, 4)) if kind == "organ" else 1
+    elif kind in ("organ", "general_branch", "institution", "no_committee_branch"):
+        cadres = 1 + int(rng.integers(1, 4)) if kind in ("organ", "institution") else 1
         for r in roles[:min(cadres, members)]:
             r.append("leading_cadre")
     people = [Person(id=f"{uid}-{i + 1:02d}", roles=tuple(dict.fromkeys(r)))
               for i, r in enumerate(roles)]
     n = len(people)
-    if kind in ("school", "kindergarten", "organ"):
+    if kind in ("school", "kindergarten", "organ", "institution"):
         for _ in range(int(rng.integers(0, 3))):  # R20: non-party leading cadres
             n += 1
             people.append(Person(id=f"{uid}-{n:02d}", roles=("non_party_cadre",)))
@@ -162,12 +170,13 @@ def _people(rng: np.random.Generator, uid: str, kind: str, members: int) -> tupl
 def _layout(n_units: int, rng: np.random.Generator) -> tuple[list[str], list[int]]:
     """Kinds and parent indices of a district of `n_units` units."""
     if n_units < 6:
-        msg = f"a district needs at least 6 units (one of each kind), got {n_units}"
+        msg = (f"a district needs at least 6 units (one of each kind it always has), "
+               f"got {n_units}")
         raise SimulationError(msg)
     n_org = max(1, round(n_units * 0.03))
     n_gb = max(2, 2 * round(n_units / 140))
     rest = n_units - n_org - n_gb
-    counts = {k: max(1, round(rest * s)) for k, s in _SHARES.items()}
+    counts = {k: max(int(k not in _OPTIONAL), round(rest * s)) for k, s in _SHARES.items()}
     counts["school"] += rest - sum(counts.values())
     kinds = (["organ"] * n_org + ["general_branch"] * n_gb
              + [k for k, c in counts.items() for _ in range(c)])
@@ -188,10 +197,11 @@ def district(n_units: int = 140, seed: int = 0, *, spec: Spec | None = None,
     """A realistic district roster of `n_units` party organisations for the built-in spec.
 
     Kinds: about 3% bureau organs, primary-school and kindergarten general branches with
-    sub-branches (R21), 56% schools, 26% kindergartens, 10% joint branches (no committee,
-    R18), 8% retired cadres' branches (R24). People: 3-60 members by kind, a secretary, a
-    committee of 3 or 5 where the branch has one, principals and leading cadres (R19, R23),
-    non-party cadres (R20) and masses' representatives (R14).
+    sub-branches (R21), 52% schools, 22% kindergartens, 10% joint branches (no committee,
+    R18), 8% retired cadres' branches (R24), 4% institutions (R24) and 4% small branches
+    without a committee (R18; none in a district under about 40 units). People: 3-60
+    members by kind, a secretary, a committee of 3 or 5 where the branch has one, principals
+    and leading cadres (R19, R23), non-party cadres (R20) and masses' representatives (R14).
 
     Args:
         n_units: at least 6.
@@ -204,7 +214,8 @@ def district(n_units: int = 140, seed: int = 0, *, spec: Spec | None = None,
     n_of: dict[str, int] = {}
     ids: list[str] = []
     short = {"organ": "org", "general_branch": "gb", "school": "sch", "kindergarten": "kg",
-             "joint_branch": "jb", "retired_branch": "rb"}
+             "joint_branch": "jb", "retired_branch": "rb", "institution": "inst",
+             "no_committee_branch": "nc"}
     for k in kinds:
         n_of[k] = n_of.get(k, 0) + 1
         ids.append(f"{prefix}-{short[k]}-{n_of[k]:03d}")

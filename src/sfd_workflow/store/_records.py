@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 import sqlalchemy as sa
 
-from .._eventlog import parse_at
+from .._eventlog import load_json, parse_at
 from .._spec._model import Roster
+from .._verdict import Reason, Requirement
 from ..errors import StoreError
 from . import _schema as t
 from ._canonical import audit_hash, canonical_json
@@ -94,59 +94,49 @@ class Attempt:
     """True when every field is a string and the payload a JSON object: it can be stored."""
 
 
-def _utf8(text: str) -> str:
-    """`text` as UTF-8 (and so the database) can hold it: lone surrogates as ``\\udxxx``."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text
-
-
-def _json(value: Any) -> str | None:
-    """Canonical JSON of `value` when the database can hold it: None for what JSON cannot
-    hold (NaN, a set), for nesting deeper than Python's recursion limit, for lone surrogates."""
-    try:
-        text = canonical_json(value)
-        text.encode("utf-8")
-    except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
-        return None
-    return text
+def _encodable(text: str) -> str:
+    """`text` with lone surrogates (and bytes that were not UTF-8) written as escapes: what an
+    audit row can hold (the verdict of such an event is malformed, SPEC-FORMAT §3)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _repr(value: Any) -> str:
     try:
-        return _utf8(repr(value))
+        return repr(value)
     except RecursionError:
         return f"<a {type(value).__name__} nested too deep to show>"
 
 
 def _field(m: Mapping[str, Any], key: str) -> str | None:
     v = m.get(key)
-    return v if isinstance(v, str) and _utf8(v) is v else None
+    return _encodable(v) if isinstance(v, str) else None
 
 
 def prepare(event: Mapping[str, Any] | str) -> Attempt:
-    """Read a submitted event (a mapping or one JSON Lines line) without judging it; what the
-    database cannot hold (lone surrogates, NaN, nesting too deep) makes it not storable."""
+    """Read a submitted event (a mapping or one JSON Lines line) without judging it: text the
+    database cannot hold (lone surrogates) is escaped; what JSON cannot hold (NaN, a set,
+    nesting too deep) makes it not storable."""
     if isinstance(event, str):
-        try:
-            parsed = json.loads(event)
-        except (ValueError, RecursionError):
-            parsed = None
+        parsed = load_json(event)  # the core's one reader of event lines (bounded)
         if not isinstance(parsed, dict):
-            return Attempt(judged=event, raw=_utf8(event))
-        return attrs.evolve(prepare(parsed), judged=event, raw=_utf8(event))
+            return Attempt(judged=event, raw=_encodable(event))
+        return attrs.evolve(prepare(parsed), judged=event, raw=_encodable(event))
     if not isinstance(event, Mapping):
-        return Attempt(judged=event, raw=_repr(event))
-    raw = _json(event)
+        return Attempt(judged=event, raw=_encodable(_repr(event)))
+    try:
+        raw = canonical_json(event)
+    except (TypeError, ValueError, RecursionError):
+        raw = None
     fields = {k: _field(event, k) for k in _KEYS}
     payload = event.get("payload")
     payload_json: str | None = None
     if payload is None or isinstance(payload, Mapping):
-        payload_json = _json({} if payload is None else payload)
+        try:
+            payload_json = _encodable(canonical_json({} if payload is None else payload))
+        except (TypeError, ValueError, RecursionError):
+            payload_json = None
     storable = raw is not None and payload_json is not None and None not in fields.values()
-    return Attempt(judged=event, raw=raw if raw is not None else _repr(event),
+    return Attempt(judged=event, raw=_encodable(raw if raw is not None else _repr(event)),
                    payload=payload_json, storable=storable, **fields)
 
 
@@ -156,14 +146,19 @@ def utc_now() -> dt.datetime:
 
 
 def from_future(attempt: Attempt, now: dt.datetime, skew: dt.timedelta | None,
-                tz: dt.tzinfo) -> bool:
-    """True when the attempt's ``at`` is more than `skew` after `now` (a time without an
-    offset is in the spec's timezone `tz`); False when `skew` is None or ``at`` does not read
-    as a date-time (the runtime then finds it malformed)."""
-    if skew is None:
-        return False
-    at = parse_at(attempt.at, tz)
-    return at is not None and at - now > skew
+                tz: dt.tzinfo) -> Requirement | None:
+    """Why the attempt is ``future`` — its ``at`` is more than `skew` after `now` (a time
+    without an offset is in the spec's timezone `tz`) — or None: not from the future, `skew`
+    None, or an ``at`` that does not read as a date-time (the runtime finds it malformed)."""
+    at = parse_at(attempt.at, tz) if skew is not None else None
+    if not isinstance(at, dt.datetime) or skew is None or at - now <= skew:
+        return None
+    minutes = f"{skew.total_seconds() / 60:g}"
+    clock = now.isoformat(timespec="seconds")
+    return Requirement(Reason.FUTURE,
+                       f"“at” {attempt.at} 晚于存储时钟 {clock} 超过 {minutes} 分钟",
+                       f"'at' {attempt.at} is more than {minutes} minutes after the store's "
+                       f"clock ({clock})")
 
 
 def roster_document(roster: Roster) -> dict[str, Any]:

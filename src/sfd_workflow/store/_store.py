@@ -319,8 +319,9 @@ class EventStore:
             verdict = core.Verdict(False, core.Reason.MALFORMED, False)
             self._write_audit(attempt, verdict, None)
             return verdict
-        if from_future(attempt, self.clock(), self.max_skew, self._tz):
-            verdict = core.Verdict(False, core.Reason.FUTURE, False)
+        future = from_future(attempt, self.clock(), self.max_skew, self._tz)
+        if future is not None:
+            verdict = core.Verdict(False, core.Reason.FUTURE, False, future)
             self._write_audit(attempt, verdict, None)
             return verdict
         if attempt.unit not in self.roster.by_id:

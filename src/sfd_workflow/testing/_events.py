@@ -16,7 +16,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ._oracle import Event, MTransition, WorldModel
+from ._oracle import MTransition
+from ._world import Event, WorldModel
 
 __all__ = ["Clock", "draw_line", "start_clock"]
 
@@ -26,7 +27,8 @@ _FIELD_VALUES: st.SearchStrategy[Any] = st.sampled_from(
 _EMPTY_VALUES: st.SearchStrategy[Any] = st.sampled_from([None, "", [], {}])
 
 # Malformed lines of every sort (§3): not JSON, not an object, a key missing or not a
-# string, `at` not a date-time, payload not an object, JSON constants.
+# string, `at` not a date-time, payload not an object, JSON constants, numbers that
+# overflow, lone surrogates, nesting deeper than 64 levels.
 _MALFORMED_FIXED = (
     "",
     "   ",
@@ -41,6 +43,11 @@ _MALFORMED_FIXED = (
     '"payload": {"x": NaN}}',
     '{"unit": "u0", "event": "e", "actor": "p0", "at": "2009-05-01T10:00:00", '
     '"payload": {"x": Infinity}}',
+    '{"unit": "u0", "event": "e", "actor": "p0", "at": "2009-05-01T10:00:00", '
+    '"payload": {"x": 1e400}}',
+    '{"unit": "u0", "event": "e", "actor": "\\ud800", "at": "2009-05-01T10:00:00"}',
+    '{"unit": "u0", "event": "e", "actor": "p0", "at": "2009-05-01T10:00:00", '
+    '"payload": {"x": ' + "[" * 70 + "]" * 70 + "}}",
 )
 
 
@@ -72,7 +79,9 @@ def _advance(draw: st.DrawFn, clock: Clock) -> dt.datetime:
 
 def _format_at(draw: st.DrawFn, at: dt.datetime) -> str:
     """One of the ISO 8601 spellings of `at` that §3 accepts."""
-    style = draw(st.integers(0, 6))
+    style = draw(st.integers(0, 7))
+    if style == 7:  # ISO 8601 basic format, the offset as +hhmm
+        return at.strftime("%Y%m%dT%H%M%S%z")
     if style == 0:
         return at.replace(tzinfo=None).isoformat()  # naive: read in the spec's timezone
     if style == 1:
@@ -226,7 +235,8 @@ def _malformed(draw: st.DrawFn, world: WorldModel, clock: Clock) -> str:
                     clock.now.date().isoformat(),  # a date alone
                     "2009-13-01T10:00:00",
                     "2009-05-01x10:00:00",
-                    "20090501T100000",
+                    "2009-05-01T100000",  # extended date, basic time
+                    "20090501",  # a basic date alone
                     "2009-05-01T25:00",
                     "",
                 ]

@@ -18,15 +18,13 @@ from typing import Any
 
 import networkx as nx
 
-from ._oracle import Event, MStep, MTransition, WorldModel
+from ..errors import PlanError
+from ._oracle import MStep, MTransition
+from ._world import Event, WorldModel
 
 __all__ = ["PlanError", "Planner"]
 
 _MAX_DEPTH = 40
-
-
-class PlanError(Exception):
-    """The planner found no way to the goal (e.g. no person holds a needed role)."""
 
 
 def state_graph(step: MStep) -> nx.MultiDiGraph:

@@ -19,7 +19,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sfd_workflow import Runtime, compile_workflow, roster_from_document, spec_from_document
 
 from ._events import Clock, draw_line, start_clock
-from ._oracle import RosterModel, WorkflowModel, WorldModel
+from ._oracle import RosterModel, WorkflowModel
+from ._world import WorldModel
 
 __all__ = ["WorkflowMachine", "workflow_state_machine"]
 
