@@ -10,9 +10,14 @@ __all__ = ["CHECK_ORDER", "Reason", "Requirement", "Verdict"]
 
 
 class Reason(enum.StrEnum):
-    """Why an event was rejected; the codes of SPEC-FORMAT §4, in check order."""
+    """Why an event was rejected; the codes of SPEC-FORMAT §4, in check order.
+
+    `FUTURE` is an extension of §4 used by the event store only (``sfd_workflow.store``): an
+    event dated more than the store's allowed skew after the store's clock, checked right
+    after `MALFORMED`. A `Runtime` (``replay`` of a log) has no clock and never gives it."""
 
     MALFORMED = "malformed"
+    FUTURE = "future"
     UNKNOWN_UNIT = "unknown_unit"
     UNKNOWN_EVENT = "unknown_event"
     NOT_APPLICABLE = "not_applicable"
@@ -32,8 +37,9 @@ class Reason(enum.StrEnum):
 
 
 #: SPEC-FORMAT §4: the first failing check gives the reason. The checks themselves, in this
-#: order, are the table `sfd_workflow._checks.TABLE`.
-CHECK_ORDER: tuple[Reason, ...] = tuple(Reason)
+#: order, are the table `sfd_workflow._checks.TABLE`. (`Reason.FUTURE` is the event store's,
+#: checked before the runtime judges: not a check of the table.)
+CHECK_ORDER: tuple[Reason, ...] = tuple(r for r in Reason if r is not Reason.FUTURE)
 
 
 @attrs.frozen

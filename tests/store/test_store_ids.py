@@ -159,7 +159,7 @@ def test_an_import_killed_at_random_points_and_run_again_stores_each_event_once(
     batches and run again, each time: in the end the store holds exactly the events a replay
     of the log accepts, in its order, each once, and verify is clean."""
     spec, roster = spec_and_roster()
-    events = workload(11, 1200, [u.id for u in roster.units], roster)
+    events = workload(11, 3000, [u.id for u in roster.units], roster)
     lines = [e if isinstance(e, str) else json.dumps(e) for e in _with_ids(events, "k")]
     log = tmp_path / "log.jsonl"
     log.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -176,7 +176,7 @@ def test_an_import_killed_at_random_points_and_run_again_stores_each_event_once(
         while _count_ids(store_url) == before and proc.poll() is None \
                 and time.monotonic() < deadline:
             time.sleep(0.01)
-        time.sleep(rng.uniform(0, 0.3))
+        time.sleep(rng.uniform(0, 0.05))  # an import of this log takes ~2 s
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1

@@ -336,7 +336,7 @@ def test_a_version_1_store_is_upgraded_on_open_without_losing_anything(store_url
     tables = _load_v1(store_url)
     spec, roster = spec_and_roster()
     with EventStore.open(store_url, spec, snapshot_every=2) as store:
-        assert store.schema_version() == SCHEMA_VERSION >= 2
+        assert store.schema_version() == SCHEMA_VERSION == max(schema.MIGRATIONS)
         stored = list(store.stored_events())
         assert [(e.gseq, e.unit, e.seq, e.hash) for e in stored] == [
             (r["gseq"], r["unit"], r["seq"], r["hash"]) for r in tables["sfd_events"]]
@@ -352,7 +352,7 @@ def test_a_version_1_store_is_upgraded_on_open_without_losing_anything(store_url
             store.submit(e)
         assert store.verify().snapshots == 3
     versions = _rows(store_url, "SELECT version, description FROM sfd_schema ORDER BY version")
-    assert [v for v, _ in versions] == list(range(1, SCHEMA_VERSION + 1))
+    assert [v for v, _ in versions] == sorted(schema.MIGRATIONS)
     assert "snapshots" in versions[1][1]
     engine = sa.create_engine(store_url)
     with engine.connect() as conn:

@@ -9,52 +9,52 @@ import pytest
 import sqlalchemy as sa
 
 from sfd_workflow.store import EventStore
-from support.store import approval_script, spec_and_roster, store_url_fixture  # noqa: F401
+from sfd_workflow.store._verify import verify_store
+from support.store import (  # noqa: F401
+    approval_script,
+    spec_and_roster,
+    sql_edit,
+    store_url_fixture,
+)
 
 Tamper = Callable[[sa.Connection], None]
 
-
-def _sql(*statements: str) -> Tamper:
-    def run(conn: sa.Connection) -> None:
-        for s in statements:
-            conn.exec_driver_sql(s)
-    return run
 
 
 W = "WHERE unit = 'ps-0-0' AND seq = "
 # (what is done, the SQL, the unit and event number verify must name)
 TAMPERS: list[tuple[str, Tamper, str, int | None]] = [
-    ("edit the actor", _sql(f"UPDATE sfd_events SET actor = 'm4' {W}3"), "ps-0-0", 3),
-    ("edit the time", _sql(f"UPDATE sfd_events SET at = '2009-05-01T09:00:00+08:00' {W}1"),
+    ("edit the actor", sql_edit(f"UPDATE sfd_events SET actor = 'm4' {W}3"), "ps-0-0", 3),
+    ("edit the time", sql_edit(f"UPDATE sfd_events SET at = '2009-05-01T09:00:00+08:00' {W}1"),
      "ps-0-0", 1),
-    ("edit the payload", _sql(f"UPDATE sfd_events SET payload = '{{\"text\":\"other\"}}' {W}1"),
+    ("edit the payload", sql_edit(f"UPDATE sfd_events SET payload = '{{\"text\":\"other\"}}' {W}1"),
      "ps-0-0", 1),
-    ("edit the event name", _sql(f"UPDATE sfd_events SET event = 'review' {W}6"), "ps-0-0", 6),
-    ("flip the late flag", _sql(f"UPDATE sfd_events SET late = NOT late {W}2"), "ps-0-0", 2),
-    ("edit the recorded time", _sql(f"UPDATE sfd_events SET recorded_at = 'x' {W}4"),
+    ("edit the event name", sql_edit(f"UPDATE sfd_events SET event = 'review' {W}6"), "ps-0-0", 6),
+    ("flip the late flag", sql_edit(f"UPDATE sfd_events SET late = NOT late {W}2"), "ps-0-0", 2),
+    ("edit the recorded time", sql_edit(f"UPDATE sfd_events SET recorded_at = 'x' {W}4"),
      "ps-0-0", 4),
-    ("delete a middle event", _sql(f"DELETE FROM sfd_events {W}3"), "ps-0-0", 3),
-    ("delete the first event", _sql(f"DELETE FROM sfd_events {W}1"), "ps-0-0", 1),
-    ("delete the last event", _sql(f"DELETE FROM sfd_events {W}6"), "ps-0-0", 6),
+    ("delete a middle event", sql_edit(f"DELETE FROM sfd_events {W}3"), "ps-0-0", 3),
+    ("delete the first event", sql_edit(f"DELETE FROM sfd_events {W}1"), "ps-0-0", 1),
+    ("delete the last event", sql_edit(f"DELETE FROM sfd_events {W}6"), "ps-0-0", 6),
     ("delete the last event and lower the count",
-     _sql(f"DELETE FROM sfd_events {W}6",
+     sql_edit(f"DELETE FROM sfd_events {W}6",
           "UPDATE sfd_units SET head_seq = 5 WHERE unit = 'ps-0-0'"), "*", None),
     ("swap two events' places in the unit",
-     _sql(f"UPDATE sfd_events SET seq = 100 {W}3", f"UPDATE sfd_events SET seq = 3 {W}4",
+     sql_edit(f"UPDATE sfd_events SET seq = 100 {W}3", f"UPDATE sfd_events SET seq = 3 {W}4",
           f"UPDATE sfd_events SET seq = 4 {W}100"), "ps-0-0", 3),
     ("swap two events' commit numbers",
-     _sql("UPDATE sfd_events SET gseq = 100 WHERE gseq = 3",
+     sql_edit("UPDATE sfd_events SET gseq = 100 WHERE gseq = 3",
           "UPDATE sfd_events SET gseq = 3 WHERE gseq = 4",
           "UPDATE sfd_events SET gseq = 4 WHERE gseq = 100"), "ps-0-0", 3),
     ("move an event to another unit",
-     _sql(f"UPDATE sfd_events SET unit = 'ps-0-1', seq = 2 {W}6"), "ps-0-0", 6),
-    ("replace an event's hash", _sql(f"UPDATE sfd_events SET hash = prev_hash {W}2"),
+     sql_edit(f"UPDATE sfd_events SET unit = 'ps-0-1', seq = 2 {W}6"), "ps-0-0", 6),
+    ("replace an event's hash", sql_edit(f"UPDATE sfd_events SET hash = prev_hash {W}2"),
      "ps-0-0", 2),
     ("edit the stored spec",
-     _sql("UPDATE sfd_meta SET value = replace(value, 'majority', 'all') "
+     sql_edit("UPDATE sfd_meta SET value = replace(value, 'majority', 'all') "
           "WHERE key = 'spec_json'"), "*", None),
     ("edit the stored roster",
-     _sql("UPDATE sfd_meta SET value = replace(value, '\"m4\"', '\"m9\"') "
+     sql_edit("UPDATE sfd_meta SET value = replace(value, '\"m4\"', '\"m9\"') "
           "WHERE key = 'roster_json'"), "*", None),
 ]
 
@@ -76,32 +76,11 @@ def test_verify_reports_every_kind_of_tampering(store_url: str, tamper: Tamper, 
     with engine.begin() as conn:
         tamper(conn)
     engine.dispose()
-    with EventStore.open(store_url) if unit != "*" else _raw(store_url) as store:
-        report = store.verify()
+    report = verify_store(store_url)
     assert not report.ok
     assert (report.broken[0].unit, report.broken[0].seq) == (unit, seq), report.lines()
     if unit != "*" or seq is not None:
         assert report.digest != clean.digest or report.broken
-
-
-class _raw:
-    """Verify without opening (an edited spec makes `open` refuse, rightly)."""
-
-    def __init__(self, url: str) -> None:
-        self.engine = sa.create_engine(url)
-
-    def __enter__(self) -> _raw:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.engine.dispose()
-
-    def verify(self) -> object:
-        from sfd_workflow.store._canonical import genesis_hash
-        from sfd_workflow.store._verify import verify
-
-        with self.engine.connect() as conn:
-            return verify(conn, genesis_hash)
 
 
 def test_a_store_with_an_edited_spec_refuses_to_open(store_url: str) -> None:

@@ -179,3 +179,12 @@ def workload(seed: int, n: int, units: list[str], roster: sfd.Roster) -> list[An
             ]))
         out.extend(cycle)
     return out[:n]
+
+
+def sql_edit(*statements: str) -> Any:
+    """An edit of a stored campaign: a function running `statements` (SQL) on a connection
+    (the tamper tests)."""
+    def run(conn: Any) -> None:
+        for s in statements:
+            conn.exec_driver_sql(s)
+    return run

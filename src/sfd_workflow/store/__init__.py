@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ._schema import SCHEMA_VERSION
     from ._status import UnitStatus
     from ._store import EventStore
-    from ._verify import BrokenLink, VerifyReport
+    from ._verify import BrokenLink, VerifyReport, verify_store
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -36,6 +36,7 @@ __all__ = [
     "StoredEvent",
     "UnitStatus",
     "VerifyReport",
+    "verify_store",
 ]
 
 _HOME = {
@@ -46,6 +47,7 @@ _HOME = {
     "StoredEvent": "_records",
     "UnitStatus": "_status",
     "VerifyReport": "_verify",
+    "verify_store": "_verify",
 }
 
 

@@ -38,7 +38,7 @@ from ..errors import StoreError
 from . import _schema as t
 from ._database import is_retryable, make_durable, write_options
 from ._ids import answer, check_id, event_digest, id_row, known_ids
-from ._records import Attempt, prepare
+from ._records import Attempt, chain_audit, prepare
 from ._replica import Replica
 from ._rows import audit_row, event_row
 from ._snapshots import snapshot_row
@@ -148,8 +148,12 @@ class _Run:
                     self.audit.append(audit_row(a, answered.reason, None, self.gseq))
                 return answered
         place = self.gseq
+        future = store._future(a) if a.storable else None
         if not a.storable:
             verdict = Verdict(False, Reason.MALFORMED, False)
+            self.audit.append(audit_row(a, verdict.reason, None, place))
+        elif future is not None:
+            verdict = future
             self.audit.append(audit_row(a, verdict.reason, None, place))
         elif a.unit not in store.roster.by_id:
             verdict = judge(store._lobby, a)
@@ -206,7 +210,7 @@ class _Run:
                                          for s in self.snapshots])
             _insert(conn, t.snapshots, self.snapshots)
         if self.audit:
-            _insert(conn, t.audit, self.audit)
+            _insert(conn, t.audit, chain_audit(conn, self.audit))
         if self.ids:
             _insert(conn, t.ids, list(self.ids.values()))
 

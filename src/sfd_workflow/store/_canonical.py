@@ -11,10 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["canonical_json", "event_hash", "genesis_hash", "sha256_hex"]
+__all__ = ["AUDIT_HASHED", "CHAIN", "CHAIN_SPEC_ONLY", "audit_genesis", "audit_hash",
+           "canonical_json", "chain_genesis", "event_hash", "genesis_hash", "sha256_hex"]
+
+#: The chain format of stores created since schema version 4: a unit's genesis hash covers
+#: the spec's and the roster's SHA-256, so editing either breaks every chain.
+CHAIN = "sfd-workflow/2"
+#: The chain format of stores created before schema version 4 (kept on upgrade: rewriting
+#: every hash would invalidate every anchor kept outside): the genesis covers the spec only.
+CHAIN_SPEC_ONLY = "sfd-workflow/1"
 
 
 def _default(value: Any) -> str:
@@ -40,10 +48,42 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def genesis_hash(spec_sha256: str, unit: str) -> str:
-    """The hash a unit's chain starts from: it ties the chain to the spec the store judges by."""
-    return sha256_hex(canonical_json({"genesis": "sfd-workflow/1", "spec": spec_sha256,
-                                      "unit": unit}))
+def genesis_hash(spec_sha256: str, unit: str, roster_sha256: str | None = None) -> str:
+    """The hash a unit's chain starts from: it ties the chain to the spec and the roster the
+    store judges by (format `CHAIN`), or to the spec only (`roster_sha256` None: format
+    `CHAIN_SPEC_ONLY`, stores created before schema version 4)."""
+    if roster_sha256 is None:
+        return sha256_hex(canonical_json({"genesis": CHAIN_SPEC_ONLY, "spec": spec_sha256,
+                                          "unit": unit}))
+    return sha256_hex(canonical_json({"genesis": CHAIN, "spec": spec_sha256,
+                                      "roster": roster_sha256, "unit": unit}))
+
+
+def chain_genesis(meta: Mapping[str, str]) -> Callable[[str], str]:
+    """unit -> genesis hash, by the spec, roster and chain format recorded in `meta` (the
+    ``sfd_meta`` table); an unknown or missing format is read as `CHAIN`."""
+    spec = meta.get("spec_sha256", "")
+    roster = None if meta.get("chain") == CHAIN_SPEC_ONLY else meta.get("roster_sha256", "")
+    return lambda unit: genesis_hash(spec, unit, roster)
+
+
+def audit_genesis(spec_sha256: str, roster_sha256: str) -> str:
+    """The hash the chain of rejected attempts (``sfd_audit``) starts from."""
+    return sha256_hex(canonical_json({"genesis": "sfd-workflow/audit-1", "spec": spec_sha256,
+                                      "roster": roster_sha256}))
+
+
+#: The columns of an audit row its hash covers: all but the hashes (``id`` included: it is the
+#: row's place in the chain).
+AUDIT_HASHED = ("id", "attempted_at", "unit", "event", "actor", "at", "payload", "raw",
+                "reason", "unit_seq", "after_gseq")
+
+
+def audit_hash(prev: str, row: Mapping[str, Any]) -> str:
+    """The link of one audit row (``sfd_audit``): SHA-256 of the canonical JSON of `prev` and
+    the row's `AUDIT_HASHED` columns."""
+    return sha256_hex(canonical_json({"prev": prev,
+                                      "audit": {k: row[k] for k in AUDIT_HASHED}}))
 
 
 def event_hash(prev: str, row: Mapping[str, Any]) -> str:

@@ -106,9 +106,12 @@ _DETAIL_LANG = click.option("--lang", type=Choice(["zh", "en"]), default="zh", s
 @click.option("--snapshot-every", "snapshot_every", type=click.IntRange(min=0), default=100,
               show_default=True,
               help="Persist a unit's state after every K of its accepted events (0: never).")
+@click.option("--max-skew", "max_skew", type=click.IntRange(min=0, max=10**9), default=10,
+              show_default=True, metavar="MINUTES",
+              help="Reject as `future` an event dated more than this after the store's clock.")
 @_DETAIL_LANG
 def submit(url: str, events: str | None, one: str | None, snapshot_every: int,
-           lang: str) -> None:
+           max_skew: int, lang: str) -> None:
     """Judge and store each line of EVENTS (a JSON Lines file, - for stdin), or --event.
 
     Writes one JSON object a line, as `replay` does: line, unit, event, verdict, reason, late.
@@ -120,6 +123,7 @@ def submit(url: str, events: str | None, one: str | None, snapshot_every: int,
 
     lines: Iterator[str] = iter([one]) if one is not None else _event_lines(events or "-")
     with _open(url, snapshot_every=snapshot_every) as store:
+        store.max_skew = dt.timedelta(minutes=max_skew)
         written = _Written(lang)
         for n, line in enumerate(lines, 1):
             try:
@@ -245,22 +249,38 @@ def status(url: str, as_of: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option("--replay", is_flag=True,
               help="Also judge every event again and compare every snapshot (slower).")
+@click.option("--anchor", "anchor_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also check against this anchor (the \"anchor\" of an earlier --json).")
 @click.option("--dask", "dask", metavar="ADDRESS",
               help="Do the replay check on this Dask scheduler, split by root subtree "
                    "(implies --replay; extra `dask`).")
-def verify(url: str, as_json: bool, replay: bool, dask: str | None) -> None:
-    """Check every unit's hash chain and snapshots; exit 1 when anything was altered."""
+def verify(url: str, as_json: bool, replay: bool, anchor_file: Path | None,
+           dask: str | None) -> None:
+    """Check every chain, counter and snapshot; exit 1 when anything was altered."""
     from ..errors import SfdWorkflowError
 
-    with _open(url) as store:
+    _store_module()
+    from ._verify import read_anchor, verify_store
+
+    anchor = None
+    if anchor_file is not None:
         try:
-            report = store.verify(replay=replay, dask=dask)
-        except SfdWorkflowError as exc:
-            _fail(str(exc))
+            anchor = json.loads(anchor_file.read_text(encoding="utf-8"))
+            read_anchor(anchor)
+        except OSError as exc:
+            _fail(f"{anchor_file}: cannot read: {exc.strerror}")
+        except (ValueError, SfdWorkflowError) as exc:  # not JSON, or not an anchor
+            _fail(f"{anchor_file}: {exc}")
+        except RecursionError:
+            _fail(f"{anchor_file}: not an anchor: nested too deep")
+    try:
+        report = verify_store(url, anchor, replay=replay or dask is not None, dask=dask)
+    except SfdWorkflowError as exc:
+        _fail(str(exc))
     if as_json:
         click.echo(json.dumps({"ok": report.ok, "units": report.units, "events": report.events,
                                "snapshots": report.snapshots, "replayed": report.replayed,
-                               "digest": report.digest,
+                               "digest": report.digest, "anchor": report.anchor(),
                                "broken": [{"unit": b.unit, "seq": b.seq, "problem": b.problem}
                                           for b in report.broken]}, ensure_ascii=False))
     else:

@@ -90,9 +90,9 @@ def make_engine(url: str) -> sa.Engine:
         raise StoreError(msg) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        if parsed.database in (None, "", ":memory:"):
-            msg = ("an event store needs a file: use sqlite:///path.db "
-                   "(an in-memory database is private to one connection)")
+        if _not_a_file(parsed):
+            msg = (f"an event store needs a file, not {url!r}: use sqlite:///path.db "
+                   "(an in-memory or temporary database is lost when it is closed)")
             raise StoreError(msg)
         engine = sa.create_engine(parsed)
         sa.event.listen(engine, "connect", _sqlite_connect)
@@ -111,6 +111,16 @@ def make_engine(url: str) -> sa.Engine:
         return engine
     msg = f"unsupported database {backend!r} in {url!r}: use sqlite:/// or postgresql+psycopg://"
     raise StoreError(msg)
+
+
+def _not_a_file(url: sa.URL) -> bool:
+    """True for SQLite URLs of an in-memory or temporary database: no path (``sqlite://``,
+    ``sqlite:///``), ``:memory:``, or a ``file:`` URI with ``mode=memory``."""
+    database = (url.database or "").strip()
+    mode = url.query.get("mode")
+    return (not database or database == ":memory:" or "mode=memory" in database
+            or database.startswith("file::memory:") or mode == "memory"
+            or (isinstance(mode, tuple) and "memory" in mode))
 
 
 def read_options(engine: sa.Engine) -> dict[str, Any]:

@@ -4,6 +4,14 @@ JSON Lines is an event log (SPEC-FORMAT §3) in commit order: ``sfd-workflow rep
 it accepts every line. CSV adds each event's place and hash. XES has one trace per unit
 (``concept:name`` = unit id) and one event per accepted event (``concept:name`` = event,
 ``org:resource`` = actor, ``time:timestamp`` = its time with offset), for process-mining tools.
+
+Hostile text is made safe, never a reason for an unreadable file: characters XML 1.0 cannot
+carry (C0 controls other than tab, newline and carriage return; U+FFFE, U+FFFF; lone
+surrogates) become U+FFFD in XES strings and ``\\uXXXX`` escapes in JSON text (the payload in
+every format, and JSON Lines, which also escapes U+0085, U+2028 and U+2029 so that no line
+reader splits a line: lossless, a JSON reader gets the original back); a CSV cell that starts with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so that a
+spreadsheet shows it as text instead of running it as a formula.
 """
 
 from __future__ import annotations
@@ -12,11 +20,14 @@ import contextlib
 import csv
 import datetime as dt
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
 
 from ..errors import StoreError
 from ._canonical import canonical_json
@@ -24,7 +35,7 @@ from ._canonical import canonical_json
 if TYPE_CHECKING:
     from ._store import EventStore
 
-__all__ = ["FORMATS", "export"]
+__all__ = ["FORMATS", "csv_cell", "export", "json_text", "xml_text"]
 
 #: The formats `export` writes.
 FORMATS = ("jsonl", "csv", "xes")
@@ -53,23 +64,64 @@ def _text_out(out: IO[str] | str | Path, newline: str | None = None) -> Iterator
         yield out
 
 
+#: What XML 1.0 cannot carry (its production ``Char``), lone surrogates included.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+#: What UTF-8 cannot carry (lone surrogates), and the line breaks other than newline that
+#: JSON leaves unescaped (a reader splitting lines the Unicode way would cut a line there).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_ONE_LINE = re.compile("[\ud800-\udfff\x85\u2028\u2029]")
+#: A CSV cell a spreadsheet would run as a formula (or that hides one after a tab/CR).
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def xml_text(text: str) -> str:
+    """`text` with every character XML 1.0 cannot carry replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def json_text(value: object, pattern: re.Pattern[str] = _NOT_XML) -> str:
+    """Canonical JSON of `value`, each character `pattern` matches written as a ``\\uXXXX``
+    escape (inside JSON strings, where every such character is: JSON's own syntax is
+    ASCII): the same JSON value, in text XML and UTF-8 can carry."""
+    return pattern.sub(_u_escape, canonical_json(value))
+
+
+def _u_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def csv_cell(text: str) -> str:
+    """A CSV cell: a leading ``'`` when it starts like a formula; lone surrogates (UTF-8
+    cannot hold them) replaced by U+FFFD."""
+    text = _SURROGATE.sub("\ufffd", text)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
 def export(store: EventStore, fmt: str, out: IO[str] | str | Path) -> int:
-    """Write the store's accepted events to `out` in `fmt`; return how many were written."""
+    """Write the store's accepted events to `out` in `fmt`; return how many were written.
+
+    Raises:
+        StoreError: an unknown format, `out` cannot be written, or the database cannot be
+            read or holds a value no export can use (an altered store: run verify).
+    """
     if fmt not in FORMATS:
         msg = f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}"
         raise StoreError(msg)
-    if fmt == "jsonl":
-        return _jsonl(store, out)
-    if fmt == "csv":
-        return _csv(store, out)
-    return _xes(store, out)
+    write = _jsonl if fmt == "jsonl" else _csv if fmt == "csv" else _xes
+    try:
+        return write(store, out)
+    except sa.exc.SQLAlchemyError as exc:
+        from ._submit import why
+
+        raise StoreError(f"cannot read {store.url}: {why(exc)}") from None
 
 
 def _jsonl(store: EventStore, out: IO[str] | str | Path) -> int:
     n = 0
     with _text_out(out) as fp:
         for event in store.events():
-            fp.write(json.dumps(event, ensure_ascii=False) + "\n")
+            text = json.dumps(event, ensure_ascii=False)
+            fp.write(_NOT_ONE_LINE.sub(_u_escape, text) + "\n")
             n += 1
     return n
 
@@ -82,23 +134,30 @@ def _csv(store: EventStore, out: IO[str] | str | Path) -> int:
         w.writerow(CSV_COLUMNS)
         for e in store.stored_events():
             step = step_of.get(e.event)
-            w.writerow((e.gseq, e.unit, e.seq, e.event, step.id if step else "", e.actor, e.at,
-                        "true" if e.late else "false", canonical_json(dict(e.payload)),
-                        e.recorded_at, e.hash))
+            w.writerow((e.gseq, *map(csv_cell, (e.unit, str(e.seq), e.event,
+                                                step.id if step else "", e.actor, e.at,
+                                                "true" if e.late else "false",
+                                                json_text(dict(e.payload), _NOT_ONE_LINE),
+                                                e.recorded_at, e.hash))))
             n += 1
     return n
 
 
 def xes_timestamp(at: str, tz: str) -> str:
     """An event's ``at`` as an XES date (ISO 8601 with milliseconds and offset)."""
-    when = dt.datetime.fromisoformat(at)
+    try:
+        when = dt.datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        msg = (f"a stored event's time {at!r:.60} is not a date-time: the store was altered; "
+               "run verify")
+        raise StoreError(msg) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=ZoneInfo(tz))  # SPEC-FORMAT §3: the spec's timezone
     return when.isoformat(timespec="milliseconds")
 
 
 def _attr(parent: ET.Element, tag: str, key: str, value: str) -> None:
-    ET.SubElement(parent, tag, {"key": key, "value": value})
+    ET.SubElement(parent, tag, {"key": key, "value": xml_text(value)})
 
 
 def _xes(store: EventStore, out: IO[str] | str | Path) -> int:
@@ -122,7 +181,12 @@ def _xes(store: EventStore, out: IO[str] | str | Path) -> int:
         if trace is None:
             trace = traces[e.unit] = ET.Element("trace")
             _attr(trace, "string", "concept:name", e.unit)
-            _attr(trace, "string", "sfd:kind", store.roster.by_id[e.unit].kind)
+            unit = store.roster.by_id.get(e.unit)
+            if unit is None:
+                msg = (f"stored event {e.gseq} names unit {e.unit!r:.60}, which is not in the "
+                       "roster: the store was altered; run verify")
+                raise StoreError(msg)
+            _attr(trace, "string", "sfd:kind", unit.kind)
         ev = ET.SubElement(trace, "event")
         _attr(ev, "string", "concept:name", e.event)
         _attr(ev, "string", "org:resource", e.actor)
@@ -133,7 +197,7 @@ def _xes(store: EventStore, out: IO[str] | str | Path) -> int:
         _attr(ev, "int", "sfd:seq", str(e.seq))
         _attr(ev, "int", "sfd:gseq", str(e.gseq))
         _attr(ev, "boolean", "sfd:late", "true" if e.late else "false")
-        _attr(ev, "string", "sfd:payload", canonical_json(dict(e.payload)))
+        _attr(ev, "string", "sfd:payload", json_text(dict(e.payload)))
         n += 1
     for u in store.roster.units:  # traces in roster order
         if u.id in traces:

@@ -91,6 +91,11 @@ class Replica:
             start, self._start = self._start, None
             try:
                 self.restored = start(conn, self)
+            except (TypeError, ValueError) as exc:  # a stored counter of the wrong type
+                self.broken = True
+                msg = (f"the store holds a value of the wrong type ({exc}): the store was "
+                       "altered; run verify")
+                raise StoreError(msg) from None
             except BaseException:
                 self.broken = True
                 raise

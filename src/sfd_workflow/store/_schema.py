@@ -1,10 +1,12 @@
 """The tables of an event store, and the upgrade path between schema versions.
 
-Schema version 3 (``SCHEMA_VERSION``)::
+Schema version 4 (``SCHEMA_VERSION``)::
 
     sfd_schema   version ─ applied_at ─ description       one row per applied version
     sfd_meta     key ─ value                               spec and roster (canonical JSON,
-                                                           SHA-256), store id, creation time
+                                                           SHA-256), store id, creation time;
+                                                           (version 4) chain format, head of
+                                                           the audit chain
     sfd_units    unit ─ head_seq                           one row per roster unit: its number
                                                            of events, the optimistic-
                                                            concurrency token
@@ -13,7 +15,8 @@ Schema version 3 (``SCHEMA_VERSION``)::
                  ─ prev_hash ─ hash                        accepted events; UNIQUE(unit, seq),
                                                            index (unit, gseq) since version 2
     sfd_audit    id ─ attempted_at ─ unit ─ event ─ actor ─ at ─ payload ─ raw ─ reason
-                 ─ unit_seq ─ after_gseq                   rejected attempts, with the reason
+                 ─ unit_seq ─ after_gseq                   rejected attempts, with the reason;
+                 ─ prev_hash ─ hash                        (version 4) their own hash chain
     sfd_snapshots unit ─ seq ─ gseq ─ hash ─ state ─ digest ─ taken_at
                                                            (version 2) a unit's state after its
                                                            event `seq`, to replay less
@@ -30,17 +33,21 @@ and records it in ``sfd_schema``. A store written by a newer sfd-workflow (a ver
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 
 import sqlalchemy as sa
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "audit", "clock", "events", "ids", "meta",
-           "metadata", "schema", "snapshots", "units"]
+from ._canonical import CHAIN, CHAIN_SPEC_ONLY, audit_genesis, audit_hash, canonical_json
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "audit", "audit_head_text", "chain_meta", "clock",
+           "events", "ids", "meta", "metadata", "pending", "read_audit_head", "schema",
+           "snapshots", "units"]
 
 metadata = sa.MetaData()
 
 #: The version of the schema this module writes.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 schema = sa.Table(
     "sfd_schema", metadata,
@@ -100,6 +107,10 @@ audit = sa.Table(
     # The state it was judged against: the unit's head, and the commit counter at the time.
     sa.Column("unit_seq", sa.Integer),
     sa.Column("after_gseq", sa.BigInteger, nullable=False),
+    # Version 4: the chain of rejected attempts, in id order (see _canonical.audit_hash).
+    # Nullable only because version 4 adds them to an existing table; every row has them.
+    sa.Column("prev_hash", sa.Text),
+    sa.Column("hash", sa.Text),
 )
 sa.Index("sfd_audit_unit", audit.c.unit)
 
@@ -162,11 +173,65 @@ def _to_v3(conn: sa.Connection) -> None:
     metadata.create_all(conn, tables=[ids])
 
 
+def _to_v4(conn: sa.Connection) -> None:
+    """Version 4 (after version 3): the audit rows get their own hash chain (columns
+    ``prev_hash`` and ``hash`` of ``sfd_audit``, head in ``sfd_meta`` ``audit_head``), and
+    ``sfd_meta`` records the chain format of the units' chains (``chain``).
+
+    A new store is created with `CHAIN` (each unit's genesis covers the spec and the roster);
+    an existing store keeps its event chains as they are (`CHAIN_SPEC_ONLY`: rewriting them
+    would invalidate every anchor kept outside), and its existing audit rows are chained now,
+    from a genesis that covers the spec and the roster."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns("sfd_audit")}
+    for column in ("prev_hash", "hash"):
+        if column not in have:  # a store created before version 4
+            conn.exec_driver_sql(f"ALTER TABLE sfd_audit ADD COLUMN {column} TEXT")
+    stored = dict(conn.execute(sa.select(meta.c.key, meta.c.value)).all())
+    if "spec_sha256" not in stored:
+        return  # EventStore.create: it writes the version-4 keys with the spec and roster
+    prev = audit_genesis(stored["spec_sha256"], stored.get("roster_sha256", ""))
+    last = 0
+    rows = conn.execute(sa.select(audit).order_by(audit.c.id)).all()
+    for row in rows:
+        link = audit_hash(prev, dict(row._mapping))
+        conn.execute(audit.update().where(audit.c.id == row.id)
+                     .values(prev_hash=prev, hash=link))
+        prev, last = link, int(row.id)
+    conn.execute(meta.insert(), [
+        {"key": "chain", "value": CHAIN_SPEC_ONLY},
+        {"key": "audit_head", "value": audit_head_text(last, prev)}])
+
+
+def audit_head_text(last_id: int, head: str) -> str:
+    """The ``sfd_meta`` value ``audit_head``: the id and hash of the last audit row."""
+    return canonical_json([last_id, head])
+
+
+def read_audit_head(text: str | None) -> tuple[int, str] | None:
+    """The (id, hash) an ``audit_head`` value holds; None when it is missing or unreadable."""
+    try:
+        got = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    if (isinstance(got, list) and len(got) == 2 and type(got[0]) is int
+            and isinstance(got[1], str)):
+        return got[0], got[1]
+    return None
+
+
+def chain_meta(spec_sha256: str, roster_sha256: str) -> dict[str, str]:
+    """The version-4 ``sfd_meta`` rows of a new store: its chain format and the (empty)
+    audit chain's head."""
+    return {"chain": CHAIN,
+            "audit_head": audit_head_text(0, audit_genesis(spec_sha256, roster_sha256))}
+
+
 #: version -> (description, upgrade from the version before it)
 MIGRATIONS: dict[int, tuple[str, Callable[[sa.Connection], None]]] = {
     1: ("events, audit, units, clock, meta", _create_v1),
     2: ("per-unit snapshots (sfd_snapshots), index on sfd_events (unit, gseq)", _to_v2),
     3: ("event ids for idempotent retries (sfd_ids)", _to_v3),
+    4: ("a hash chain of the audit rows; chains cover the spec and the roster", _to_v4),
 }
 
 
@@ -176,6 +241,12 @@ def current_version(conn: sa.Connection) -> int:
         return 0
     got = conn.execute(sa.select(sa.func.max(schema.c.version))).scalar()
     return int(got or 0)
+
+
+def pending(version: int) -> list[int]:
+    """The versions to apply, in order, to a store of schema `version` (versions are not
+    necessarily consecutive in a branch that lacks some)."""
+    return sorted(v for v in MIGRATIONS if v > version)
 
 
 def apply_migration(conn: sa.Connection, version: int) -> None:

@@ -11,22 +11,23 @@ import datetime as dt
 import json
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from .._spec._model import Roster, Spec
 from .._verdict import Verdict
-from ..errors import LoadError, StoreError
+from ..errors import StoreError
 from . import _schema as t
 from ._batch import BATCH, Batches
-from ._canonical import canonical_json, genesis_hash, sha256_hex
+from ._canonical import canonical_json, chain_genesis, sha256_hex
 from ._database import make_durable, make_engine, read_options, write_options
-from ._records import AuditEntry, StoredEvent, prepare, roster_document
+from ._records import MAX_SKEW, AuditEntry, StoredEvent, prepare, roster_document, utc_now
 from ._replica import Replica, subtree, subtree_roster
 from ._rows import now
 from ._snapshots import reads_children
@@ -82,7 +83,8 @@ class EventStore(Batches):
 
     def __init__(self, engine: sa.Engine, url: str, spec: Spec, roster: Roster,
                  spec_sha256: str, store_id: str, predicates: Any = None,
-                 snapshot_every: int = SNAPSHOT_EVERY) -> None:
+                 snapshot_every: int = SNAPSHOT_EVERY, *,
+                 genesis: Mapping[str, str]) -> None:
         # Use `create` or `open`.
         core = _core()
         self.snapshot_every = _check_every(snapshot_every)
@@ -103,7 +105,8 @@ class EventStore(Batches):
         self._predicates = predicates
         self._compiled = (core.compile_workflow(spec) if predicates is None
                           else core.compile_workflow(spec, predicates))
-        self._genesis = {u.id: genesis_hash(spec_sha256, u.id) for u in roster.units}
+        chain = chain_genesis(genesis)
+        self._genesis = {u.id: chain(u.id) for u in roster.units}
         self._lobby = core.Runtime(self._compiled, Roster(units=(), source="<none>"),
                                    keep_log=False)
         self._replicas: dict[str, Replica] = {}
@@ -113,6 +116,12 @@ class EventStore(Batches):
         """Races this store object lost (a head moved between judging and writing) and won on
         a retry: a measure of contention."""
         self._read = read_options(engine)
+        self.max_skew: dt.timedelta | None = MAX_SKEW
+        """An event dated more than this after `clock` is rejected as ``future`` (None: never;
+        default 10 minutes)."""
+        self.clock: Callable[[], dt.datetime] = utc_now
+        """The store's clock (an aware datetime), for the ``future`` check only."""
+        self._tz = ZoneInfo(spec.timezone)
         self._postgres = engine.dialect.name == "postgresql"
 
     # ------------------------------------------------------------------ create / open
@@ -149,13 +158,15 @@ class EventStore(Batches):
                 t.apply_migration(conn, version)
             meta = {"spec_json": spec_json, "spec_sha256": spec_sha, "spec_id": spec.id,
                     "roster_json": roster_json, "roster_sha256": sha256_hex(roster_json),
-                    "store_id": store_id, "created_at": now()}
+                    "store_id": store_id, "created_at": now(),
+                    **t.chain_meta(spec_sha, sha256_hex(roster_json))}
             conn.execute(t.meta.insert(), [{"key": k, "value": v} for k, v in meta.items()])
             conn.execute(t.units.insert(), [
                 {"unit": u.id, "head_seq": 0}
                 for u in roster.units])
         make_durable(engine)
-        return cls(engine, shown, spec, roster, spec_sha, store_id, predicates, snapshot_every)
+        return cls(engine, shown, spec, roster, spec_sha, store_id, predicates, snapshot_every,
+                   genesis=meta)
 
     @classmethod
     def open(cls, url: str, spec: Spec | None = None, *, predicates: Any = None,
@@ -217,11 +228,11 @@ class EventStore(Batches):
                                                   source=f"{shown}#spec")
             roster = core.roster_from_document(json.loads(meta["roster_json"]), stored_spec,
                                                source=f"{shown}#roster")
-        except LoadError as exc:
+        except (ValueError, RecursionError) as exc:  # LoadError, or not JSON at all
             msg = f"the store at {shown} holds a spec or roster that no longer loads: {exc}"
             raise StoreError(msg) from None
         return cls(engine, shown, stored_spec, roster, stored_sha, meta["store_id"], predicates,
-                   snapshot_every)
+                   snapshot_every, genesis=meta)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -390,7 +401,7 @@ class EventStore(Batches):
 
         try:
             with self._engine.connect() as conn:
-                report = verify(conn, self._genesis_for, anchor)
+                report = verify(conn, anchor)
             if not replay and dask is None:
                 return report
             roots = [u.id for u in self.roster.units if u.parent is None]
@@ -405,13 +416,15 @@ class EventStore(Batches):
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"cannot read {self.url}: {why(exc)}") from None
 
-    def _replay_roots(self, roots: Iterable[str]) -> list[Any]:
-        """The replay check of the subtrees of `roots` (see `verify`)."""
+    def _replay_roots(self, roots: Iterable[str], *, strangers: bool = True) -> list[Any]:
+        """The replay check of the subtrees of `roots` (see `verify`); `strangers`: also the
+        audit rows of units the roster does not have (one part of a split check does)."""
         from ._verify import replay_check
 
         with self._engine.connect() as conn:
             return replay_check(conn, ((r, runtime(self._compiled, subtree_roster(self.roster, r)),
-                                        subtree(self.roster, r)) for r in roots))
+                                        subtree(self.roster, r)) for r in roots),
+                                roster_units=self.roster.by_id, strangers=strangers)
 
     def _subtree_sizes(self) -> dict[str, int]:
         """Each root unit -> the number of events stored in its subtree."""
@@ -419,9 +432,6 @@ class EventStore(Batches):
             heads = dict(conn.execute(sa.select(t.units.c.unit, t.units.c.head_seq)).all())
         return {u.id: sum(heads.get(x, 0) for x in subtree(self.roster, u.id))
                 for u in self.roster.units if u.parent is None}
-
-    def _genesis_for(self, spec_sha256: str, unit: str) -> str:
-        return genesis_hash(spec_sha256, unit)
 
     def export(self, fmt: str, out: IO[str] | str | Path) -> int:
         """Write the accepted events as ``jsonl``, ``csv`` or ``xes``; returns how many.
@@ -478,6 +488,6 @@ def _upgrade(engine: sa.Engine, shown: str) -> None:
                 conn.exec_driver_sql("LOCK TABLE sfd_schema IN EXCLUSIVE MODE")
             version = t.current_version(conn)  # another process may have upgraded meanwhile
             if version < t.SCHEMA_VERSION:
-                t.apply_migration(conn, version + 1)
-                version += 1
+                version = t.pending(version)[0]
+                t.apply_migration(conn, version)
         make_durable(engine)

@@ -28,10 +28,11 @@ number, rejected ones just after ``after_gseq`` (their audit row says which).
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,7 +44,7 @@ from . import _schema as t
 from ._canonical import canonical_json
 from ._database import is_retryable, make_durable, write_options
 from ._ids import answer, check_id, event_digest, id_row, known_ids
-from ._records import Attempt
+from ._records import Attempt, append_audit, from_future
 from ._replica import Head, Replica, subtree, subtree_roster
 from ._rows import audit_row, event_row
 from ._snapshots import restore, snapshot_row
@@ -114,6 +115,15 @@ class Writes:
     spec_sha256: str
     snapshot_every: int
     conflicts: int
+    max_skew: dt.timedelta | None
+    clock: Callable[[], dt.datetime]
+    _tz: dt.tzinfo
+
+    def _future(self, attempt: Attempt) -> Verdict | None:
+        """The ``future`` rejection of `attempt` (dated more than `max_skew` after the store's
+        clock, checked right after malformed), or None."""
+        why = from_future(attempt, self.clock(), self.max_skew, self._tz)
+        return None if why is None else Verdict(False, Reason.FUTURE, False, why)
 
     # ------------------------------------------------------------------ one event
     def _submit_attempt(self, attempt: Attempt) -> Verdict:
@@ -135,9 +145,11 @@ class Writes:
                             self._write_audit(attempt, verdict, None, None)
                             make_durable(self._engine)
                         return verdict
-                if not attempt.storable or attempt.unit not in self.roster.by_id:
+                future = self._future(attempt) if attempt.storable else None
+                if (not attempt.storable or future is not None
+                        or attempt.unit not in self.roster.by_id):
                     verdict = (Verdict(False, Reason.MALFORMED, False) if not attempt.storable
-                               else judge(self._lobby, attempt))
+                               else future or judge(self._lobby, attempt))
                     self._write_audit(attempt, verdict, None, digest)
                     make_durable(self._engine)
                     return verdict
@@ -298,6 +310,6 @@ class Writes:
             return
         if after is None:  # a verdict that read no state: any place will do, say "now"
             after = conn.execute(CLOCK).scalar_one()
-        conn.execute(t.audit.insert(), audit_row(attempt, verdict.reason, unit_seq, after))
+        append_audit(conn, audit_row(attempt, verdict.reason, unit_seq, after))
         if digest is not None:
             conn.execute(t.ids.insert(), id_row(attempt, digest, verdict, after))

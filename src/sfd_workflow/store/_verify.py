@@ -1,81 +1,36 @@
-"""`verify`: walk every unit's hash chain and report the first broken link of each; check
-every persisted snapshot against its digest and the chain (and, on request, against a full
-replay)."""
+"""`verify`: walk every unit's hash chain and the audit chain and report the first broken
+link of each; check the stored spec and roster, the counters, and every persisted snapshot
+against its digest and the chain (and, on request, against a full replay)."""
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import attrs
 import sqlalchemy as sa
 
+from .._verdict import Reason
+from ..errors import StoreError
 from . import _schema as t
-from ._canonical import canonical_json, event_hash, sha256_hex
+from ._canonical import (
+    CHAIN,
+    CHAIN_SPEC_ONLY,
+    audit_genesis,
+    audit_hash,
+    canonical_json,
+    chain_genesis,
+    event_hash,
+    sha256_hex,
+)
+from ._ids import check_id, event_digest, known_ids
+from ._records import prepare
+from ._report import AUDIT, STORE, BrokenLink, Pin, VerifyReport, read_anchor
 from ._snapshots import digest_ok
 
-__all__ = ["BrokenLink", "VerifyReport", "verify"]
-
-
-@attrs.frozen(kw_only=True)
-class BrokenLink:
-    """The first place a unit's stored history stops matching its hash chain."""
-
-    unit: str
-    seq: int | None
-    """The unit's event number where the chain breaks (None: the unit as a whole)."""
-    problem: str
-
-    def __str__(self) -> str:
-        where = self.unit if self.seq is None else f"{self.unit} event {self.seq}"
-        return f"{where}: {self.problem}"
-
-
-@attrs.frozen(kw_only=True)
-class VerifyReport:
-    """What `EventStore.verify` found. ``ok`` is true when nothing is broken."""
-
-    units: int
-    """Units checked."""
-    events: int
-    """Stored events checked."""
-    broken: tuple[BrokenLink, ...]
-    """The first broken link of every unit that has one, then store-wide problems."""
-    digest: str
-    """SHA-256 over the spec hash and the last hash of every unit's chain: write it down (or
-    publish it) to detect later a history rewritten with recomputed hashes."""
-
-    heads: Mapping[str, tuple[int, str]] = attrs.field(factory=dict, repr=False)
-    """Each unit's number of events and the hash of its last one."""
-    snapshots: int = 0
-    """Persisted snapshots checked."""
-    replayed: bool = False
-    """True when every event was also judged again from the start (``verify(replay=True)``)
-    and every snapshot compared with the replayed state."""
-
-    def anchor(self) -> dict[str, list[Any]]:
-        """A JSON-ready record of every unit's head: keep it outside the database (print it,
-        publish it) and pass it to ``verify(anchor=...)`` later. A history truncated or rewritten
-        since, even with every hash recomputed, then fails to verify."""
-        return {u: [n, h] for u, (n, h) in self.heads.items()}
-
-    @property
-    def ok(self) -> bool:
-        """True when every chain, the spec and the roster check out."""
-        return not self.broken
-
-    def lines(self) -> list[str]:
-        """The report as plain lines, first line a summary."""
-        snaps = f", {self.snapshots} snapshots" if self.snapshots else ""
-        how = " and replayed" if self.replayed else ""
-        head = (f"ok: {self.events} events of {self.units} units verified{how}{snaps}, "
-                f"digest {self.digest}" if self.ok
-                else f"BROKEN: {len(self.broken)} problem(s) in {self.events} events "
-                f"of {self.units} units")
-        return [head, *(str(b) for b in self.broken)]
-
+__all__ = ["AUDIT", "BrokenLink", "VerifyReport", "read_anchor", "verify", "verify_store"]
 
 _HASHED = ("gseq", "unit", "seq", "event", "actor", "at", "payload", "late", "recorded_at")
 
@@ -83,9 +38,17 @@ _HASHED = ("gseq", "unit", "seq", "event", "actor", "at", "payload", "late", "re
 #: (unit, seq) of a snapshot -> the stored event there: (gseq, hash, chain intact up to it)
 Seen = dict[tuple[str, int], tuple[int, str, bool]]
 
+def _wrong_types(row: Any) -> bool:
+    # Spelled out: this runs for every stored event.
+    return not (type(row.gseq) is int and type(row.seq) is int and type(row.unit) is str
+                and type(row.event) is str and type(row.actor) is str and type(row.at) is str
+                and type(row.payload) is str and type(row.recorded_at) is str
+                and type(row.prev_hash) is str and type(row.hash) is str
+                and isinstance(row.late, bool | int))
 
-def _unit_chain(unit: str, genesis: str, rows: Iterable[Any], head_seq: int,
-                pin: tuple[int, str] | None, gseqs: set[int],
+
+def _unit_chain(unit: str, genesis: str, rows: Iterable[Any], head_seq: Any,
+                pin: Pin | None, gseqs: set[int],
                 marks: Mapping[int, Any] | None = None,
                 seen: Seen | None = None) -> tuple[int, str, BrokenLink | None]:
     """Check one unit's rows (in seq order); return (rows, last hash, first broken link).
@@ -95,20 +58,30 @@ def _unit_chain(unit: str, genesis: str, rows: Iterable[Any], head_seq: int,
     """
     prev, expected, last_gseq, n = genesis, 1, 0, 0
     first: BrokenLink | None = None
+    if pin is not None and pin[0] == 0 and pin[1] != genesis:
+        first = BrokenLink(unit=unit, seq=None, problem=(
+            "its chain starts elsewhere than when the anchor was taken "
+            "(the spec or roster changed)"))
     for row in rows:
         n += 1
-        gseqs.add(row.gseq)
+        if type(row.gseq) is int:
+            gseqs.add(row.gseq)
         if first is not None:
             if marks and seen is not None and row.seq in marks:
                 seen[unit, row.seq] = (row.gseq, row.hash, False)
             continue
-        if row.seq != expected:
+        if _wrong_types(row):
+            first = BrokenLink(unit=unit, seq=expected,
+                               problem="a field holds a value of the wrong type (edited)")
+        elif row.seq != expected:
             problem = (f"event {expected} is missing (the next stored is {row.seq})"
                        if row.seq > expected else f"event {row.seq} is stored twice or moved")
             first = BrokenLink(unit=unit, seq=expected, problem=problem)
         elif row.prev_hash != prev:
-            first = BrokenLink(unit=unit, seq=row.seq,
-                               problem="its previous-hash does not match the event before it")
+            first = BrokenLink(unit=unit, seq=row.seq, problem=(
+                "its previous-hash does not match the event before it"
+                if expected > 1 else "its chain does not start from the genesis of the "
+                "stored spec and roster (they, or the event, were edited)"))
         elif event_hash(prev, {k: _value(row, k) for k in _HASHED}) != row.hash:
             first = BrokenLink(unit=unit, seq=row.seq,
                                problem="its content does not match its hash (edited)")
@@ -125,7 +98,10 @@ def _unit_chain(unit: str, genesis: str, rows: Iterable[Any], head_seq: int,
         first = BrokenLink(unit=unit, seq=n + 1,
                            problem=f"the anchor saw {pin[0]} events, {n} are stored "
                            "(history truncated)")
-    if first is None and head_seq != n:
+    if first is None and type(head_seq) is not int:
+        first = BrokenLink(unit=unit, seq=None, problem=(
+            f"its event count (sfd_units head_seq) is not a whole number: {head_seq!r:.40}"))
+    elif first is None and head_seq != n:
         first = BrokenLink(unit=unit, seq=n + 1 if head_seq > n else None,
                            problem=f"the unit has had {head_seq} events, {n} are stored "
                            "(events deleted, or its event count edited)")
@@ -137,29 +113,139 @@ def _value(row: Any, key: str) -> Any:
     return bool(v) if key == "late" else v
 
 
-def verify(conn: sa.Connection, genesis: Callable[[str, str], str],
-           anchor: Mapping[str, Sequence[Any]] | None = None) -> VerifyReport:
-    """Check the stored spec and roster hashes, every unit's hash chain, that commit numbers
-    run 1..N without a gap, and (given an `anchor` from an earlier report) that every unit
-    still holds the event the anchor recorded."""
-    pins = {u: (int(p[0]), str(p[1])) for u, p in (anchor or {}).items()}
-    broken: list[BrokenLink] = []
-    meta = dict(conn.execute(sa.select(t.meta.c.key, t.meta.c.value)).all())
-    spec_sha = meta.get("spec_sha256", "")
-    if sha256_hex(meta.get("spec_json", "")) != spec_sha:
-        broken.append(BrokenLink(unit="*", seq=None, problem="the stored spec was edited"))
+_META_KEYS = ("spec_json", "spec_sha256", "spec_id", "roster_json", "roster_sha256",
+              "store_id", "chain", "audit_head")
+
+
+def _check_meta(meta: Mapping[str, str]) -> list[BrokenLink]:
+    """What is wrong with ``sfd_meta``: the stored spec and roster against their SHA-256,
+    the spec id against the spec, the chain format; missing keys."""
+    def bad(problem: str) -> BrokenLink:
+        return BrokenLink(unit=STORE, seq=None, problem=problem)
+
+    out = [bad(f"sfd_meta has no {k} (deleted or renamed)") for k in _META_KEYS
+           if k not in meta]
+    if sha256_hex(meta.get("spec_json", "")) != meta.get("spec_sha256"):
+        out.append(bad("the stored spec was edited"))
     if sha256_hex(meta.get("roster_json", "")) != meta.get("roster_sha256"):
-        broken.append(BrokenLink(unit="*", seq=None, problem="the stored roster was edited"))
-    heads = {r.unit: r for r in conn.execute(sa.select(t.units).order_by(t.units.c.unit))}
+        out.append(bad("the stored roster was edited"))
+    try:
+        spec_id = json.loads(meta.get("spec_json", "")).get("id")
+    except (ValueError, AttributeError, RecursionError):
+        spec_id = None
+    if "spec_id" in meta and meta["spec_id"] != spec_id:
+        out.append(bad(f"sfd_meta spec_id {meta['spec_id']!r:.40} is not the stored spec's "
+                       f"id {spec_id!r:.40} (edited)"))
+    if "chain" in meta and meta["chain"] not in (CHAIN, CHAIN_SPEC_ONLY):
+        out.append(bad(f"sfd_meta chain {meta['chain']!r:.40} is not a chain format (edited)"))
+    return out
+
+
+def _audit_chain(conn: sa.Connection, meta: Mapping[str, str], pin: Pin | None
+                 ) -> tuple[int, tuple[int, str] | None, list[BrokenLink]]:
+    """Walk the chain of rejected attempts in id order; return its number of rows, its head
+    and what is broken (the first broken link, a head that does not match, an anchor it no
+    longer holds)."""
+    genesis = audit_genesis(meta.get("spec_sha256", ""), meta.get("roster_sha256", ""))
+    prev, last, n = genesis, 0, 0
+    first: BrokenLink | None = None
+    pinned = pin is None or pin == (0, genesis)
+    if pin is not None and pin[0] == 0 and pin[1] != genesis:
+        first = BrokenLink(unit=AUDIT, seq=None, problem=(
+            "the audit chain starts elsewhere than when the anchor was taken "
+            "(the spec or roster changed)"))
+    rows = conn.execution_options(yield_per=2000).execute(
+        sa.select(t.audit).order_by(t.audit.c.id))
+    for row in rows:
+        n += 1
+        if first is not None:
+            continue
+        fields = dict(row._mapping)
+        if type(row.id) is not int:
+            first = BrokenLink(unit=AUDIT, seq=None, problem=(
+                f"an id is not a whole number: {row.id!r:.40} (edited)"))
+        elif row.prev_hash != prev:
+            first = BrokenLink(unit=AUDIT, seq=row.id, problem=(
+                "its previous-hash does not match the row before it (a row deleted, "
+                "inserted or moved)" if last else "the audit chain does not start from the "
+                "genesis of the stored spec and roster (they, or the row, were edited)"))
+        elif _audit_link(prev, fields) != row.hash:
+            first = BrokenLink(unit=AUDIT, seq=row.id,
+                               problem="its content does not match its hash (edited)")
+        elif pin is not None and row.id == pin[0]:
+            if row.hash != pin[1]:
+                first = BrokenLink(unit=AUDIT, seq=row.id,
+                                   problem="it differs from the anchor (audit rewritten)")
+            pinned = True
+        prev, last = row.hash, row.id
+    if first is not None:
+        return n, None, [first]
+    head = t.read_audit_head(meta.get("audit_head"))
+    if head is None:
+        problem = ("the head of the audit chain (sfd_meta audit_head) is unreadable: "
+                   f"{meta['audit_head']!r:.60} (edited)")
+        return n, None, [BrokenLink(unit=AUDIT, seq=None, problem=problem)
+                         ] if "audit_head" in meta else []  # missing: see _check_meta
+    out: list[BrokenLink] = []
+    if head[0] != last:
+        out.append(BrokenLink(unit=AUDIT, seq=None, problem=(
+            f"the audit chain ends at row {last} ({n} rows), its head in sfd_meta names row "
+            f"{head[0]} (rows deleted, or the head edited)")))
+    elif head[1] != prev:
+        out.append(BrokenLink(unit=AUDIT, seq=None, problem=(
+            "the head of the audit chain in sfd_meta does not match "
+            + (f"row {last} (the head was edited)" if n else "the genesis of the stored spec "
+               "and roster (they, or the head, were edited)"))))
+    elif not pinned:
+        out.append(BrokenLink(unit=AUDIT, seq=None, problem=(
+            f"the anchor saw audit row {pin[0] if pin else 0}, it is not stored "
+            "(audit truncated or rewritten)")))
+    return n, (last, prev), out
+
+
+def _audit_link(prev: str, fields: Mapping[str, Any]) -> str | None:
+    try:
+        return audit_hash(prev, fields)
+    except (TypeError, ValueError):
+        return None
+
+
+def _heads_and_clock(conn: sa.Connection) -> tuple[dict[str, Any], list[BrokenLink]]:
+    """The units table (unit -> head_seq) and the problems of the commit-counter table."""
+    heads = {r.unit: r.head_seq
+             for r in conn.execute(sa.select(t.units).order_by(t.units.c.unit))}
+    clock = conn.execute(sa.select(t.clock.c.id, t.clock.c.gseq)).all()
+    out = []
+    if [r.id for r in clock] != [1] or type(clock[0].gseq) is not int:
+        out.append(BrokenLink(unit=STORE, seq=None, problem=(
+            "the commit counter (sfd_clock) is not one row 1 with a whole number (edited)")))
+    return heads, out
+
+
+def verify(conn: sa.Connection, anchor: Any = None) -> VerifyReport:
+    """Check the stored spec and roster, every unit's hash chain (each starts from a genesis
+    that covers the spec and, since schema version 4, the roster), the audit chain, that
+    commit numbers run 1..N without a gap, every snapshot, and (given an `anchor` from an
+    earlier report) that every unit and the audit still hold what the anchor recorded.
+
+    Raises:
+        StoreError: `anchor` is not an anchor.
+    """
+    pins, audit_pin = read_anchor(anchor)
+    meta = dict(conn.execute(sa.select(t.meta.c.key, t.meta.c.value)).all())
+    broken = _check_meta(meta)
+    spec_sha = meta.get("spec_sha256", "")
+    genesis = chain_genesis(meta)
+    heads, clock_problems = _heads_and_clock(conn)
     last: dict[str, str] = {}
     counts: dict[str, int] = {}
     gseqs: set[int] = set()
     try:
         roster_units = {u["id"] for u in json.loads(meta.get("roster_json", ""))["units"]}
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         roster_units = set()
     if roster_units != set(heads):
-        broken.append(BrokenLink(unit="*", seq=None,
+        broken.append(BrokenLink(unit=STORE, seq=None,
                                  problem="the units table does not match the roster"))
     marks: dict[str, dict[int, Any]] = {}
     for snap in conn.execute(sa.select(t.snapshots.c.unit, t.snapshots.c.seq)):
@@ -167,44 +253,53 @@ def verify(conn: sa.Connection, genesis: Callable[[str, str], str],
     seen: Seen = {}
     rows = conn.execution_options(yield_per=2000).execute(
         sa.select(t.events).order_by(t.events.c.unit, t.events.c.seq, t.events.c.gseq))
-    chains: list[BrokenLink] = []
+    chains: list[BrokenLink] = [
+        BrokenLink(unit=u, seq=None, problem="the anchor has this unit, the store does not")
+        for u in sorted(set(pins) - set(heads))]
     total = 0
     left = dict(heads)
     for unit, group in itertools.groupby(rows, key=lambda r: r.unit):
-        head = left.pop(unit, None)
-        if head is None:
+        if unit not in left:
             total += sum(1 for _ in group)
             chains.append(BrokenLink(unit=unit, seq=None,
                                      problem="events of a unit the store does not have"))
             continue
-        n, last[unit], first = _unit_chain(unit, genesis(spec_sha, unit), group,
-                                           head.head_seq, pins.get(unit), gseqs,
-                                           marks.get(unit), seen)
+        n, last[unit], first = _unit_chain(unit, genesis(unit), group, left.pop(unit),
+                                           pins.get(unit), gseqs, marks.get(unit), seen)
         counts[unit] = n
         total += n
         if first is not None:
             chains.append(first)
-    for unit, head in left.items():
+    for unit, head_seq in left.items():
         counts[unit], last[unit], first = _unit_chain(
-            unit, genesis(spec_sha, unit), (), head.head_seq, pins.get(unit), gseqs)
+            unit, genesis(unit), (), head_seq, pins.get(unit), gseqs)
         if first is not None:
             chains.append(first)
     chains.sort(key=lambda b: b.unit)
-    clock = conn.execute(sa.select(t.clock.c.gseq)).scalars().all()
-    top = conn.execute(sa.select(sa.func.max(t.events.c.gseq))).scalar()
-    if len(clock) != 1 or (top is not None and top > clock[0]):
-        broken.append(BrokenLink(unit="*", seq=None, problem="the commit counter was edited"))
-    elif len(gseqs) != clock[0] or (gseqs and (min(gseqs) != 1 or max(gseqs) != clock[0])):
-        # Every committed append took the next number: a gap is a deleted event.
-        broken.append(BrokenLink(unit="*", seq=None, problem=(
-            f"the commit numbers run to {clock[0]} but {len(gseqs)} events are stored "
-            "(events deleted)")))
+    audit_rows, audit_head, audit_problems = _audit_chain(conn, meta, audit_pin)
+    broken.extend(clock_problems or _commit_numbers(conn, gseqs))
     snapshots = _check_snapshots(conn, spec_sha, set(heads), seen)
-    digest = sha256_hex(canonical_json({"spec": spec_sha, "heads": last}))
-    return VerifyReport(units=len(heads), events=total, broken=(*chains, *snapshots, *broken),
-                        digest=digest,
-                        heads={u: (counts[u], last[u]) for u in sorted(last)},
+    digest = sha256_hex(canonical_json({"spec": spec_sha, "roster": meta.get("roster_sha256"),
+                                        "heads": last, "audit": audit_head}))
+    return VerifyReport(units=len(heads), events=total,
+                        broken=(*chains, *audit_problems, *snapshots, *broken),
+                        digest=digest, heads={u: (counts[u], last[u]) for u in sorted(last)},
+                        audit_head=audit_head, audit_rows=audit_rows,
                         snapshots=sum(len(m) for m in marks.values()))
+
+
+def _commit_numbers(conn: sa.Connection, gseqs: set[int]) -> list[BrokenLink]:
+    """The commit counter against the stored commit numbers: 1..N without a gap."""
+    top_clock = conn.execute(sa.select(t.clock.c.gseq)).scalar_one()
+    top = max(gseqs, default=None)
+    if top is not None and top > top_clock:
+        return [BrokenLink(unit=STORE, seq=None, problem="the commit counter was edited")]
+    if len(gseqs) != top_clock or (gseqs and (min(gseqs) != 1 or top != top_clock)):
+        # Every committed append took the next number: a gap is a deleted event.
+        return [BrokenLink(unit=STORE, seq=None, problem=(
+            f"the commit numbers run to {top_clock} but {len(gseqs)} events are stored "
+            "(events deleted)"))]
+    return []
 
 
 def _check_snapshots(conn: sa.Connection, spec_sha: str, units: set[str],
@@ -231,14 +326,20 @@ def _check_snapshots(conn: sa.Connection, spec_sha: str, units: set[str],
     return out
 
 
-def replay_check(conn: sa.Connection, roots: Iterable[tuple[str, Any, tuple[str, ...]]]
+def replay_check(conn: sa.Connection, roots: Iterable[tuple[str, Any, tuple[str, ...]]],
+                 *, roster_units: Collection[str] = (), strangers: bool = True
                  ) -> list[BrokenLink]:
     """Judge every stored event again, subtree by subtree, from an empty runtime; report the
     first event of each unit refused on replay and every snapshot whose state differs from
-    the replayed one (a snapshot edited with its digest recomputed).
+    the replayed one (a snapshot edited with its digest recomputed). Judge every audit row
+    again at its place (right after commit ``after_gseq``) and report each that is not
+    rejected for its recorded reason (fabricated or edited); ``future`` rows depend on the
+    clock of their time and are not judged again.
 
     `roots` gives, for each root unit, a fresh runtime over its subtree and the subtree's
-    units."""
+    units. Audit rows of `roster_units` outside `roots` are left to the check of their own
+    root (a check split by subtree); rows of units the roster does not have are judged when
+    `strangers` is true (by one part of a split check)."""
     out: list[BrokenLink] = []
     marks: dict[tuple[str, int], None] = {
         (r.unit, r.seq): None
@@ -246,11 +347,18 @@ def replay_check(conn: sa.Connection, roots: Iterable[tuple[str, Any, tuple[str,
     state_of = (sa.select(t.snapshots.c.state)
                 .where(t.snapshots.c.unit == sa.bindparam("u"),
                        t.snapshots.c.seq == sa.bindparam("s")))
+    attempts = _attempts(conn)
+    lobby = None
     for _root, rt, units in roots:
+        lobby = rt
         dead: set[str] = set()  # refused once: what follows is judged on a wrong state
+        waiting = sorted((a for u in units for a in attempts.pop(u, ())),
+                         key=lambda a: (a.after_gseq, a.id))
         rows = conn.execution_options(yield_per=2000).execute(
             sa.select(t.events).where(t.events.c.unit.in_(units)).order_by(t.events.c.gseq))
         for row in rows:
+            while waiting and waiting[0].after_gseq < row.gseq:
+                out.extend(_judge_attempt(rt, waiting.pop(0), dead))
             if row.unit in dead:
                 continue
             try:
@@ -270,4 +378,96 @@ def replay_check(conn: sa.Connection, roots: Iterable[tuple[str, Any, tuple[str,
                     out.append(BrokenLink(unit=row.unit, seq=row.seq, problem=(
                         f"its snapshot after event {row.seq} differs from the replayed "
                         "state (edited, digest recomputed)")))
+        for attempt in waiting:
+            out.extend(_judge_attempt(rt, attempt, dead))
+    if lobby is not None and strangers:  # no unit of the roster: any runtime judges alike
+        for unit, rest in attempts.items():
+            if unit in roster_units:
+                continue
+            for attempt in rest:
+                out.extend(_judge_attempt(lobby, attempt, set()))
     return sorted(out, key=lambda b: (b.unit, b.seq or 0))
+
+
+def _attempts(conn: sa.Connection) -> dict[str | None, list[Any]]:
+    """The audit rows to judge again, by unit (rows of a wrong type are the chain's
+    report)."""
+    out: dict[str | None, list[Any]] = {}
+    for row in conn.execute(sa.select(t.audit.c.id, t.audit.c.unit, t.audit.c.raw,
+                                      t.audit.c.reason, t.audit.c.after_gseq)
+                            .order_by(t.audit.c.id)):
+        if (row.reason != str(Reason.FUTURE) and type(row.after_gseq) is int
+                and isinstance(row.raw, str) and not _refused_for_its_id(conn, row)):
+            out.setdefault(row.unit, []).append(row)
+    return out
+
+
+def _refused_for_its_id(conn: sa.Connection, row: Any) -> bool:
+    """Whether the store refused the audit row's event for its ``id`` alone (not an id, or an
+    id held by another event: ``sfd_ids`` says which), which no runtime can judge again."""
+    if row.reason != str(Reason.MALFORMED):
+        return False
+    attempt = prepare(row.raw)
+    if attempt.id is None or not attempt.storable:
+        return False
+    if not check_id(attempt):
+        return True
+    held = known_ids(conn, [attempt.id]).get(attempt.id)
+    return held is not None and held["digest"] != event_digest(attempt)
+
+
+def _judge_attempt(rt: Any, row: Any, dead: set[str]) -> list[BrokenLink]:
+    """Judge one audit row again as the store did (what it cannot store is malformed)."""
+    if row.unit in dead:
+        return []
+    attempt = prepare(row.raw)
+    if not attempt.storable:
+        got = str(Reason.MALFORMED)
+    else:
+        verdict = rt.submit_line(row.raw)
+        if verdict.accepted:  # the runtime now holds it: the unit's state is wrong from here
+            dead.add(str(row.unit))
+            return [BrokenLink(unit=AUDIT, seq=row.id, problem=(
+                "it is accepted on replay: not a rejected attempt (fabricated or edited)"))]
+        got = str(verdict.reason)
+    if got == row.reason:
+        return []
+    return [BrokenLink(unit=AUDIT, seq=row.id, problem=(
+        f"it is rejected as {got} on replay, not {row.reason} (fabricated or edited)"))]
+
+
+def verify_store(url: str, anchor: Any = None, *, replay: bool = False,
+                 dask: Any = None) -> VerifyReport:
+    """Verify the store at `url` (``store verify``): `EventStore.verify` when the store opens;
+    when it does not because its spec or roster was altered, the chains are still checked
+    and the report says what was altered (nothing can be replayed). `dask` (a scheduler
+    address or client) does the replay check on a Dask cluster, as `EventStore.verify`.
+
+    Raises:
+        StoreError: no store there, or one that cannot be opened and whose chains check out
+            (the reason it cannot be opened is the message), or `anchor` is not an anchor.
+    """
+    from ._database import make_engine
+    from ._store import EventStore
+
+    read_anchor(anchor)
+    try:
+        store = EventStore.open(url)
+    except StoreError as refused:
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                if t.current_version(conn) != t.SCHEMA_VERSION:
+                    raise
+                report = verify(conn, anchor)
+        except sa.exc.SQLAlchemyError:
+            raise refused from None
+        finally:
+            engine.dispose()
+        if report.ok:
+            raise
+        why = BrokenLink(unit=STORE, seq=None, problem=f"the store cannot be opened: {refused}")
+        return attrs.evolve(report, broken=(*report.broken, why))
+    with store:
+        report = store.verify(anchor, replay=replay, dask=dask)
+    return report  # type: ignore[no-any-return]
