@@ -16,6 +16,7 @@ from ._backend import StepMachine
 from ._checks import GUARD_CHECKS
 from ._guards import GuardCheck, Predicate, late_threshold, registered_predicates
 from ._spec._model import Spec, Step, Transition, UnitKind
+from ._window import window_bounds
 
 if TYPE_CHECKING:
     from ._context import Context
@@ -27,15 +28,18 @@ __all__ = ["CompiledKind", "CompiledStep", "CompiledTransition", "CompiledWorkfl
 class CompiledStep:
     """A step with its index, its unit attribute and its predecessors' indices."""
 
-    __slots__ = ("after", "attr", "finals", "index", "initial", "step")
+    __slots__ = ("after", "attr", "finals", "index", "initial", "step", "window")
 
-    def __init__(self, index: int, step: Step, after: tuple[int, ...]) -> None:
+    def __init__(self, index: int, step: Step, after: tuple[int, ...],
+                 window: tuple[float, float]) -> None:
         self.index = index
         self.step = step
         self.attr = f"s{index}"
         self.after = after
         self.finals = step.finals
         self.initial = step.initial
+        #: (lo, hi) epoch seconds: an accepted event outside [lo, hi) is `outside_window`
+        self.window = window
 
 
 class CompiledTransition:
@@ -114,7 +118,9 @@ class CompiledWorkflow:
         self.predicates = dict(predicates)
         index = {s.id: i for i, s in enumerate(spec.steps)}
         self.steps: tuple[CompiledStep, ...] = tuple(
-            CompiledStep(i, s, tuple(index[a] for a in s.after)) for i, s in enumerate(spec.steps))
+            CompiledStep(i, s, tuple(index[a] for a in s.after),
+                         window_bounds(spec, s.id, self.tz))
+            for i, s in enumerate(spec.steps))
         self.step_index: Mapping[str, int] = index
         #: event -> its step
         self.event_step: Mapping[str, CompiledStep] = {

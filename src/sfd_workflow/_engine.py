@@ -23,7 +23,15 @@ from ._jsonvalue import FrozenDict, NotJson, frozen_json
 from ._record import Record
 from ._spec._model import Roster
 from ._unit import NEVER, UnitState, is_complete, is_open, unit_class
-from ._verdict import ACCEPTED, ACCEPTED_LATE, Requirement, Verdict, rejected
+from ._verdict import (
+    ACCEPTED,
+    ACCEPTED_LATE,
+    ACCEPTED_LATE_OUTSIDE,
+    ACCEPTED_OUTSIDE,
+    Requirement,
+    Verdict,
+    rejected,
+)
 from .errors import UnknownUnitError
 
 __all__ = ["LogEntry", "ReplayLine", "Runtime", "replay"]
@@ -259,7 +267,11 @@ class Runtime:
         t = ev.t
         us.last = t
         us.last_at = ev.at
-        return ACCEPTED_LATE if t >= ct.late_after else ACCEPTED
+        late = t >= ct.late_after
+        lo, hi = ctx.step.window  # the phase-window flag (docs/format.md): a flag, not a refusal
+        if lo <= t < hi:
+            return ACCEPTED_LATE if late else ACCEPTED
+        return ACCEPTED_LATE_OUTSIDE if late else ACCEPTED_OUTSIDE
 
     @staticmethod
     def _apply(us: UnitState, ct: CompiledTransition, ev: ParsedEvent) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ._confusables import skeleton
 from ._spec._document import Document, PathKey, parse_text, read_document
 from ._spec._model import Person, Roster, Spec, Unit
 from ._spec._reader import Reader
+from ._staffing import role_map_gaps
 from .errors import Problem, RosterError
 
 __all__ = ["load_roster", "roster_from_document", "roster_from_text", "roster_warnings"]
@@ -21,7 +23,7 @@ def _person(r: Reader, value: Any, path: PathKey, spec: Spec) -> Person | None:
     m = r.mapping(value, path, allowed=_PERSON_KEYS, required=("id", "roles"))
     if m is None or "id" not in m or "roles" not in m:
         return None
-    pid = r.string(m["id"], (*path, "id"), "person id")
+    pid = r.name(m["id"], (*path, "id"), "person id")
     roles = r.id_list(m["roles"], (*path, "roles"), "role")
     for k, role in enumerate(roles):
         if role not in spec.roles:
@@ -34,11 +36,11 @@ def _unit(r: Reader, value: Any, path: PathKey, spec: Spec) -> Unit | None:
     m = r.mapping(value, path, allowed=_UNIT_KEYS, required=("id", "kind"))
     if m is None or "id" not in m or "kind" not in m:
         return None
-    uid = r.string(m["id"], (*path, "id"), "unit id")
+    uid = r.name(m["id"], (*path, "id"), "unit id")
     kind = r.string(m["kind"], (*path, "kind"), "unit kind")
     if kind is not None and kind not in spec.unit_kinds:
         r.unknown((*path, "kind"), "unit kind", kind, spec.unit_kinds)
-    parent = r.string(m["parent"], (*path, "parent"), "parent unit id") \
+    parent = r.name(m["parent"], (*path, "parent"), "parent unit id") \
         if m.get("parent") is not None else None
     title = r.text(m["title"], (*path, "title")) if "title" in m else None
     people: list[Person] = []
@@ -107,7 +109,28 @@ def _load(doc: Document, spec: Spec) -> Roster:
                        f"units' parents form a cycle: {' → '.join(cycle)}")
     if r.problems:
         raise RosterError(r.problems)
-    return Roster(units=tuple(units), source=doc.source)
+    warnings = list(_look_alikes(doc, "unit id", ((u.id, (*paths[u.id], "id")) for u in units)))
+    for u in units:
+        pp = (*paths[u.id], "people")
+        warnings.extend(_look_alikes(doc, f"person id of unit '{u.id}'",
+                                     ((p.id, (*pp, i, "id")) for i, p in enumerate(u.people))))
+    return Roster(units=tuple(units), source=doc.source,
+                  warnings=tuple(sorted(warnings, key=lambda p: p.line or 0)))
+
+
+def _look_alikes(doc: Document, what: str,
+                 ids: Iterable[tuple[str, PathKey]]) -> Iterable[Problem]:
+    """Ids that differ but look alike (equal skeletons, see `_confusables`)."""
+    first: dict[str, tuple[str, PathKey]] = {}
+    for ident, path in ids:
+        key = skeleton(ident)
+        if key in first and first[key][0] != ident:
+            other, where = first[key]
+            line = doc.marks.line(where)
+            at = f"line {line}" if line is not None else doc.problem(where, "").path
+            yield doc.problem(path, f"{what} '{ident}' looks like '{other}' ({at}): "
+                                    "they are two different ids")
+        first.setdefault(key, (ident, path))
 
 
 def roster_from_document(document: Mapping[str, Any], spec: Spec,
@@ -117,6 +140,8 @@ def roster_from_document(document: Mapping[str, Any], spec: Spec,
     Raises:
         RosterError: unknown kinds, parents or roles, duplicate ids or parent cycles.
     """
+    # The reader keeps only what it checked, so a deep or cyclic document costs nothing more
+    # (unlike a spec, whose document is kept and stored): no `plain_problems` walk here.
     return _load(Document(document, source), spec)
 
 
@@ -136,35 +161,54 @@ def load_roster(path: str | Path, spec: Spec) -> Roster:
 
 
 def roster_warnings(spec: Spec, roster: Roster) -> list[Problem]:
-    """Units that can never advance a step: nobody holds the roles its first transitions need,
-    or a quorum asks for more people than the unit has."""
-    out: list[Problem] = []
+    """The roster's own warnings (look-alike ids), then units that can never advance a step
+    (nobody holds the roles its first transitions need, or a quorum asks for more people
+    than the unit has), then guards that hold without anyone doing anything (vacuous)."""
+    out: list[Problem] = list(roster.warnings)
+    vacuous: dict[tuple[str, str], dict[str, None]] = {}  # (guard, why) -> unit ids, in order
     for i, unit in enumerate(roster.units):
         kind = spec.unit_kinds[unit.kind]
         roles = [frozenset(p.roles) for p in unit.people]
 
-        def someone(role_ids: tuple[str, ...], kind: Any = kind, roles: Any = roles) -> bool:
-            accepted = frozenset().union(*(kind.accepted_roles(r) for r in role_ids))
-            return any(not accepted.isdisjoint(r) for r in roles)
+        def holders(role: str, kind: Any = kind, roles: Any = roles) -> int:
+            accepted = kind.accepted_roles(role)
+            return sum(1 for r in roles if not accepted.isdisjoint(r))
 
         for step in spec.steps:
             if step.id in kind.skip:
                 continue
             first = [t for t in step.transitions if step.initial in t.sources]
-            if first and all(t.guard.role and not someone(t.guard.role) for t in first):
+            if first and all(t.guard.role and not any(holders(r) for r in t.guard.role)
+                              for t in first):
                 needed = sorted({r for t in first for r in t.guard.role})
                 out.append(Problem(roster.source, f"units[{i}]",
                                    f"unit '{unit.id}' can never start step '{step.id}': "
                                    f"nobody holds the role {' or '.join(needed)}"))
                 continue
             for t in step.transitions:
-                q = t.guard.quorum
-                if q is None:
-                    continue
-                n = sum(1 for r in roles if not kind.accepted_roles(q.role).isdisjoint(r))
-                if q.needed(n) > n:
-                    out.append(Problem(roster.source, f"units[{i}]",
-                                       f"unit '{unit.id}' can never fire '{t.event}': its "
-                                       f"quorum needs {q.needed(n)} {q.role} but the unit "
-                                       f"has {n}"))
+                g = t.guard
+                if g.quorum is not None:
+                    n = holders(g.quorum.role)
+                    if g.quorum.needed(n) > n:
+                        out.append(Problem(roster.source, f"units[{i}]",
+                                           f"unit '{unit.id}' can never fire '{t.event}': its "
+                                           f"quorum needs {g.quorum.needed(n)} {g.quorum.role} "
+                                           f"but the unit has {n}"))
+                    elif g.quorum.needed(n) == 0:
+                        vacuous.setdefault((f"quorum of '{t.event}'",
+                                            f"it needs no {g.quorum.role}"), {})[unit.id] = None
+                if g.per_person is not None and not holders(g.per_person.role):
+                    vacuous.setdefault((f"per_person guard of '{t.event}'",
+                                        f"nobody holds the role {g.per_person.role}"),
+                                       {})[unit.id] = None
+                if g.children and unit.id not in roster.children:
+                    vacuous.setdefault((f"children guard of '{t.event}'", "no child units"),
+                                       {})[unit.id] = None
+    for (guard, why), unit_ids in vacuous.items():
+        units = list(unit_ids)
+        shown = ", ".join(units[:5]) + (", …" if len(units) > 5 else "")
+        out.append(Problem(roster.source, "", f"the {guard} holds trivially in {len(units)} "
+                                              f"unit{'s' if len(units) > 1 else ''} ({why}): "
+                                              f"{shown}"))
+    out.extend(role_map_gaps(spec, roster))
     return out

@@ -54,11 +54,13 @@ class Requirement:
 
 @attrs.frozen
 class Verdict:
-    """The verdict of one event: accepted or not, why not, and whether it was late.
+    """The verdict of one event: accepted or not, why not, whether it was late, and whether
+    it fell outside its phase's flagged window or the flagged campaign period.
 
-    Two verdicts are equal when they judge alike (accepted, reason, late); the `why` of a
-    rejection (the first unmet requirement, in words) does not take part. Fields added later
-    carry a default, so ``Verdict(accepted, reason, late)`` keeps meaning the same.
+    Two verdicts are equal when they judge alike (accepted, reason, late, outside_window);
+    the `why` of a rejection (the first unmet requirement, in words) does not take part.
+    Fields added later carry a default, so ``Verdict(accepted, reason, late)`` keeps meaning
+    the same.
     """
 
     accepted: bool
@@ -66,6 +68,8 @@ class Verdict:
     late: bool = False
     #: the first unmet requirement (None when accepted): what is wrong, in zh and en
     why: Requirement | None = attrs.field(default=None, eq=False, repr=False)
+    #: accepted outside a phase window (or campaign period) that asks for a flag
+    outside_window: bool = attrs.field(default=False, kw_only=True)
 
     @property
     def detail(self) -> str | None:
@@ -79,14 +83,23 @@ class Verdict:
         return None if why is None else why.text(lang)
 
     def to_json(self) -> dict[str, object]:
-        """The verdict's fields as in a `replay` output line (SPEC-FORMAT §5)."""
-        return {"verdict": "accepted" if self.accepted else "rejected",
-                "reason": None if self.reason is None else str(self.reason),
-                "late": self.late}
+        """The verdict's fields as in a `replay` output line (SPEC-FORMAT §5).
+
+        ``outside_window`` is an extra key, present (and true) only when the event was
+        accepted outside a flagged window, so specs without flags print what they always did.
+        """
+        out: dict[str, object] = {"verdict": "accepted" if self.accepted else "rejected",
+                                  "reason": None if self.reason is None else str(self.reason),
+                                  "late": self.late}
+        if self.outside_window:
+            out["outside_window"] = True
+        return out
 
 
 ACCEPTED = Verdict(True)
 ACCEPTED_LATE = Verdict(True, None, True)
+ACCEPTED_OUTSIDE = Verdict(True, None, False, outside_window=True)
+ACCEPTED_LATE_OUTSIDE = Verdict(True, None, True, outside_window=True)
 
 
 def rejected(why: Requirement) -> Verdict:

@@ -8,80 +8,42 @@ or path); never a traceback.
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 from . import __version__
-from ._compile import CompiledWorkflow, compile_workflow
+from ._cli_kit import (
+    Choice,
+    compile_arg,
+    fail,
+    fail_load,
+    lang_option,
+    load_roster_arg,
+    load_spec_arg,
+    pick,
+    print_error,
+    read_events_arg,
+)
 from ._engine import Runtime, replay
-from ._eventlog import load_json, read_event_lines
-from ._roster import load_roster, roster_warnings
+from ._eventlog import load_json
+from ._roster import roster_warnings
 from ._spec._builtin import PREFIX, builtin_ids, builtin_path, sample_paths
-from ._spec._loader import load_spec
 from ._spec._model import Roster, Spec
 from ._verdict import Reason, Requirement
-from .errors import LoadError, SfdWorkflowError
+from .diagrams._cli import render_command, slides_command
+from .errors import LoadError
+from .sim._cli import simulate_command
+from .store._cli import store_group
 
 __all__ = ["cli", "main", "run"]
 
 
-class CliError(click.ClickException):
-    """One-line errors (one or more, each on its own line), exit status 2."""
-
-    exit_code = 2
-
-    def __init__(self, message: str, *more: str) -> None:
-        super().__init__(message)
-        self.lines = (message, *more)
-
-    def show(self, file: Any = None) -> None:
-        for line in self.lines:
-            click.echo(f"sfd-workflow: error: {line}", err=True)
-
-
-def _fail(message: str) -> NoReturn:
-    raise CliError(message)
-
-
-def _load_error(exc: LoadError) -> NoReturn:
-    # every problem on its own line, first one first
-    raise CliError(*(str(p) for p in exc.problems))
-
-
-def _spec(arg: str) -> Spec:
-    try:
-        return load_spec(arg)
-    except LoadError as exc:
-        _load_error(exc)
-
-
-def _roster(arg: str, spec: Spec) -> Roster:
-    try:
-        return load_roster(arg, spec)
-    except LoadError as exc:
-        _load_error(exc)
-
-
-def _compile(spec: Spec) -> CompiledWorkflow:
-    try:
-        return compile_workflow(spec)
-    except SfdWorkflowError as exc:
-        _fail(str(exc))
-
-
-def _lines(arg: str) -> list[str]:
-    try:
-        return read_event_lines(arg)
-    except LoadError as exc:
-        _load_error(exc)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(__version__, prog_name="sfd-workflow")
 def cli() -> None:
     """Declarative campaign workflows as per-unit state machines.
@@ -90,14 +52,22 @@ def cli() -> None:
     """
 
 
+# The commands of the optional areas: each module imports its extra's packages only when a
+# command runs, so `sfd-workflow --help` works with the core alone.
+cli.add_command(render_command)
+cli.add_command(slides_command)
+cli.add_command(simulate_command)
+cli.add_command(store_group)
+
+
 @cli.command()
 @click.argument("spec")
 @click.option("--roster", "roster_path", metavar="R", help="Also check a roster against the spec.")
 @click.option("--strict", is_flag=True, help="Exit 1 when there are warnings.")
 def validate(spec: str, roster_path: str | None, strict: bool) -> None:
     """Check a spec (and a roster) and print a summary."""
-    s = _spec(spec)
-    _compile(s)
+    s = load_spec_arg(spec)
+    compile_arg(s)
     warnings = list(s.warnings)
     steps = s.steps
     n_states = sum(len(st.states) for st in steps)
@@ -117,7 +87,7 @@ def validate(spec: str, roster_path: str | None, strict: bool) -> None:
                       for k, v in s.unit_kinds.items())
     out(f"  unit kinds: {kinds}")
     if roster_path:
-        r = _roster(roster_path, s)
+        r = load_roster_arg(roster_path, s)
         by_kind: dict[str, int] = {}
         for u in r.units:
             by_kind[u.kind] = by_kind.get(u.kind, 0) + 1
@@ -136,7 +106,7 @@ def validate(spec: str, roster_path: str | None, strict: bool) -> None:
 @click.argument("roster")
 @click.argument("events")
 @click.option("--summary", is_flag=True, help="Also print a count of verdicts to stderr.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+@click.option("--lang", type=Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of each line's \"detail\" (what is wrong).")
 def replay_command(spec: str, roster: str, events: str, summary: bool, lang: str) -> None:
     """Judge every line of EVENTS; one JSON object a line (SPEC-FORMAT §5).
@@ -144,10 +114,10 @@ def replay_command(spec: str, roster: str, events: str, summary: bool, lang: str
     Each object has the six keys of §5 and a seventh, "detail": what is wrong with a
     rejected line (null when accepted).
     """
-    s = _spec(spec)
-    r = _roster(roster, s)
-    compiled = _compile(s)
-    lines = _lines(events)
+    s = load_spec_arg(spec)
+    r = load_roster_arg(roster, s)
+    compiled = compile_arg(s)
+    lines = read_events_arg(events)
     write = sys.stdout.write
     counts: dict[str, int] = {}
     for result in replay(compiled, r, lines):
@@ -169,29 +139,30 @@ def replay_command(spec: str, roster: str, events: str, summary: bool, lang: str
 @click.option("--actor", required=True, help="The person id.")
 @click.option("--at", default=None, help="ISO 8601 date-time to judge at (default: now).")
 @click.option("--payload", default=None, help="The event's payload as a JSON object.")
-@click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both")
+@lang_option()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of sentences.")
 def explain(spec: str, roster: str, events: str, unit: str, event: str, actor: str,
             at: str | None, payload: str | None, lang: str, as_json: bool) -> None:
     """Replay EVENTS, then say everything that stands between an event and acceptance."""
-    s = _spec(spec)
-    r = _roster(roster, s)
-    rt = Runtime(_compile(s), r, keep_log=False)
-    for _ in replay(rt.compiled, r, _lines(events), runtime=rt):
+    s = load_spec_arg(spec)
+    r = load_roster_arg(roster, s)
+    rt = Runtime(compile_arg(s), r, keep_log=False)
+    for _ in replay(rt.compiled, r, read_events_arg(events), runtime=rt):
         pass
     body: Any = None
     if payload is not None:
         body = load_json(payload)  # the reader of every event line (SPEC-FORMAT §3)
         if isinstance(body, Requirement):
-            _fail(f"--payload: {body.en}")
+            fail(f"--payload: {body.en}")
         if not isinstance(body, dict):
-            _fail("--payload: must be a JSON object")
+            fail("--payload: must be a JSON object")
+    _names_in_roster(s, r, unit, event, actor)
     ex = rt.explain(unit, event, actor, at=at, payload=body)
     if ex.reason is Reason.MALFORMED:  # the option the event's detail names
         detail = ex.unmet[0].en
         option = next((k for k in ("at", "payload", "unit", "event", "actor")
                        if detail.startswith(f"'{k}")), "payload")
-        _fail(f"--{option}: {detail}")
+        fail(f"--{option}: {detail}")
     if as_json:
         click.echo(json.dumps({
             "unit": unit, "event": event, "actor": actor, "allowed": ex.allowed,
@@ -208,6 +179,14 @@ def explain(spec: str, roster: str, events: str, unit: str, event: str, actor: s
         click.echo(f"  - {q.reason}: {text}")
 
 
+def _names_in_roster(spec: Spec, roster: Roster, unit: str, event: str, actor: str) -> None:
+    """Exit 2 with "did you mean" when --unit, --event or --actor names nothing."""
+    pick("--unit", unit, (u.id for u in roster.units), "unit")
+    pick("--event", event, (t.event for st in spec.steps for t in st.transitions), "event")
+    people = (p.id for p in roster.by_id[unit].people)
+    pick("--actor", actor, people, "person", f" in unit '{unit}'")
+
+
 @cli.command()
 @click.option("--export", "export", nargs=2, metavar="ID DIR", default=None,
               help="Write a built-in spec with its sample roster and log into DIR.")
@@ -216,7 +195,7 @@ def specs(export: tuple[str, str] | None, force: bool) -> None:
     """List the built-in specs, or export one as a starting point."""
     if export is None:
         for sid in builtin_ids():
-            s = _spec(PREFIX + sid)
+            s = load_spec_arg(PREFIX + sid)
             click.echo(f"{PREFIX}{sid}\t{s.title.both()}\t{len(s.phases)} phases, "
                        f"{len(s.steps)} steps")
         return
@@ -224,22 +203,32 @@ def specs(export: tuple[str, str] | None, force: bool) -> None:
     try:
         src = builtin_path(sid)
     except LoadError as exc:
-        _load_error(exc)
+        fail_load(exc)
     roster, events = sample_paths(sid)
     out = Path(target)
-    plan = [(src, out / "spec.yaml"), (roster, out / "roster.yaml"),
-            (events, out / "events.jsonl")]
-    existing = [str(dst) for s_, dst in plan if s_ is not None and dst.exists()]
+    plan = [(s_, out / name) for s_, name in ((src, "spec.yaml"), (roster, "roster.yaml"),
+                                              (events, "events.jsonl")) if s_ is not None]
+    links = [str(dst) for _, dst in plan if dst.is_symlink()]
+    if links:
+        fail(f"{links[0]}: is a symbolic link; --export never writes through one")
+    existing = [str(dst) for _, dst in plan if dst.exists()]
     if existing and not force:
-        _fail(f"{existing[0]}: already exists (use --force to overwrite)")
+        fail(f"{existing[0]}: already exists (use --force to overwrite)")
     try:
         out.mkdir(parents=True, exist_ok=True)
         for s_, dst in plan:
-            if s_ is not None:
-                shutil.copyfile(s_, dst)
-                click.echo(f"wrote {dst}", err=True)
+            _copy_no_follow(s_, dst)
+            click.echo(f"wrote {dst}", err=True)
     except OSError as exc:
-        _fail(f"{target}: cannot write: {exc.strerror}")
+        fail(f"{target}: cannot write: {exc.strerror}")
+
+
+def _copy_no_follow(src: Path, dst: Path) -> None:
+    # O_NOFOLLOW: a link made at `dst` after the check above still fails (ELOOP) instead of
+    # writing wherever it points
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(src.read_bytes())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -253,11 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo("sfd-workflow: aborted", err=True)
         return 130
     except click.ClickException as exc:
-        if isinstance(exc, CliError):
-            exc.show()
-        else:
-            message = exc.format_message().replace("\n", " ")
-            click.echo(f"sfd-workflow: error: {message} (see --help)", err=True)
+        print_error(exc)
         return 2
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 1
@@ -269,18 +254,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
-
-
-# Commands of the optional areas; each imports its extra's packages only when run.
-from .diagrams._cli import render_command, slides_command  # noqa: E402  # after `cli` exists
-
-cli.add_command(render_command)
-cli.add_command(slides_command)
-
-from .sim._cli import simulate_command  # noqa: E402  (the sim branch's command, lazy imports)
-
-cli.add_command(simulate_command)
-
-from .store._cli import store_group  # noqa: E402  (the event store; imports SQLAlchemy lazily)
-
-cli.add_command(store_group)

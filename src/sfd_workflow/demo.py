@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from . import compile_workflow, load_roster, load_spec, read_event_lines, replay
+from . import compile_workflow, diagrams, load_roster, load_spec, read_event_lines, replay, sim
 from ._engine import Runtime
 from ._spec._builtin import sample_paths
 from ._spec._model import Spec
@@ -31,11 +31,6 @@ def _section(title: str) -> None:
 
 def _pictures(spec: Spec, rt: Runtime, unit: str | None, out_dir: Path) -> None:
     """Overview, school machine, one unit, and the deck; skipped with a reason if unavailable."""
-    try:
-        from . import diagrams
-    except ImportError as exc:  # pragma: no cover - the diagrams extra is not installed
-        click.echo(f"skipped: {exc}")
-        return
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs: list[tuple[str, Callable[[], diagrams.Diagram]]] = [
         ("overview.png", lambda: diagrams.overview(spec, lang="both")),
@@ -75,9 +70,10 @@ def run(out_dir: Path) -> int:
     counts = Counter("accepted" if r.verdict.accepted else str(r.verdict.reason)
                      for r in results)
     late = sum(r.verdict.late for r in results)
+    outside = sum(r.verdict.outside_window for r in results)
     unit = results[0].unit if results else None
     click.echo(f"{len(lines)} events: " + ", ".join(f"{k} {v}" for k, v in counts.items())
-               + f"; {late} late")
+               + f"; {late} late; {outside} outside the plan's months")
     if unit:
         click.echo(f"final state of {unit}:")
         for step_id, state in rt.state(unit).items():
@@ -105,7 +101,7 @@ def run(out_dir: Path) -> int:
     _pictures(spec, rt, unit, out_dir)
     _section("5. A district of 140 units through the whole campaign (sfd_workflow.sim)")
     try:
-        from .sim import demo_main as sim_demo
+        sim_demo = sim.demo_main  # the sim extra's packages load here
     except ImportError as exc:  # pragma: no cover - the sim extra is not installed
         click.echo(f"skipped: {exc}")
     else:

@@ -103,7 +103,8 @@ SPEC_CASES = [
     ("empty-file", SPEC, "", "spec.yaml: must be a mapping, not null"),
     ("roles-not-a-map", "  masses_rep: {zh: 群众代表, en: masses' representative}\n",
      "  - masses_rep\n",
-     "spec.yaml:10: not valid YAML: expected <block end>, but found '-'"),
+     "spec.yaml:10: not valid YAML: expected <block end>, but found '-'; a list item ('- ') "
+     "cannot stand among the keys of a mapping: put the list under a key of its own"),
     ("roles-empty", "roles:\n", "roles: {}\nold_roles:\n",
      "spec.yaml:6: roles: needs at least one role"),
     ("text-map-empty", "title: {zh: 评审演示, en: Review demo}", "title: {}",

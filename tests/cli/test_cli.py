@@ -35,6 +35,8 @@ def test_validate_warns_of_units_that_can_never_advance(capsys: pytest.CaptureFi
         "holds the role committee",
         f"warning: {ROSTER}: units[3]: unit 'r1' can never start step 'research': nobody "
         "holds the role committee",
+        f"warning: {ROSTER}: the children guard of 'close' holds trivially in 3 units (no "
+        "child units): s1, j1, r1",
     ]
     assert main(["validate", SPEC, "--roster", ROSTER, "--strict"]) == 1
 

@@ -181,7 +181,7 @@ def test_render_command_draws_one_phase_or_chosen_steps_of_a_machine(
 
 
 @pytest.mark.parametrize(("args", "message"), [  # each case pins one message
-    (["--view", "machine"], "--view machine needs --kind: one of organ, school"),
+    (["--view", "machine"], "--view machine needs --kind: one of organ, institution, school"),
     (["--view", "machine", "--kind", "shcool"], "unknown unit kind 'shcool'"),
     (["--view", "progress"], "--view progress needs --roster R --events E"),
     (["--view", "unit", "--roster", ROSTER], "--roster and --events go together"),

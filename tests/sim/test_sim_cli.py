@@ -55,7 +55,7 @@ def test_simulate_national_runs_the_fast_engine_with_bands(
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--seed", "1", "--out", "X"], "give exactly one of --roster R, --district N, --national"),
-    (["--district", "5", "--seed", "1", "--out", "X"], "--district"),
+    (["--district", "5", "--seed", "1", "--out", "X"], "a district needs at least 10 units"),
     (["--national", "--engine", "exact", "--seed", "1", "--out", "X"], "--national has no people"),
     (["--roster", "missing.yaml", "--seed", "1", "--out", "X"], "missing.yaml"),
     (["--district", "8", "--model", "missing.sim.yaml", "--seed", "1", "--out", "X"],
@@ -86,18 +86,48 @@ def test_a_bad_model_file_names_its_line(tmp_path: Path,
     assert f"{model}:3: steps.reprot: unknown step 'reprot'" in capsys.readouterr().err
 
 
-def test_the_console_command_runs_in_a_subprocess(tmp_path: Path) -> None:
-    """Smoke test of `python -m sfd_workflow simulate` with a progress bar on stderr."""
-    out = tmp_path / "o"
+def _console(out: Path, **streams: object) -> subprocess.CompletedProcess[str]:
     src = str(Path(sfd_workflow.__file__).parents[1])  # this checkout, installed or not
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "sfd_workflow", "simulate", "builtin:xuhui-edu-2009",
          "--national", "--units", "2000", "--seed", "2", "--out", str(out)],
-        capture_output=True, text=True, check=False, timeout=300, env=env)
+        text=True, check=False, timeout=300, env=env, **streams)  # type: ignore[call-overload]
+
+
+def test_the_console_command_is_quiet_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    """Smoke test of `python -m sfd_workflow simulate`: no progress bar into a pipe."""
+    proc = _console(tmp_path / "o", capture_output=True)
     assert proc.returncode == 0, proc.stderr
-    assert "simulate (fast)" in proc.stderr
+    assert "simulate (fast)" not in proc.stderr
     assert len(proc.stdout.splitlines()) == 6
+
+
+def test_the_console_command_shows_progress_on_a_terminal(tmp_path: Path) -> None:
+    """With standard error on a terminal (a pseudo-terminal here), the bar is drawn there."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    try:
+        proc = _console(tmp_path / "o", stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    assert proc.returncode == 0
+    assert "simulate (fast)" in b"".join(chunks).decode("utf-8", "replace")
 
 
 def test_demo_main_writes_the_district_simulation(tmp_path: Path) -> None:

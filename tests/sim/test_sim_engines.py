@@ -124,7 +124,7 @@ def test_expanding_a_parent_brings_its_children(spec: sfd.Spec) -> None:
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(6, 24))
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(10, 24))
 def test_any_small_district_replays_fully_accepted(seed: int, n: int) -> None:
     """Property: for any seed and size, the exact engine's log replays with no rejection."""
     spec = sfd.load_spec("builtin:xuhui-edu-2009")

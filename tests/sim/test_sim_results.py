@@ -86,3 +86,18 @@ def test_steps_frame_dates_are_working_days(result: sim.SimResult) -> None:
     for col in ("start", "end"):
         days = ap[col].to_numpy().astype("datetime64[D]").astype(np.int64)
         assert np.isin(days, cal.workdays).all()
+
+
+def test_quantiles_from_day_counts_equal_numpys() -> None:
+    """The histogram quantiles used by `summary` equal numpy's median and inverted-cdf
+    percentiles on random whole numbers (odd and even counts, one value, ties)."""
+    from sfd_workflow.sim._results import _Counts
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 3, 10, 101, 1000):
+        for _ in range(20):
+            x = rng.integers(14_000, 14_100, n)
+            c = _Counts(x)
+            assert c.median() == np.median(x)
+            for q in (10, 50, 90, 100):
+                assert c.quantile(q) == int(np.percentile(x, q, method="inverted_cdf"))

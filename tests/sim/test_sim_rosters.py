@@ -37,15 +37,17 @@ def test_a_district_has_every_kind_and_general_branches_with_sub_branches(spec: 
 
 
 def test_branches_have_3_to_60_members_and_the_roles_the_spec_needs(spec: sfd.Spec) -> None:
-    """Each unit: 3-60 members, one secretary; a committee except joint and retired branches
-    (R18); masses' representatives wherever the report is evaluated (R14)."""
+    """Each unit: 3-60 members, one secretary; a committee except joint, retired and
+    no-committee branches (R18); masses' representatives wherever the report is evaluated
+    (R14)."""
     roster = district(300, 4, spec=spec)
     for u in roster.units:
         members = [p for p in u.people if "member" in p.roles]
         assert 3 <= len(members) <= 60
         assert sum("secretary" in p.roles for p in u.people) == 1
         has_committee = any("committee" in p.roles for p in u.people)
-        assert has_committee == (u.kind not in ("joint_branch", "retired_branch"))
+        assert has_committee == (u.kind not in ("joint_branch", "retired_branch",
+                                                "no_committee_branch"))
         if u.kind != "retired_branch":
             assert any("masses_rep" in p.roles for p in u.people)
         if u.kind in ("school", "kindergarten"):
@@ -58,23 +60,27 @@ def test_the_same_seed_gives_the_same_district(spec: sfd.Spec) -> None:
     assert district(50, 7) != district(50, 8)
 
 
-def test_a_district_needs_six_units() -> None:
-    """Fewer units cannot hold one of each kind."""
-    with pytest.raises(SimulationError, match="at least 6 units"):
-        district(5)
+def test_a_district_needs_one_unit_of_each_kind_at_each_level() -> None:
+    """Fewer units cannot hold one of each kind at each level (6 + 2 in the built-in's)."""
+    with pytest.raises(SimulationError, match="at least 10 units"):
+        district(9)
 
 
-def test_national_units_are_compact_arrays(spec: sfd.Spec) -> None:
-    """A million units: small dtypes, parents are general branches, members 3-60."""
+def test_national_units_are_compact_arrays_over_five_levels(spec: sfd.Spec) -> None:
+    """A million units: small dtypes; province, city and county organs above the district's
+    units, grassroots sub-branches under general branches (R21); members 3-60."""
     units = national(1_000_000, 1, spec=spec)
     assert len(units) == 1_000_000
     assert units.kind.dtype == np.int8 and units.members.dtype == np.int32
     names = np.asarray(units.kind_names)
-    par = units.parent[units.parent >= 0]
-    assert set(names[units.kind[par]]) == {"general_branch"}
+    depth = units.depth
+    assert int(depth.max()) == 4
+    for d in (0, 1, 2):
+        assert set(names[units.kind[depth == d]]) == {"organ"}
+    assert set(names[units.kind[depth == 4]]) == {"school", "kindergarten"}
+    assert set(names[units.kind[units.parent[depth == 4]]]) == {"general_branch"}
     assert units.members.min() >= 3 and units.members.max() <= 60
     assert set(np.unique(units.kind).tolist()) == set(range(len(spec.unit_kinds)))
-    assert int(units.depth.max()) == 1
     nbytes = units.kind.nbytes + units.parent.nbytes + units.members.nbytes
     assert nbytes / len(units) <= 16
 

@@ -24,6 +24,10 @@ Decisions where SPEC-FORMAT leaves room (agreed with the core, see issue 3's bri
 * ``role_map`` values may be a string or a list; dates may be `datetime.date` or ISO
   strings.
 * A fractional quorum needs ``ceil(x * n)`` people.
+
+Extension (docs/format.md §4, "Phase windows that flag events"): an accepted event outside
+its phase's ``window`` with ``flag: true``, or outside the ``period`` with ``flag: true``,
+gets the extra key ``"outside_window": true``.
 """
 
 from __future__ import annotations
@@ -511,6 +515,21 @@ def _judge(
     return None, late
 
 
+def _outside_window(spec: Mapping[str, Any], step_id: str, at: dt.datetime) -> bool:
+    """True when `at` falls outside a flagged window of the step's phase or the period."""
+    windows = [spec.get("period")]
+    windows += [p.get("window") for p in spec.get("phases", [])
+                if any(s["id"] == step_id for s in p.get("steps", []))]
+    for w in windows:
+        if not w or w.get("flag") is not True:
+            continue
+        start = _midnight(spec, _as_date(w["start"]))
+        end = _midnight(spec, _as_date(w["end"]) + dt.timedelta(days=1))
+        if not start <= at < end:
+            return True
+    return False
+
+
 def reference_replay(
     spec_doc: Mapping[str, Any],
     roster_doc: Mapping[str, Any],
@@ -545,6 +564,10 @@ def reference_replay(
                 "late": late,
             }
         )
+        step = _step_of_event(spec_doc, ev["event"])
+        if reason is None and step is not None and _outside_window(spec_doc, step["id"],
+                                                                   ev["at"]):
+            out[-1]["outside_window"] = True
     return out
 
 

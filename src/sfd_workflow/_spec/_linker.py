@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import networkx as nx
 
 from ..errors import Problem
-from ._document import PathKey
+from ._marks import PathKey
 from ._model import Spec, Step, Transition
 from ._reader import Reader, known_list, suggest
 

@@ -16,8 +16,9 @@ import attrs
 from ..errors import SpecError
 from ._document import Document, PathKey, format_path, parse_text, read_document
 from ._linker import link, lint
+from ._marks import plain_problems
 from ._model import Guard, PerPerson, Phase, Quorum, Spec, Step, Text, Transition, UnitKind, Window
-from ._reader import Reader
+from ._reader import Reader, shown
 
 __all__ = ["FORMAT", "load_spec", "load_spec_file", "spec_from_document", "spec_from_text"]
 
@@ -45,7 +46,7 @@ def _quorum_at_least(r: Reader, value: Any, path: PathKey) -> int | float | str 
     elif isinstance(value, float) and 0 < value < 1:
         return value
     r.fail(path, f"must be a whole number ≥ 0, 'majority', 'all' or a fraction 0<x<1, "
-                 f"not {value!r}")
+                 f"not {shown(value)}")
     return None
 
 
@@ -201,7 +202,7 @@ def _build(doc: Document) -> tuple[Spec | None, Reader]:
     if m is None:
         return None, r
     if "format" in m and m["format"] != FORMAT:
-        r.fail(("format",), f"must be exactly '{FORMAT}', not {m['format']!r}")
+        r.fail(("format",), f"must be exactly '{FORMAT}', not {shown(m['format'])}")
     sid = r.ident(m["id"], ("id",), "spec id") if "id" in m else None
     title = r.text(m["title"], ("title",)) if "title" in m else Text({"": str(m.get("id", ""))})
     timezone = "Asia/Shanghai"
@@ -215,8 +216,7 @@ def _build(doc: Document) -> tuple[Spec | None, Reader]:
                 r.fail(("timezone",), f"unknown IANA time zone '{tz}'")
     period = None
     if "period" in m:
-        w = r.window(m["period"], ("period",))
-        period = Window(start=w[0], end=w[1]) if w else None
+        period = _flagged_window(r, m["period"], ("period",))
     roles: dict[str, Text] = {}
     if "roles" in m:
         for k, v in _named_map(r, m["roles"], ("roles",), "role").items():
@@ -250,8 +250,7 @@ def _build(doc: Document) -> tuple[Spec | None, Reader]:
                 ptitle = r.text(pm["title"], (*path, "title")) if "title" in pm else None
                 window = None
                 if "window" in pm:
-                    w = r.window(pm["window"], (*path, "window"))
-                    window = Window(start=w[0], end=w[1]) if w else None
+                    window = _flagged_window(r, pm["window"], (*path, "window"))
                 steps: list[Step] = []
                 if "steps" in pm:
                     if not isinstance(pm["steps"], list) or not pm["steps"]:
@@ -277,6 +276,16 @@ def _build(doc: Document) -> tuple[Spec | None, Reader]:
     return spec, r
 
 
+def _flagged_window(r: Reader, value: Any, path: PathKey) -> Window | None:
+    """``{start, end}`` with the optional ``flag: true`` (events outside it are flagged)."""
+    flag = False
+    if isinstance(value, dict) and "flag" in value:
+        flag = r.boolean(value["flag"], (*path, "flag"))
+        value = {k: v for k, v in value.items() if k != "flag"}
+    w = r.window(value, path)
+    return Window(start=w[0], end=w[1], flag=flag) if w else None
+
+
 def _load(doc: Document) -> Spec:
     spec, reader = _build(doc)
     if spec is None:
@@ -291,13 +300,22 @@ def spec_from_document(document: Mapping[str, Any], source: str = "<document>") 
     """Load a spec from an already parsed document (a dict as YAML or JSON would give).
 
     Raises:
-        SpecError: the document breaks SPEC-FORMAT §1 (every problem is in ``.problems``).
+        SpecError: the document breaks SPEC-FORMAT §1 (every problem is in ``.problems``),
+            holds anything but plain data or breaks the limits of `_marks`.
     """
+    problems = plain_problems(document, source)
+    if problems:
+        raise SpecError(problems)
     return _load(Document(document, source))
 
 
 def spec_from_text(text: str, source: str = "<text>", *, fmt: str | None = None) -> Spec:
-    """Load a spec from YAML (or JSON, with ``fmt="json"``) text."""
+    """Load a spec from YAML (or JSON, with ``fmt="json"``) text.
+
+    Raises:
+        SpecError: the text is not valid YAML or JSON, breaks a limit (size, nesting, alias
+            expansion, integer digits) or breaks SPEC-FORMAT §1.
+    """
     return _load(parse_text(text, source, fmt=fmt, error=SpecError))
 
 

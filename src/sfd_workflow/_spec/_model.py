@@ -73,10 +73,15 @@ class Text:
 
 @attrs.frozen(kw_only=True)
 class Window:
-    """Planned dates (inclusive) of a phase or the whole campaign."""
+    """Planned dates (inclusive) of a phase or the whole campaign.
+
+    With ``flag`` set, an accepted event outside these dates is flagged
+    ``outside_window`` (never refused).
+    """
 
     start: dt.date
     end: dt.date
+    flag: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -288,6 +293,8 @@ class Roster:
 
     units: tuple[Unit, ...]
     source: str = "<roster>"
+    #: Legal but suspicious parts found when loading (look-alike ids), in document order.
+    warnings: tuple[Problem, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @cached_property
     def by_id(self) -> Mapping[str, Unit]:

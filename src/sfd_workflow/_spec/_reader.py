@@ -6,19 +6,60 @@ line, so that one load reports every problem of a file, first one first.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
+import math
 import re
+import reprlib
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import Problem
-from ._document import Document, PathKey
+from ._marks import MAX_INT_DIGITS, Document, PathKey
 from ._model import Text
 
-__all__ = ["ID_RE", "Reader", "known_list", "suggest"]
+__all__ = ["FIRST_DAY", "ID_RE", "LAST_DAY", "Reader", "invisible", "known_list",
+           "out_of_range", "shown", "suggest"]
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
+
+#: The earliest and the latest date a document may name. Outside, times break: 9999-12-31
+#: has no day after (the late threshold), year 1 no UTC midnight, zones before ~1900 keep
+#: local mean time (Shanghai +08:05:43), and pandas (the simulator's outputs) ends in 2262.
+FIRST_DAY = dt.date(1970, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
+
+
+def out_of_range(day: dt.date) -> str | None:
+    """Why `day` cannot be used (outside FIRST_DAY..LAST_DAY), or None."""
+    if FIRST_DAY <= day <= LAST_DAY:
+        return None
+    return f"date {day} is outside the years {FIRST_DAY.year} to {LAST_DAY.year}"
+
+# Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties.txt): characters that
+# show nothing. Most are also not printable for Python; some (variation selectors, the
+# Hangul fillers, U+034F) are, so the table is needed.
+_IGNORABLE = ((0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
+              (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
+              (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+              (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+              (0xE0000, 0xE0FFF))
+
+
+_IGNORABLE_RE = re.compile("[" + "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
+                                         for lo, hi in _IGNORABLE) + "]")
+
+
+def invisible(text: str) -> str | None:
+    """The first character of `text` that does not show (a control, a format character such
+    as the zero-width space, a separator other than the space, an unpaired surrogate or a
+    default-ignorable code point), or None."""
+    if text.isprintable():
+        m = _IGNORABLE_RE.search(text)
+        return m.group() if m else None
+    return next(ch for ch in text if not ch.isprintable() or _IGNORABLE_RE.match(ch))
 
 
 def known_list(names: Iterable[str]) -> str:
@@ -33,6 +74,18 @@ def suggest(name: str, names: Iterable[str]) -> str:
     """``; did you mean 'x'?`` for a near miss, else an empty string."""
     close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+
+
+def shown(value: Any) -> str:
+    """`value` as a message shows it: a short repr, whatever its size, depth or digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and \
+            not -(10 ** MAX_INT_DIGITS) < value < 10 ** MAX_INT_DIGITS:
+        return f"an integer of more than {MAX_INT_DIGITS} digits"
+    return _REPR.repr(value)
 
 
 def _type_name(value: Any) -> str:
@@ -78,7 +131,7 @@ class Reader:
         allowed = list(allowed)
         for key in value:
             if not isinstance(key, str):
-                self.fail(path, f"keys must be strings, not {_type_name(key)} {key!r}")
+                self.fail(path, f"keys must be strings, not {_type_name(key)} {shown(key)}")
             elif key not in allowed:
                 self.fail((*path, key), f"unknown key '{key}' {known_list(allowed)}"
                           f"{suggest(key, allowed)}")
@@ -105,6 +158,23 @@ class Reader:
             return None
         return value
 
+    def name(self, value: Any, path: PathKey, what: str) -> str | None:
+        """A name of the roster (unit or person id): a non-empty string, NFC-normalised,
+        every character visible, no space at either end."""
+        s = self.string(value, path, what)
+        if s is None:
+            return None
+        s = unicodedata.normalize("NFC", s)
+        bad = invisible(s)
+        if bad is not None:
+            self.fail(path, f"{what} '{s}' has an invisible character U+{ord(bad):04X}; "
+                            "ids must be printable")
+            return None
+        if s != s.strip(" "):
+            self.fail(path, f"{what} '{s}' starts or ends with a space")
+            return None
+        return s
+
     def text(self, value: Any, path: PathKey) -> Text | None:
         """A text: a string, or a map of language code to string (at least one entry)."""
         if isinstance(value, str) and value:
@@ -129,15 +199,18 @@ class Reader:
         if isinstance(value, dt.datetime):
             self.fail(path, "must be a date (YYYY-MM-DD), not a date-time")
             return None
+        day = None
         if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        self.fail(path, f"must be a date (YYYY-MM-DD), not {value!r}")
-        return None
+            day = value
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                day = dt.date.fromisoformat(value)
+        if day is None:
+            self.fail(path, f"must be a date (YYYY-MM-DD), not {shown(value)}")
+        elif out_of_range(day):
+            self.fail(path, str(out_of_range(day)))
+            day = None
+        return day
 
     def id_list(self, value: Any, path: PathKey, what: str, *,
                 single: bool = False) -> tuple[str, ...]:
@@ -169,7 +242,7 @@ class Reader:
     def boolean(self, value: Any, path: PathKey) -> bool:
         """A boolean."""
         if not isinstance(value, bool):
-            self.fail(path, f"must be true or false, not {value!r}")
+            self.fail(path, f"must be true or false, not {shown(value)}")
             return False
         return value
 
@@ -178,7 +251,11 @@ class Reader:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.fail(path, f"must be a number, not {_type_name(value)}")
             return None
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number):
+            self.fail(path, f"must be a finite number, not {shown(value)}")
+            return None
+        return number
 
     def window(self, value: Any, path: PathKey) -> tuple[dt.date, dt.date] | None:
         """``{start, end}`` dates, start ≤ end."""

@@ -8,24 +8,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
+from sfd_workflow._cli_kit import Choice, fail, fail_load, lang_option, pick
 from sfd_workflow.diagrams._api import DEFAULT_FONT, VIEWS
 from sfd_workflow.diagrams._critical import WEIGHTS
 from sfd_workflow.diagrams._diagram import Diagram, format_of
 from sfd_workflow.diagrams._render import FORMATS
-from sfd_workflow.diagrams._words import LANGS
 from sfd_workflow.errors import LoadError, SfdWorkflowError
 
 __all__ = ["render_command", "slides_command"]
-
-
-def _fail(message: str) -> NoReturn:
-    from sfd_workflow.cli import CliError  # cli.py imports this module
-
-    raise CliError(message)
 
 
 def _load(spec_arg: str, roster_arg: str | None, events_arg: str | None) -> tuple[Any, Any]:
@@ -34,7 +28,7 @@ def _load(spec_arg: str, roster_arg: str | None, events_arg: str | None) -> tupl
     from sfd_workflow.diagrams._progress import runtime_from_lines
 
     if (roster_arg is None) != (events_arg is None):
-        _fail("--roster and --events go together: give both or neither")
+        fail("--roster and --events go together: give both or neither")
     try:
         spec = load_spec(spec_arg)
         if roster_arg is None or events_arg is None:
@@ -43,9 +37,9 @@ def _load(spec_arg: str, roster_arg: str | None, events_arg: str | None) -> tupl
         lines = read_event_lines(events_arg)
         return spec, runtime_from_lines(spec, roster, lines)
     except LoadError as exc:
-        _fail(str(exc))
+        fail_load(exc)
     except SfdWorkflowError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _diagram(view: str, spec: Any, rt: Any, kind: str | None, unit: str | None,
@@ -54,10 +48,18 @@ def _diagram(view: str, spec: Any, rt: Any, kind: str | None, unit: str | None,
     from sfd_workflow import diagrams
 
     if (phase is not None or steps) and view != "machine":
-        _fail("--phase and --step go with --view machine")
+        fail("--phase and --step go with --view machine")
+    if kind is not None:
+        pick("--kind", kind, spec.unit_kinds, "unit kind")
+    if phase is not None:
+        pick("--phase", phase, (p.id for p in spec.phases), "phase")
+    for step in steps:
+        pick("--step", step, (st.id for st in spec.steps), "step")
+    if unit is not None and rt is not None:
+        pick("--unit", unit, rt.unit_ids(), "unit")
     if view == "machine":
         if kind is None:
-            _fail(f"--view machine needs --kind: one of {', '.join(spec.unit_kinds)}")
+            fail(f"--view machine needs --kind: one of {', '.join(spec.unit_kinds)}")
         return diagrams.machine(spec, kind, lang=lang, fontname=font, phase=phase,
                                 steps=steps or None)
     if view == "dependencies":
@@ -65,17 +67,17 @@ def _diagram(view: str, spec: Any, rt: Any, kind: str | None, unit: str | None,
     if view == "overview":
         return diagrams.overview(spec, lang=lang, runtime=rt, fontname=font)
     if rt is None:
-        _fail(f"--view {view} needs --roster R --events E")
+        fail(f"--view {view} needs --roster R --events E")
     if view == "progress":
         return diagrams.progress(rt, lang=lang, fontname=font)
     if unit is None:
-        _fail(f"--view unit needs --unit: one of {', '.join(list(rt.unit_ids())[:10])}")
+        fail(f"--view unit needs --unit: one of {', '.join(list(rt.unit_ids())[:10])}")
     return diagrams.unit(rt, unit, lang=lang, fontname=font)
 
 
 @click.command(name="render")
 @click.argument("spec")
-@click.option("--view", type=click.Choice(VIEWS), default="overview", show_default=True,
+@click.option("--view", type=Choice(VIEWS), default="overview", show_default=True,
               help="What to draw.")
 @click.option("--kind", default=None, help="Unit kind (for --view machine).")
 @click.option("--phase", default=None,
@@ -86,10 +88,10 @@ def _diagram(view: str, spec: Any, rt: Any, kind: str | None, unit: str | None,
               help="Roster (for unit/progress; with overview: units counted per step).")
 @click.option("--events", "events_path", metavar="E", default=None, help="Event log (JSON Lines).")
 @click.option("--unit", default=None, help="Unit id (for --view unit).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+@click.option("--format", "fmt", type=Choice(FORMATS), default=None,
               help="Output format (default: from the suffix of -o).")
-@click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True)
-@click.option("--weight", type=click.Choice(WEIGHTS), default="auto", show_default=True,
+@lang_option()
+@click.option("--weight", type=Choice(WEIGHTS), default="auto", show_default=True,
               help="Critical-path weights (for --view dependencies).")
 @click.option("--font", default=DEFAULT_FONT, show_default=True,
               help="A font family with Chinese glyphs.")
@@ -101,17 +103,17 @@ def render_command(spec: str, view: str, kind: str | None, phase: str | None,
     """Draw one view of SPEC as SVG, PNG (1920 px wide), PDF, DOT or Mermaid."""
     if fmt is None:
         if output == "-":
-            _fail("writing to standard output needs --format")
+            fail("writing to standard output needs --format")
         try:
             fmt = format_of(output)
         except ValueError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     s, rt = _load(spec, roster_path, events_path)
     try:
         diagram = _diagram(view, s, rt, kind, unit, lang, weight, font, phase, steps)
         data = diagram.render(fmt)
     except (SfdWorkflowError, ValueError, RuntimeError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if output == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -119,7 +121,7 @@ def render_command(spec: str, view: str, kind: str | None, phase: str | None,
     try:
         Path(output).write_bytes(data)
     except OSError as exc:
-        _fail(f"{output}: cannot write: {exc.strerror}")
+        fail(f"{output}: cannot write: {exc.strerror}")
     click.echo(f"wrote {output} ({view}, {fmt}, {len(data)} bytes)", err=True)
 
 
@@ -132,7 +134,7 @@ def render_command(spec: str, view: str, kind: str | None, phase: str | None,
 @click.option("--kind", default=None,
               help="Unit kind whose state machine the phase slides show "
                    "(default: the first kind that skips no step).")
-@click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True)
+@lang_option()
 @click.option("--font", default=DEFAULT_FONT, show_default=True,
               help="A font family with Chinese glyphs.")
 def slides_command(spec: str, output: str, roster_path: str | None, events_path: str | None,
@@ -141,12 +143,14 @@ def slides_command(spec: str, output: str, roster_path: str | None, events_path:
     from sfd_workflow.diagrams._slides import build_deck
 
     s, rt = _load(spec, roster_path, events_path)
+    if kind is not None:
+        pick("--kind", kind, s.unit_kinds, "unit kind")
     try:
         path = build_deck(s, output, lang=lang, runtime=rt, fontname=font, kind=kind)
     except (SfdWorkflowError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except OSError as exc:
-        _fail(f"{output}: cannot write: {exc.strerror}")
+        fail(f"{output}: cannot write: {exc.strerror}")
     import pptx  # build_deck succeeded, so the extra is installed
 
     count = len(pptx.Presentation(str(path)).slides)

@@ -13,8 +13,9 @@ import shutil
 import subprocess
 from typing import Any
 
+from sfd_workflow._extras import require
 from sfd_workflow.diagrams._dot import PAD_INCHES
-from sfd_workflow.errors import MissingExtraError, MissingToolError
+from sfd_workflow.errors import MissingToolError
 
 __all__ = [
     "FORMATS",
@@ -78,17 +79,14 @@ def check_font(fontname: str) -> None:
         msg = (
             f"the CJK font {fontname!r} is not installed, so Chinese would be drawn as "
             f"boxes: run  apt-get install {package}  (Debian/Ubuntu) or  make setup, "
-            "or pass another installed CJK font as fontname"
+            "or choose another installed CJK font (--font on the command line, fontname= in "
+            "Python)"
         )
         raise MissingToolError(msg, tool=fontname, package=package)
 
 
 def _graphviz() -> Any:  # the module object of an untyped package
-    try:
-        import graphviz  # optional extra, imported lazily
-    except ImportError as exc:
-        raise MissingExtraError("drawing diagrams", "diagrams", "graphviz") from exc
-    return graphviz
+    return require("graphviz", feature="drawing diagrams", extra="diagrams")
 
 
 def _pipe(dot_text: str, fmt: str) -> bytes:

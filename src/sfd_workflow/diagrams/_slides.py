@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sfd_workflow._extras import require
 from sfd_workflow._spec._model import Spec, Step, Transition
 from sfd_workflow.diagrams._api import (
     DEFAULT_FONT,
@@ -29,7 +30,6 @@ from sfd_workflow.diagrams._labels import phase_heading, step_number, window_wor
 from sfd_workflow.diagrams._progress import cohort_counts
 from sfd_workflow.diagrams._views import acting_roles
 from sfd_workflow.diagrams._words import check_lang, date_words, guard_phrases, role_words
-from sfd_workflow.errors import MissingExtraError
 
 __all__ = ["ROWS_PER_STEP_SLIDE", "build_deck", "deck_kind"]
 
@@ -45,11 +45,7 @@ def _rgb(hex_colour: str) -> Any:
 
 
 def _pptx() -> Any:
-    try:
-        import pptx  # optional extra, imported lazily
-    except ImportError as exc:
-        raise MissingExtraError("building slides", "slides", "python-pptx") from exc
-    return pptx
+    return require("pptx", feature="building slides", extra="slides", package="python-pptx")
 
 
 class _Deck:

@@ -6,7 +6,7 @@ Needs the ``sim`` extra (``pip install 'sfd-workflow[sim]'``)::
     from sfd_workflow import sim
 
     spec = sfd.load_spec("builtin:xuhui-edu-2009")
-    roster = sim.district(140, seed=1, spec=spec)
+    roster = sim.district(140, seed=1, spec=spec)            # from the spec's hierarchy model
     result = sim.run(spec, roster, engine="exact", seed=1)   # every event through Runtime
     result.summary()                                          # KPIs per step
     sim.simulate(spec, sim.national(100_000), runs=20).summary()   # bands over 20 runs
@@ -19,10 +19,9 @@ cheap and a missing extra is reported, when a name is used, by `MissingExtraErro
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
-from sfd_workflow.errors import MissingExtraError
+from sfd_workflow._extras import require as _require
 
 if TYPE_CHECKING:
     from sfd_workflow.sim._behaviour import (
@@ -39,6 +38,15 @@ if TYPE_CHECKING:
     from sfd_workflow.sim._calendar import WorkCalendar, chinese_calendar_years
     from sfd_workflow.sim._demo import demo_main
     from sfd_workflow.sim._errors import CalendarError, SimModelError, SimulationError
+    from sfd_workflow.sim._hierarchy import (
+        Hierarchy,
+        KindMix,
+        Level,
+        default_hierarchy,
+        derived_hierarchy,
+        hierarchy_from_document,
+        load_hierarchy,
+    )
     from sfd_workflow.sim._output import roster_document, summary_lines, write_outputs
     from sfd_workflow.sim._plots import (
         cjk_font,
@@ -56,6 +64,9 @@ _WHERE = {
     "WorkCalendar": "_calendar", "chinese_calendar_years": "_calendar",
     "demo_main": "_demo",
     "CalendarError": "_errors", "SimModelError": "_errors", "SimulationError": "_errors",
+    "Hierarchy": "_hierarchy", "KindMix": "_hierarchy", "Level": "_hierarchy",
+    "default_hierarchy": "_hierarchy", "derived_hierarchy": "_hierarchy",
+    "hierarchy_from_document": "_hierarchy", "load_hierarchy": "_hierarchy",
     "Dist": "_behaviour", "EventParams": "_behaviour", "LateStart": "_behaviour",
     "Loop": "_behaviour",
     "SimModel": "_behaviour", "StepParams": "_behaviour", "default_sim_model": "_behaviour",
@@ -77,7 +88,10 @@ __all__ = [
     "Engine",
     "Ensemble",
     "EventParams",
+    "Hierarchy",
+    "KindMix",
     "LateStart",
+    "Level",
     "Loop",
     "RunSummary",
     "SimModel",
@@ -89,10 +103,14 @@ __all__ = [
     "WorkCalendar",
     "chinese_calendar_years",
     "cjk_font",
+    "default_hierarchy",
     "default_sim_model",
     "demo_main",
+    "derived_hierarchy",
     "district",
     "expand",
+    "hierarchy_from_document",
+    "load_hierarchy",
     "load_sim_model",
     "national",
     "plot_gantt",
@@ -115,12 +133,8 @@ def __getattr__(name: str) -> Any:
     if module is None:
         msg = f"module 'sfd_workflow.sim' has no attribute {name!r}"
         raise AttributeError(msg)
-    try:
-        value = getattr(importlib.import_module(f"sfd_workflow.sim.{module}"), name)
-    except ImportError as exc:
-        if isinstance(exc, MissingExtraError):
-            raise
-        raise MissingExtraError("sfd_workflow.sim", "sim", exc.name or "numpy") from exc
+    value = getattr(_require(f"sfd_workflow.sim.{module}", feature="sfd_workflow.sim",
+                            extra="sim"), name)
     globals()[name] = value
     return value
 

@@ -18,24 +18,26 @@ in [0, 1]. A distribution is written as one of::
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
-import random
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import attrs
-import numpy as np
-import numpy.typing as npt
-import yaml
 
 from sfd_workflow._spec._model import Spec
-from sfd_workflow.errors import Problem
+from sfd_workflow._spec._reader import out_of_range
 from sfd_workflow.sim._calendar import CalendarKind
-from sfd_workflow.sim._errors import SimModelError
-from sfd_workflow.sim._yamlmarks import load_with_lines
+from sfd_workflow.sim._dist import Dist
+from sfd_workflow.sim._errors import CalendarError, SimModelError
+from sfd_workflow.sim._modelio import ModelReader, builtin_model, known, mapping, read_model_file
+from sfd_workflow.sim._plan import (
+    LATE_START,
+    LOOP,
+    UNDATED_MEDIAN,
+    campaign_calendar,
+    planned_durations,
+    spread,
+)
 
 __all__ = [
     "FORMAT",
@@ -51,66 +53,9 @@ __all__ = [
 ]
 
 FORMAT = "sfd-workflow-sim/1"
-_Z90 = 1.2815515655446004  # the standard normal's 90th percentile
 
 
-@attrs.frozen
-class Dist:
-    """A distribution of a non-negative quantity (working days, hours, counts)."""
-
-    kind: str  # fixed | triangular | uniform | lognormal
-    params: tuple[float, ...]
-
-    def sample(self, rng: np.random.Generator, size: int) -> npt.NDArray[np.float64]:
-        """`size` independent draws."""
-        p = self.params
-        if self.kind == "fixed":
-            return np.full(size, p[0], dtype=np.float64)
-        if self.kind == "triangular":
-            if p[0] == p[2]:
-                return np.full(size, p[0], dtype=np.float64)
-            return rng.triangular(p[0], p[1], p[2], size)
-        if self.kind == "uniform":
-            return rng.uniform(p[0], p[1], size)
-        mu, sigma = math.log(p[0]), (math.log(p[1]) - math.log(p[0])) / _Z90
-        return rng.lognormal(mu, sigma, size)
-
-    def draw_one(self, r: random.Random) -> float:
-        """One draw from a stdlib generator (fast for the exact engine's single values)."""
-        p = self.params
-        if self.kind == "fixed":
-            return p[0]
-        if self.kind == "triangular":
-            return r.triangular(p[0], p[2], p[1])
-        if self.kind == "uniform":
-            return r.uniform(p[0], p[1])
-        return r.lognormvariate(math.log(p[0]), (math.log(p[1]) - math.log(p[0])) / _Z90)
-
-    def median(self) -> float:
-        """The median (for documentation and sanity checks)."""
-        p = self.params
-        if self.kind in ("fixed", "lognormal"):
-            return p[0]
-        if self.kind == "uniform":
-            return (p[0] + p[1]) / 2
-        a, c, b = p
-        if b == a:
-            return a
-        if c >= (a + b) / 2:
-            return a + math.sqrt((b - a) * (c - a) / 2)
-        return b - math.sqrt((b - a) * (b - c) / 2)
-
-    def to_document(self) -> Any:
-        """The distribution as written in a model."""
-        if self.kind == "fixed":
-            return self.params[0]
-        if self.kind == "lognormal":
-            return {"lognormal": {"median": self.params[0], "p90": self.params[1]}}
-        return {self.kind: list(self.params)}
-
-    def scaled(self, factor: float) -> Dist:
-        """The same shape with every value multiplied by `factor`."""
-        return Dist(self.kind, tuple(v * factor for v in self.params))
+_ZERO = Dist("fixed", (0.0,))
 
 
 @attrs.frozen(kw_only=True)
@@ -118,7 +63,7 @@ class LateStart:
     """With probability `p` a unit starts a step `delay` working days after it opens."""
 
     p: float = 0.0
-    delay: Dist = Dist("fixed", (0.0,))
+    delay: Dist = _ZERO
 
 
 @attrs.frozen(kw_only=True)
@@ -127,7 +72,7 @@ class Loop:
     `duration` more working days (at most `SimModel.max_loops` returns per step)."""
 
     p: float = 0.0
-    duration: Dist = Dist("fixed", (0.0,))
+    duration: Dist = _ZERO
 
 
 @attrs.frozen(kw_only=True)
@@ -154,7 +99,6 @@ class EventParams:
     hours: Dist | None = None
 
 
-_DEFAULT_DURATION = Dist("triangular", (3.0, 5.0, 10.0))
 _DEFAULT_HOURS = Dist("triangular", (1.0, 2.0, 4.0))
 
 
@@ -166,6 +110,7 @@ class SimModel:
     start: dt.date
     calendar: CalendarKind = "cn"
     max_loops: int = 4
+    wait_for_window: bool = True
     title: str = ""
     steps: Mapping[tuple[str, str], StepParams] = attrs.field(factory=dict)
     events: Mapping[str, EventParams] = attrs.field(factory=dict)
@@ -174,7 +119,7 @@ class SimModel:
 
     def params(self, step: str, kind: str) -> StepParams:
         """The parameters of `step` for units of `kind`."""
-        return self.steps.get((step, kind)) or StepParams(duration=_DEFAULT_DURATION)
+        return self.steps[(step, kind)]
 
     def event(self, event: str) -> EventParams:
         """The parameters of `event` (defaults when the model does not name it)."""
@@ -201,83 +146,13 @@ class SimModel:
 # -- parsing ----------------------------------------------------------------------------
 
 
-class _Reader:
-    """Collects problems with file, path and line."""
-
-    def __init__(self, source: str, lines: Mapping[str, int]) -> None:
-        self.source = source
-        self.lines = lines
-        self.problems: list[Problem] = []
-
-    def fail(self, path: str, message: str) -> None:
-        self.problems.append(Problem(self.source, path, message, self.lines.get(path)))
-
-    def keys(self, obj: Any, path: str, allowed: tuple[str, ...]) -> bool:
-        if not isinstance(obj, Mapping):
-            self.fail(path, f"expected a mapping, got {type(obj).__name__}")
-            return False
-        for k in obj:
-            if k not in allowed:
-                sub = f"{path}.{k}" if path else str(k)
-                self.fail(sub, f"unknown key {k!r} (known: {', '.join(allowed)})")
-        return True
-
-    def number(self, value: Any, path: str, *, lo: float = 0.0, hi: float | None = None) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            self.fail(path, f"expected a number, got {value!r}")
-            return lo
-        if value < lo or (hi is not None and value > hi):
-            rng = f"between {lo:g} and {hi:g}" if hi is not None else f"at least {lo:g}"
-            self.fail(path, f"{value!r} is out of range: must be {rng}")
-            return lo
-        return float(value)
-
-    def dist(self, value: Any, path: str) -> Dist | None:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return Dist("fixed", (self.number(value, path),))
-        if not isinstance(value, Mapping) or len(value) != 1:
-            self.fail(path, "expected a number or one of {fixed: v}, {triangular: [min, mode, "
-                            "max]}, {uniform: [min, max]}, {lognormal: {median: m, p90: q}}")
-            return None
-        (kind, arg), = value.items()
-        sub = f"{path}.{kind}"
-        if kind == "fixed":
-            return Dist("fixed", (self.number(arg, sub),))
-        if kind in ("triangular", "uniform"):
-            n = 3 if kind == "triangular" else 2
-            if not isinstance(arg, list) or len(arg) != n:
-                self.fail(sub, f"expected a list of {n} numbers")
-                return None
-            vals = tuple(self.number(v, f"{sub}[{i}]") for i, v in enumerate(arg))
-            if list(vals) != sorted(vals):
-                what = "min <= mode <= max" if n == 3 else "min <= max"
-                self.fail(sub, f"{list(arg)} is not ordered: need {what}")
-                return None
-            return Dist(kind, vals)
-        if kind == "lognormal":
-            if not self.keys(arg, sub, ("median", "p90")):
-                return None
-            if "median" not in arg or "p90" not in arg:
-                self.fail(sub, "needs both median and p90")
-                return None
-            m = self.number(arg["median"], f"{sub}.median")
-            q = self.number(arg["p90"], f"{sub}.p90")
-            if not 0 < m < q:
-                self.fail(sub, f"needs 0 < median < p90, got median {m:g}, p90 {q:g}")
-                return None
-            return Dist("lognormal", (m, q))
-        self.fail(path, f"unknown distribution {kind!r} (known: fixed, lognormal, triangular, "
-                        "uniform)")
-        return None
-
-
 _STEP_KEYS = ("duration", "late_start", "loop")
 
 
 _Patch = dict[str, Any]
 
 
-def _step_patch(r: _Reader, doc: Any, path: str) -> _Patch:
+def _step_patch(r: ModelReader, doc: Any, path: str) -> _Patch:
     """The overrides a step-parameter block gives (checked once, applied per kind)."""
     out: _Patch = {}
     if not r.keys(doc, path, (*_STEP_KEYS, "kinds")):
@@ -307,39 +182,28 @@ def _apply(base: StepParams, patch: _Patch) -> StepParams:
     )
 
 
-def _mapping(r: _Reader, obj: Any, path: str) -> Mapping[str, Any]:
-    if obj is None:
-        return {}
-    if not isinstance(obj, Mapping):
-        r.fail(path, f"expected a mapping, got {type(obj).__name__}")
-        return {}
-    return obj
-
-
-def _no_kinds(r: _Reader, doc: Any, path: str) -> Any:
+def _no_kinds(r: ModelReader, doc: Any, path: str) -> Any:
     if isinstance(doc, Mapping) and "kinds" in doc:
         r.fail(f"{path}.kinds", "kinds cannot be nested inside a kind")
         return {k: v for k, v in doc.items() if k != "kinds"}
     return doc
 
 
-def _known(r: _Reader, name: str, path: str, known: Any, what: str) -> bool:
-    if name in known:
-        return True
-    r.fail(path, f"unknown {what} {name!r} (known: {', '.join(sorted(known))})")
-    return False
-
-
 def sim_model_from_document(doc: Any, spec: Spec, source: str = "<model>",
-                            lines: Mapping[str, int] | None = None) -> SimModel:
+                            lines: Mapping[str, int] | None = None, *,
+                            start: dt.date | None = None) -> SimModel:
     """Check a parsed model document against `spec` and build a `SimModel`.
+
+    What the document does not give comes from the spec's plan (`_plan`): durations from
+    its dues and phase windows, a few late starts and, where a step can send work back,
+    revision loops. `start` (``--start``) replaces the document's ``start:``.
 
     Raises:
         SimModelError: listing every problem, each with its path (and line when known).
     """
-    r = _Reader(source, lines or {})
-    top = ("format", "spec", "title", "start", "calendar", "max_loops", "defaults", "steps",
-           "events")
+    r = ModelReader(source, lines or {})
+    top = ("format", "spec", "title", "start", "calendar", "max_loops", "wait_for_window",
+           "defaults", "steps", "events")
     if not r.keys(doc, "", top):
         raise SimModelError(r.problems)
     if doc.get("format") != FORMAT:
@@ -347,12 +211,14 @@ def sim_model_from_document(doc: Any, spec: Spec, source: str = "<model>",
     spec_id = doc.get("spec", spec.id)
     if spec_id != spec.id:
         r.fail("spec", f"this model is for spec {spec_id!r}, not {spec.id!r}")
-    start = doc.get("start")
+    if start is None:
+        start = doc.get("start")
     if start is None:
         start = spec.period.start if spec.period else next(
             (p.window.start for p in spec.phases if p.window), None)
         if start is None:
-            r.fail("start", "the spec has no period or phase window: give start: YYYY-MM-DD")
+            r.fail("start", "the spec has no period or phase window: give start: YYYY-MM-DD "
+                            "(or --start DATE)")
             start = dt.date(2000, 1, 1)
     elif isinstance(start, str):
         try:
@@ -363,6 +229,9 @@ def sim_model_from_document(doc: Any, spec: Spec, source: str = "<model>",
     elif not isinstance(start, dt.date) or isinstance(start, dt.datetime):
         r.fail("start", f"not a date: {start!r}")
         start = dt.date(2000, 1, 1)
+    if out_of_range(start):  # the spec's rule (9999-12-31 overflows, pandas ends in 2262)
+        r.fail("start", str(out_of_range(start)))
+        start = dt.date(2000, 1, 1)
     calendar = doc.get("calendar", "cn")
     if calendar not in ("cn", "weekdays"):
         r.fail("calendar", f"unknown calendar {calendar!r} (known: cn, weekdays)")
@@ -372,42 +241,48 @@ def sim_model_from_document(doc: Any, spec: Spec, source: str = "<model>",
         r.fail("max_loops", f"expected an integer from 0 to 20, got {max_loops!r}")
         max_loops = 4
 
-    base = StepParams(duration=_DEFAULT_DURATION)
+    wait = doc.get("wait_for_window", True)
+    if not isinstance(wait, bool):
+        r.fail("wait_for_window", f"expected true or false, got {wait!r}")
+        wait = True
+    plan = _derived(r, spec, calendar, start, wait)
+
     defaults = doc.get("defaults", {})
     kind_docs: Mapping[str, Any] = {}
+    patch: _Patch = {}
     if isinstance(defaults, Mapping):
-        base = _apply(base, _step_patch(r, defaults, "defaults"))
-        kind_docs = _mapping(r, defaults.get("kinds", {}), "defaults.kinds")
+        patch = _step_patch(r, defaults, "defaults")
+        kind_docs = mapping(r, defaults.get("kinds", {}), "defaults.kinds")
     else:
         r.keys(defaults, "defaults", ())
-    kind_base: dict[str, StepParams] = {k: base for k in spec.unit_kinds}
+    kind_patch: dict[str, _Patch] = {k: {} for k in spec.unit_kinds}
     for kind, kdoc in kind_docs.items():
         path = f"defaults.kinds.{kind}"
-        if _known(r, kind, path, spec.unit_kinds, "unit kind"):
-            kind_base[kind] = _apply(base, _step_patch(r, _no_kinds(r, kdoc, path), path))
-
+        if known(r, kind, path, spec.unit_kinds, "unit kind"):
+            kind_patch[kind] = _step_patch(r, _no_kinds(r, kdoc, path), path)
     steps: dict[tuple[str, str], StepParams] = {
-        (s.id, k): kind_base[k] for s in spec.steps for k in spec.unit_kinds
+        (s.id, k): _apply(_apply(plan[s.id], patch), kind_patch[k])
+        for s in spec.steps for k in spec.unit_kinds
     }
-    for sid, sdoc in _mapping(r, doc.get("steps", {}), "steps").items():
+    for sid, sdoc in mapping(r, doc.get("steps", {}), "steps").items():
         path = f"steps.{sid}"
-        if not _known(r, sid, path, spec.step_by_id, "step"):
+        if not known(r, sid, path, spec.step_by_id, "step"):
             continue
-        patch = _step_patch(r, sdoc, path)
+        spatch = _step_patch(r, sdoc, path)
         for kind in spec.unit_kinds:
-            steps[(sid, kind)] = _apply(kind_base[kind], patch)
+            steps[(sid, kind)] = _apply(steps[(sid, kind)], spatch)
         if not isinstance(sdoc, Mapping):
             continue
-        for kind, kdoc in _mapping(r, sdoc.get("kinds", {}), f"{path}.kinds").items():
+        for kind, kdoc in mapping(r, sdoc.get("kinds", {}), f"{path}.kinds").items():
             kpath = f"{path}.kinds.{kind}"
-            if _known(r, kind, kpath, spec.unit_kinds, "unit kind"):
+            if known(r, kind, kpath, spec.unit_kinds, "unit kind"):
                 steps[(sid, kind)] = _apply(steps[(sid, kind)],
                                             _step_patch(r, _no_kinds(r, kdoc, kpath), kpath))
 
     events: dict[str, EventParams] = {}
-    for name, edoc in _mapping(r, doc.get("events", {}), "events").items():
+    for name, edoc in mapping(r, doc.get("events", {}), "events").items():
         path = f"events.{name}"
-        if not _known(r, name, path, spec.step_of_event, "event"):
+        if not known(r, name, path, spec.step_of_event, "event"):
             continue
         if not r.keys(edoc, path, ("p", "repeat", "hours")):
             continue
@@ -419,47 +294,47 @@ def sim_model_from_document(doc: Any, spec: Spec, source: str = "<model>",
     if r.problems:
         raise SimModelError(r.problems)
     return SimModel(spec_id=spec.id, start=start, calendar=calendar, max_loops=max_loops,
+                    wait_for_window=wait,
                     title=str(doc.get("title", "")), steps=steps, events=events,
                     source=source, document=doc)
 
 
-def load_sim_model(path: str | Path, spec: Spec) -> SimModel:
+def load_sim_model(path: str | Path, spec: Spec, *, start: dt.date | None = None) -> SimModel:
     """Load a model file (YAML or JSON) for `spec`; ``"builtin:<spec id>"`` loads the default.
+
+    `start` replaces the file's ``start:`` (the CLI's ``--start``).
 
     Raises:
         SimModelError: the file cannot be read or breaks the model format.
     """
-    text: str
-    source = str(path)
-    if isinstance(path, str) and path.startswith("builtin:"):
-        name = path.removeprefix("builtin:")
-        res = resources.files("sfd_workflow.sim").joinpath("models").joinpath(f"{name}.sim.yaml")
-        if not res.is_file():
-            raise SimModelError([Problem(source, "", f"no built-in simulation model {name!r}")])
-        text = res.read_text(encoding="utf-8")
-        source = f"builtin:{name}.sim.yaml"
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise SimModelError([Problem(source, "", f"cannot read: {exc.strerror}")]) from exc
-    try:
-        if source.endswith(".json"):
-            doc, lines = json.loads(text), dict[str, int]()
-        else:
-            doc, lines = load_with_lines(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else getattr(exc, "lineno", None)
-        reason = getattr(exc, "problem", None) or getattr(exc, "msg", None) or str(exc)
-        raise SimModelError([Problem(source, "", f"not valid YAML/JSON: {reason}", line)]) from exc
-    return sim_model_from_document(doc, spec, source, lines)
+    doc, source, lines = read_model_file(path, "sim")
+    return sim_model_from_document(doc, spec, source, lines, start=start)
 
 
-def default_sim_model(spec: Spec) -> SimModel:
-    """The packaged model of a built-in spec, else generic defaults starting at its period."""
-    res = resources.files("sfd_workflow.sim").joinpath("models").joinpath(f"{spec.id}.sim.yaml")
-    if res.is_file():
-        return load_sim_model(f"builtin:{spec.id}", spec)
+def default_sim_model(spec: Spec, *, start: dt.date | None = None) -> SimModel:
+    """The packaged model of a built-in spec, else the spec's own plan (`_plan`).
+
+    `start` is the day the campaign reaches units (needed when the spec has no dates).
+    """
+    if builtin_model(spec.id, "sim").is_file():
+        return load_sim_model(f"builtin:{spec.id}", spec, start=start)
     return sim_model_from_document({"format": FORMAT, "spec": spec.id}, spec,
-                                   f"<default model of {spec.id}>")
+                                   f"<default model of {spec.id}>", start=start)
+
+
+def _derived(r: ModelReader, spec: Spec, calendar: CalendarKind, start: dt.date,
+             wait: bool) -> dict[str, StepParams]:
+    """Every step's parameters from the spec's plan (placeholders once a problem is found)."""
+    plain = {s.id: StepParams(duration=spread(UNDATED_MEDIAN)) for s in spec.steps}
+    if r.problems:
+        return plain
+    try:
+        cal, first_day = campaign_calendar(spec, calendar, start)
+    except CalendarError as exc:
+        r.fail("start" if "start" in r.lines else "calendar", str(exc))
+        return plain
+    durations, loops = planned_durations(spec, cal, first_day, wait_for_window=wait)
+    late = LateStart(p=LATE_START[0], delay=LATE_START[1])
+    loop = Loop(p=LOOP[0], duration=LOOP[1])
+    return {sid: StepParams(duration=d, late_start=late, loop=loop if sid in loops else Loop())
+            for sid, d in durations.items()}

@@ -22,8 +22,8 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from sfd_workflow._extras import require
 from sfd_workflow.sim._errors import CalendarError
-from sfd_workflow.sim._extras import require
 
 __all__ = ["CalendarKind", "WorkCalendar", "chinese_calendar_years"]
 
@@ -89,6 +89,14 @@ class WorkCalendar:
     kind: CalendarKind
     years: range
     workdays: npt.NDArray[np.int64]
+    #: for each calendar day from the first to two days after the last: the working days
+    #: before it (a prefix sum), so that every lookup is one array access, not a search
+    before: npt.NDArray[np.int64] = attrs.field(init=False, repr=False)
+
+    @before.default
+    def _before(self) -> npt.NDArray[np.int64]:
+        days = np.arange(_day(self.first), _day(self.last) + 3, dtype=np.int64)
+        return self.workdays.searchsorted(days, side="left").astype(np.int64)
 
     @classmethod
     def build(cls, kind: CalendarKind, years: Iterable[int]) -> WorkCalendar:
@@ -158,11 +166,33 @@ class WorkCalendar:
                 f"({self.first.isoformat()} to {self.last.isoformat()}){hint}")
 
     # -- vectorised ---------------------------------------------------------------
+    def _upto(self, days: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """Working days on or before each day (0 before the calendar's first day)."""
+        off = np.asarray(days, dtype=np.int64) - _day(self.first)
+        if off.size and int(off.min()) < 0:
+            return np.where(off < 0, 0, self.before[self._offsets(np.maximum(off, 0)
+                                                                  + _day(self.first)) + 1])
+        return self.before[self._offsets(days) + 1]
+
+    def _offsets(self, days: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """Positions of `days` in `before` (raises `CalendarError` outside the calendar)."""
+        arr = np.asarray(days, dtype=np.int64)
+        off = arr - _day(self.first)
+        if off.size:
+            lo, hi = int(off.min()), int(off.max())
+            if lo < 0:
+                raise CalendarError(self._outside_message(_date(lo + _day(self.first))))
+            if hi >= len(self.before) - 1:
+                d = self.last + dt.timedelta(days=1)
+                msg = ("a simulated unit ran past the end of its calendar: "
+                       + self._outside_message(d))
+                raise CalendarError(msg)
+        return off
+
     def index_on_or_after(self, days: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Index in `workdays` of the first working day on or after each day."""
-        arr = np.asarray(days, dtype=np.int64)
-        idx = self.workdays.searchsorted(arr, side="left").astype(np.int64)
-        self._check_index(idx, arr)
+        idx = self.before[self._offsets(days)]
+        self._check_index(idx, None)
         return idx
 
     def at(self, idx: npt.ArrayLike) -> npt.NDArray[np.int64]:
@@ -181,24 +211,21 @@ class WorkCalendar:
         ``add(d, 0)`` is the first working day on or after `d`; ``add(d, 1)`` on a working
         day `d` is the next working day.
         """
-        return self.at(self.index_on_or_after(days) + np.asarray(n, dtype=np.int64))
+        return self.at(self.before[self._offsets(days)] + np.asarray(n, dtype=np.int64))
 
     def next_after(self, days: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """The first working day strictly after each day."""
-        arr = np.asarray(days, dtype=np.int64)
-        return self.at(self.workdays.searchsorted(arr, side="right"))
+        return self.at(self._upto(days))
 
     def working_days_between(self, a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Working days in ``(a, b]`` (0 when ``b <= a``)."""
-        ia = self.workdays.searchsorted(np.asarray(a, dtype=np.int64), side="right")
-        ib = self.workdays.searchsorted(np.asarray(b, dtype=np.int64), side="right")
+        ia, ib = self._upto(a), self._upto(b)
         return np.maximum(ib - ia, 0)  # type: ignore[no-any-return]
 
     def _check_index(self, idx: npt.NDArray[np.int64], days: npt.NDArray[np.int64] | None) -> None:
         if idx.size == 0:
             return
-        bad = idx >= len(self.workdays)
-        if bad.any():
+        if int(idx.max()) >= len(self.workdays):
             d = self.last + dt.timedelta(days=1)
             msg = "a simulated unit ran past the end of its calendar: " + self._outside_message(d)
             raise CalendarError(msg)

@@ -9,51 +9,41 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
+from sfd_workflow._cli_kit import Choice, fail, fail_load
 from sfd_workflow.errors import LoadError, SfdWorkflowError
 
 __all__ = ["simulate_command"]
-
-
-class _SimCliError(click.ClickException):
-    """A one-line error, exit status 2 (same shape as the core CLI's errors)."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"sfd-workflow: error: {self.message}", err=True)
-
-
-def _fail(message: str) -> NoReturn:
-    raise _SimCliError(message)
-
-
-def _load_error(exc: LoadError) -> NoReturn:
-    for problem in exc.problems[1:]:
-        click.echo(f"sfd-workflow: error: {problem}", err=True)
-    raise _SimCliError(str(exc.problems[0]))
 
 
 @click.command(name="simulate")
 @click.argument("spec")
 @click.option("--roster", "roster_path", metavar="R", default=None,
               help="Simulate the units of this roster file.")
-@click.option("--district", "district_n", metavar="N", type=click.IntRange(min=6), default=None,
+@click.option("--district", "district_n", metavar="N", type=click.IntRange(min=1), default=None,
               help="Simulate a generated district of N units (with people).")
 @click.option("--national", is_flag=True,
               help="Simulate a national-scale set of units (arrays, fast engine).")
-@click.option("--units", "n_units", type=click.IntRange(min=6), default=3_700_000,
+@click.option("--units", "n_units", type=click.IntRange(min=1), default=3_700_000,
               show_default=True, help="With --national: how many units.")
-@click.option("--engine", type=click.Choice(["exact", "fast"]), default=None,
+@click.option("--engine", type=Choice(["exact", "fast"]), default=None,
               help="exact: every event through the runtime (default with a roster or "
                    "district); fast: numpy dates only (default and only choice with "
                    "--national).")
 @click.option("--model", "model_path", metavar="M", default=None,
-              help="Simulation model file (default: the spec's packaged model).")
-@click.option("--seed", type=int, required=True, help="Seed: the same seed, the same run.")
+              help="Simulation model file (default: the spec's packaged model, else its "
+                   "plan: durations from its dues and phase windows).")
+@click.option("--hierarchy", "hierarchy_path", metavar="H", default=None,
+              help="Hierarchy model file for --district and --national (default: the spec's "
+                   "packaged one, else one derived from the spec).")
+@click.option("--start", "start", metavar="DATE", type=click.DateTime(["%Y-%m-%d"]),
+              default=None, help="The day the campaign reaches units (needed for a spec "
+                                 "without dates; replaces the model's start:).")
+@click.option("--seed", type=click.IntRange(min=0), required=True,
+              help="Seed (≥ 0): the same seed, the same run.")
 @click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Replications; above 1, runs go to a process pool and KPIs get bands.")
 @click.option("--dask", "dask_address", metavar="ADDRESS", default=None,
@@ -61,9 +51,10 @@ def _load_error(exc: LoadError) -> NoReturn:
 @click.option("--out", "out_dir", metavar="DIR", required=True, type=click.Path(file_okay=False),
               help="Directory for roster.yaml, events.jsonl, tables and plots.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
-              help="Show a progress bar on standard error.")
+              help="Show a progress bar on standard error (only when it is a terminal).")
 def simulate_command(spec: str, roster_path: str | None, district_n: int | None, national: bool,
-                     n_units: int, engine: str | None, model_path: str | None, seed: int,
+                     n_units: int, engine: str | None, model_path: str | None,
+                     hierarchy_path: str | None, start: Any, seed: int,
                      runs: int, dask_address: str | None, out_dir: str, progress: bool) -> None:
     """Simulate units running SPEC (a path or builtin:<id>) through the campaign.
 
@@ -73,25 +64,28 @@ def simulate_command(spec: str, roster_path: str | None, district_n: int | None,
     """
     sources = [x for x in (roster_path, district_n, national or None) if x is not None]
     if len(sources) != 1:
-        _fail("give exactly one of --roster R, --district N, --national")
+        fail("give exactly one of --roster R, --district N, --national")
     try:
-        _simulate(spec, roster_path, district_n, national, n_units, engine, model_path, seed,
-                  runs, dask_address, out_dir, progress)
+        _simulate(spec, roster_path, district_n, national, n_units, engine, model_path,
+                  hierarchy_path, start.date() if start is not None else None, seed,
+                  runs, dask_address, out_dir, progress and sys.stderr.isatty())
     except LoadError as exc:
-        _load_error(exc)
+        fail_load(exc)
     except SfdWorkflowError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except OSError as exc:
-        _fail(f"{exc.filename or out_dir}: {exc.strerror}")
+        fail(f"{exc.filename or out_dir}: {exc.strerror}")
 
 
 def _simulate(spec_arg: str, roster_path: str | None, district_n: int | None, national: bool,
-              n_units: int, engine: str | None, model_path: str | None, seed: int, runs: int,
+              n_units: int, engine: str | None, model_path: str | None,
+              hierarchy_path: str | None, start: Any, seed: int, runs: int,
               dask_address: str | None, out_dir: str, progress: bool) -> None:
+    from sfd_workflow._extras import require
     from sfd_workflow._roster import load_roster
     from sfd_workflow._spec._loader import load_spec
     from sfd_workflow.sim._behaviour import default_sim_model, load_sim_model
-    from sfd_workflow.sim._extras import require
+    from sfd_workflow.sim._hierarchy import default_hierarchy, load_hierarchy
     from sfd_workflow.sim._output import write_outputs
     from sfd_workflow.sim._rosters import district
     from sfd_workflow.sim._rosters import national as national_units
@@ -99,22 +93,27 @@ def _simulate(spec_arg: str, roster_path: str | None, district_n: int | None, na
 
     tqdm_module: Any = require("tqdm", feature="the progress bar", extra="sim")
     spec = load_spec(spec_arg)
-    model = load_sim_model(model_path, spec) if model_path else default_sim_model(spec)
+    model = (load_sim_model(model_path, spec, start=start) if model_path
+             else default_sim_model(spec, start=start))
+    hierarchy = (load_hierarchy(hierarchy_path, spec) if hierarchy_path
+                 else default_hierarchy(spec) if roster_path is None else None)
     units: Any
     if national:
         if engine == "exact":
-            _fail("--national has no people: use --engine fast (or --district N)")
+            fail("--national has no people: use --engine fast (or --district N)")
         engine = "fast"
-        units = national_units(n_units, seed, spec=spec)
+        units = national_units(n_units, seed, spec=spec, hierarchy=hierarchy)
     elif district_n is not None:
-        units = district(district_n, seed, spec=spec)
+        units = district(district_n, seed, spec=spec, hierarchy=hierarchy)
     else:
         assert roster_path is not None
         units = load_roster(roster_path, spec)
     engine = engine or "exact"
-    bar = tqdm_module.tqdm(disable=not progress, file=sys.stderr,
-                           unit=" events" if engine == "exact" and runs == 1 else " runs",
-                           total=None if runs == 1 else runs, desc=f"simulate ({engine})")
+    unit, total = ((" events", None) if engine == "exact" else (" steps", len(spec.steps)))
+    if runs > 1:
+        unit, total = " runs", runs
+    bar = tqdm_module.tqdm(disable=not progress, file=sys.stderr, unit=unit, total=total,
+                           desc=f"simulate ({engine})")
     try:
         result = run(spec, units, model=model, engine=engine,  # type: ignore[arg-type]
                      seed=seed, progress=bar.update if runs == 1 else None)

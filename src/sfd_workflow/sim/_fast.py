@@ -4,8 +4,9 @@ For each step in dependency order and each unit (all units of a kind in one arra
 operation), with day numbers on the working-day calendar:
 
 * ``open``  = the first working day after every step in ``after`` is complete (the campaign's
-  first working day when ``after`` is empty); a skipped step is complete when its ``after``
-  steps are (SPEC-FORMAT §4);
+  first working day when ``after`` is empty), and not before its phase window opens when
+  the model waits for windows; a skipped step is complete when its ``after`` steps are
+  (SPEC-FORMAT §4);
 * ``start`` = ``open`` plus the late-start delay (working days);
 * ``ready`` = the latest of ``start`` and the *gates* of the route before its last transition:
   a ``not_before`` date, children done (R21), another step's record (``Gate``);
@@ -20,7 +21,7 @@ under the same rules, so both engines agree (tests/test_sim_agreement.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import attrs
 import numpy as np
@@ -65,11 +66,14 @@ def _after_end(step_after: tuple[str, ...], end: Mapping[str, IntArray], n: int,
 
 
 def schedule(spec: Spec, shape: SpecShape, units: UnitArrays, draws: Draws, cal: WorkCalendar,
-             first_day: int) -> Schedule:
+             first_day: int, opens: Mapping[str, int] | None = None,
+             progress: Callable[[int], None] | None = None) -> Schedule:
     """Compute the dates of every unit and step (see the module docstring).
 
     Args:
         first_day: the day number the campaign reaches units (a working day).
+        opens: per step, a working day it opens no earlier than (its phase window's start).
+        progress: called with 1 as each step is scheduled.
     """
     n = len(units)
     sentinel = first_day - 1
@@ -90,6 +94,8 @@ def schedule(spec: Spec, shape: SpecShape, units: UnitArrays, draws: Draws, cal:
         step = spec.step_by_id[sid]
         done_before = _after_end(step.after, end, n, sentinel)
         op = cal.next_after(done_before)
+        if opens and sid in opens:
+            np.maximum(op, opens[sid], out=op)
         st = np.zeros(n, dtype=np.int64)
         en = np.zeros(n, dtype=np.int64)
         ap = np.ones(n, dtype=np.bool_)
@@ -167,6 +173,8 @@ def schedule(spec: Spec, shape: SpecShape, units: UnitArrays, draws: Draws, cal:
                     else:
                         np.maximum.at(cb_ready, kp, cal.next_after(done))
         open_[sid], start[sid], end[sid], applies[sid], deadline[sid] = op, st, en, ap, dl
+        if progress is not None:
+            progress(1)
     return Schedule(steps=tuple(s.id for s in spec.steps), open=open_, start=start, end=end,
                     applies=applies, deadline=deadline,
                     loops={k: np.where(applies[k], v, 0) for k, v in draws.loops.items()},

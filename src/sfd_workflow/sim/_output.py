@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from sfd_workflow._extras import require
 from sfd_workflow._spec._model import Roster
-from sfd_workflow.sim._extras import require
 from sfd_workflow.sim._results import KPI_DEFINITIONS, SimResult
 
 __all__ = ["roster_document", "summary_lines", "write_outputs"]

@@ -26,7 +26,8 @@ from typing import Any
 import attrs
 
 from sfd_workflow._spec._model import Guard, Spec, Transition, Unit
-from sfd_workflow.sim._behaviour import SimModel
+from sfd_workflow.sim._behaviour import EventParams, SimModel
+from sfd_workflow.sim._dist import Dist
 from sfd_workflow.sim._errors import SimulationError
 from sfd_workflow.sim._shape import KindRoute
 
@@ -88,6 +89,9 @@ class Planner:
         self.numeric_fields = numeric_fields
         kind = spec.unit_kinds[unit.kind]
         self._people = [p.id for p in unit.people]
+        self._hours: dict[str, Dist] = {}
+        self._events: dict[str, EventParams] = {}
+        self._eligible: dict[tuple[str, ...], list[str]] = {}
         self._by_role: dict[str, list[str]] = {}
         for role in spec.roles:
             accepted = kind.accepted_roles(role)
@@ -95,14 +99,18 @@ class Planner:
 
     # -- people ---------------------------------------------------------------------------
     def eligible(self, guard: Guard) -> list[str]:
-        """People of the unit whose effective roles pass the guard's ``role``."""
+        """People of the unit whose effective roles pass the guard's ``role`` (a shared list:
+        do not change it)."""
         if not guard.role:
-            return list(self._people)
-        out: dict[str, None] = {}
-        for r in guard.role:
-            for p in self._by_role.get(r, ()):
-                out[p] = None
-        return list(out)
+            return self._people
+        people = self._eligible.get(guard.role)
+        if people is None:
+            out: dict[str, None] = {}
+            for r in guard.role:
+                for p in self._by_role.get(r, ()):
+                    out[p] = None
+            people = self._eligible[guard.role] = list(out)
+        return people
 
     def holders_of_role(self, role: str) -> list[str]:
         """People of the unit with the effective role."""
@@ -111,23 +119,37 @@ class Planner:
     # -- payloads -------------------------------------------------------------------------
     def payload(self, t: Transition) -> dict[str, Any]:
         """A payload with every field the guard asks for (numbers for per-person sums)."""
+        if not t.guard.fields and not t.records:
+            return {}
         numeric = self.numeric_fields.get(t.records or "", frozenset())
         out: dict[str, Any] = {}
         for f in t.guard.fields:
             out[f] = self.hours(t.event) if f in numeric else f"{f} ({self.unit.id})"
         for f in numeric:
-            out.setdefault(f, self.hours(t.event))
+            if f not in out:
+                out[f] = self.hours(t.event)
         return out
 
     def hours(self, event: str) -> float:
         """Hours of one activity, in half hours, at least half an hour (R27)."""
-        x = self.model.hours(event).draw_one(self.rng)
+        dist = self._hours.get(event)
+        if dist is None:
+            dist = self._hours[event] = self.model.hours(event)
+        x = dist.draw_one(self.rng)
         return max(0.5, round(x * 2) / 2)
+
+    def _event(self, event: str) -> EventParams:
+        ep = self._events.get(event)
+        if ep is None:
+            ep = self._events[event] = self.model.event(event)
+        return ep
 
     # -- planning -------------------------------------------------------------------------
     def _actor(self, t: Transition, sym: _Sym, exclude: set[str] = frozenset()  # type: ignore[assignment]
                ) -> str:
-        people = [p for p in self.eligible(t.guard) if p not in exclude]
+        people = self.eligible(t.guard)
+        if exclude:
+            people = [p for p in people if p not in exclude]
         if t.guard.once_per_actor and t.records:
             held = sym.holders(t.records)
             people = [p for p in people if p not in held]
@@ -149,7 +171,7 @@ class Planner:
 
     def _participants(self, t: Transition, sym: _Sym, pool: Sequence[str], need: int) -> list[str]:
         """Who fires activity `t` once each: everyone in `pool` with the model's p, >= need."""
-        p = self.model.event(t.event).p
+        p = self._event(t.event).p
         chosen = [x for x in pool if self.rng.random() < p]
         if len(chosen) < need:
             rest = [x for x in pool if x not in chosen]
@@ -205,15 +227,14 @@ class Planner:
                                f"{pp.record!r} per person, which no activity of state "
                                f"{state!r} records")
                         raise SimulationError(msg)
-                    pl = self.payload(provs[0])
-                    pl[pp.field] = self.hours(provs[0].event)
+                    pl = self.payload(provs[0])  # its numeric field holds the hours
                     self._fire(out, provs[0], sym, actor=who, payload=pl)
                     total += pl[pp.field]
 
     def _activity(self, out: list[Planned], prov: Transition, route: KindRoute, sym: _Sym,
                   depth: int, need: int, *, optional: bool = False) -> None:
         """Fire an activity the way the model says: `repeat` times, or by each with `p`."""
-        ep = self.model.event(prov.event)
+        ep = self._event(prov.event)
         if ep.repeat is not None:
             count = max(need, round(ep.repeat.draw_one(self.rng)))
             actors: list[str | None] = [None] * count

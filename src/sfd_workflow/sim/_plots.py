@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from sfd_workflow.sim._extras import require
+from sfd_workflow._extras import require
 from sfd_workflow.sim._results import SimResult
 
 __all__ = ["cjk_font", "plot_gantt", "plot_heatmap", "plot_lateness", "plot_progress",
@@ -136,18 +136,18 @@ def plot_lateness(result: SimResult) -> Any:
     with mpl.rc_context(_rc()):
         fig = _figure(9, 4.5)
         ax = fig.add_subplot()
-        frame = result.steps_frame()
-        late = frame[frame["late"]]
+        counts = result.lateness()
         summ = result.summary()
-        data, labels = [], []
+        labels = []
         for sid in result.schedule.steps:
-            data.append(late.loc[late["step"] == sid, "days_late"].to_numpy())
-            labels.append(f"{_title(result, sid)}（{_t('on_time')} "
-                          f"{summ.loc[sid, 'on_time']:.0%}）" if _lang() == "zh" else
-                          f"{_title(result, sid)} ({_t('on_time')} {summ.loc[sid, 'on_time']:.0%})")
-        top = max([int(d.max()) for d in data if len(d)] + [1])
+            share = f"{summ.loc[sid, 'on_time']:.0%}"
+            labels.append(f"{_title(result, sid)}（{_t('on_time')} {share}）" if _lang() == "zh"
+                          else f"{_title(result, sid)} ({_t('on_time')} {share})")
+        days = counts.index.to_numpy()
+        top = int(days[-1]) if len(days) else 1
         bins = np.arange(0.5, top + 1.5, max(1, top // 30))
-        ax.hist(data, bins=bins, stacked=True, label=labels)
+        ax.hist([days] * len(counts.columns), bins=bins, stacked=True, label=labels,
+                weights=[counts[s].to_numpy() for s in counts.columns])
         ax.set_xlabel(_t("late"))
         ax.set_ylabel(_t("units"))
         ax.set_title(_t("lateness"))
@@ -161,13 +161,15 @@ def plot_gantt(result: SimResult, unit: str | None = None) -> Any:
     deadlines as ticks, and its events when the run is exact. Default: the latest unit."""
     mpl = _mpl()
     sc = result.schedule
-    ids = list(result.units.ids) if result.units.ids is not None else [
-        str(i) for i in range(len(result.units))]
+    ids = result.units.ids
     if unit is None:
-        last = np.max(np.stack([sc.end[s] for s in sc.steps]), axis=0)
+        last = sc.end[sc.steps[0]].copy()
+        for other in sc.steps[1:]:
+            np.maximum(last, sc.end[other], out=last)
         u = int(np.argmax(last))
     else:
-        u = ids.index(unit)
+        u = ids.index(unit) if ids is not None else int(unit)
+    uid = ids[u] if ids is not None else str(u)
     with mpl.rc_context(_rc()):
         fig = _figure(10, 4)
         ax = fig.add_subplot()
@@ -188,7 +190,6 @@ def plot_gantt(result: SimResult, unit: str | None = None) -> Any:
                         linewidth=2, label=_t("deadline") if i == 0 else None)
         if result.events is not None and result.event_steps is not None:
             row = {s: len(steps) - i for i, s in enumerate(steps)}
-            uid = ids[u]
             xs, ys = [], []
             for ev, sid in zip(result.events, result.event_steps, strict=True):
                 if ev["unit"] == uid:
@@ -197,11 +198,12 @@ def plot_gantt(result: SimResult, unit: str | None = None) -> Any:
             ax.scatter(xs, ys, marker="|", color="black", s=60, linewidths=0.8, zorder=3)
         ax.set_yticks([len(steps) - i for i in range(len(steps))],
                       [_title(result, s) for s in steps])
-        kind = result.spec.unit_kinds[str(result.units.kinds_of()[u])].title.get(_lang())
-        name = ids[u]
+        kind_id = result.units.kind_names[int(result.units.kind[u])]
+        kind = result.spec.unit_kinds[kind_id].title.get(_lang())
+        name = uid
         if result.roster is not None:
             t = result.roster.units[u].title
-            name = f"{t.get(_lang())} ({ids[u]})" if t is not None else name
+            name = f"{t.get(_lang())} ({uid})" if t is not None else name
         ax.set_title(f"{_t('gantt')}: {name} · {kind}")
         fig.legend(fontsize=8, frameon=False, loc="outside lower center", ncols=3)
         ax.grid(alpha=0.3, axis="x")
@@ -218,23 +220,27 @@ def plot_heatmap(result: SimResult, max_units: int = 200) -> Any:
     sc, cal = result.schedule, result.calendar
     steps = list(sc.steps)
     n = len(result.units)
-    diff = np.full((n, len(steps)), np.nan)
-    for j, sid in enumerate(steps):
-        ap = sc.applies[sid] & (sc.deadline[sid] >= 0)
-        e, d = sc.end[sid][ap], sc.deadline[sid][ap]
-        signed = np.where(e > d, cal.working_days_between(d, e), -cal.working_days_between(e, d))
-        diff[ap, j] = signed
-    total = np.nansum(np.clip(diff, 0, None), axis=1)
+    late = result.late()
+    total = np.zeros(n, dtype=np.int64)  # working days late over all steps
+    for sid in steps:
+        lt = np.flatnonzero(late[sid])
+        total[lt] += cal.working_days_between(sc.deadline[sid][lt], sc.end[sid][lt])
     order = np.lexsort((-total, result.units.kind))
     if n > max_units:
         order = order[np.linspace(0, n - 1, max_units).astype(int)]
+    diff = np.full((len(order), len(steps)), np.nan)
+    for j, sid in enumerate(steps):
+        ap = sc.applies[sid][order] & (sc.deadline[sid][order] >= 0)
+        e, d = sc.end[sid][order][ap], sc.deadline[sid][order][ap]
+        diff[ap, j] = np.where(e > d, cal.working_days_between(d, e),
+                               -cal.working_days_between(e, d))
     with mpl.rc_context(_rc()):
         fig = _figure(8, 7)
         ax = fig.add_subplot()
         finite = np.abs(diff[np.isfinite(diff)])
         lim = max(5.0, float(np.percentile(finite, 98)) if finite.size else 5.0)
         cmap = mpl.colormaps["RdBu_r"].with_extremes(bad="#eeeeee")
-        im = ax.imshow(diff[order], aspect="auto", cmap=cmap, vmin=-lim, vmax=lim,
+        im = ax.imshow(diff, aspect="auto", cmap=cmap, vmin=-lim, vmax=lim,
                        interpolation="nearest")
         ax.set_xticks(range(len(steps)), [_title(result, s) for s in steps], rotation=30,
                       ha="right", fontsize=8)

@@ -18,6 +18,7 @@ time"). The words used here:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,8 @@ class SimResult:
     event_steps: list[str] | None = None
     event_late: list[bool] | None = None
     retries: Mapping[str, int] = attrs.field(factory=dict)
+    # each summary is computed once (the CLI, the tables and the plots all read it)
+    _cache: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
 
     # -- tables -------------------------------------------------------------------------
     def steps_frame(self) -> pd.DataFrame:
@@ -139,15 +142,26 @@ class SimResult:
         })
 
     # -- KPIs ---------------------------------------------------------------------------
-    def _late(self) -> dict[str, npt.NDArray[np.bool_]]:
-        sc = self.schedule
-        return {s: sc.applies[s] & (sc.deadline[s] >= 0) & (sc.end[s] > sc.deadline[s])
+    def late(self) -> dict[str, npt.NDArray[np.bool_]]:
+        """Per step, over units: completed after the deadline (where the step applies)."""
+        if "late" not in self._cache:
+            sc = self.schedule
+            self._cache["late"] = {
+                s: sc.applies[s] & (sc.deadline[s] >= 0) & (sc.end[s] > sc.deadline[s])
                 for s in sc.steps}
+        late: dict[str, npt.NDArray[np.bool_]] = self._cache["late"]
+        return late
 
     def summary(self) -> pd.DataFrame:
         """Per step KPIs (columns defined in `KPI_DEFINITIONS`), in step order."""
+        if "summary" not in self._cache:
+            self._cache["summary"] = self._summary()
+        summary: pd.DataFrame = self._cache["summary"]
+        return summary.copy()
+
+    def _summary(self) -> pd.DataFrame:
         sc, cal = self.schedule, self.calendar
-        late = self._late()
+        late = self.late()
         seen = np.zeros(len(self.units), dtype=np.bool_)
         first_late: dict[str, int] = {}
         order = [s for s in self.spec.step_by_id if s in sc.steps]
@@ -168,18 +182,19 @@ class SimResult:
                 "late": int(lt.sum()), "first_late_here": first_late[sid],
             }
             if m:
-                row["median_end"] = _q_date(end, 50)
-                row["p90_end"] = _q_date(end, 90)
-                row["median_elapsed_days"] = float(np.median(end - sc.first_day))
-                row["median_work_days"] = float(np.median(
-                    cal.working_days_between(sc.start[sid][ap], end)))
-                row["median_wait_days"] = float(np.median(
-                    cal.working_days_between(sc.open[sid][ap], sc.start[sid][ap])))
+                ends = _Counts(end)  # completions per day: every quantile from one histogram
+                row["median_end"] = ends.date(50)
+                row["p90_end"] = ends.date(90)
+                row["median_elapsed_days"] = ends.median() - sc.first_day
+                row["median_work_days"] = _Counts(
+                    cal.working_days_between(sc.start[sid][ap], end)).median()
+                row["median_wait_days"] = _Counts(
+                    cal.working_days_between(sc.open[sid][ap], sc.start[sid][ap])).median()
                 row["mean_days_late"] = (float(cal.working_days_between(dl[lt], end[lt]).mean())
                                          if lt.any() else 0.0)
                 row["mean_returns"] = float(sc.loops[sid][ap].mean())
                 row["deadline"] = (pd.Timestamp(_dates(dl[:1])[0])
-                                   if len(set(dl.tolist())) == 1 and dl[0] >= 0 else pd.NaT)
+                                   if dl.min() == dl.max() and dl[0] >= 0 else pd.NaT)
             rows.append(row)
         out = pd.DataFrame(rows).set_index("step")
         out["bottleneck_rank"] = out["first_late_here"].rank(ascending=False,
@@ -189,35 +204,62 @@ class SimResult:
     def by_kind(self) -> pd.DataFrame:
         """Per step and unit kind: units, share on time, median and p90 completion date."""
         sc = self.schedule
-        late = self._late()
+        late = self.late()
+        order = np.argsort(self.units.kind, kind="stable")
+        bounds = np.searchsorted(self.units.kind[order], np.arange(len(self.units.kind_names) + 1))
         rows = []
         for sid in sc.steps:
+            ap, end, lt = sc.applies[sid][order], sc.end[sid][order], late[sid][order]
             for code, kind in enumerate(self.units.kind_names):
-                sel = sc.applies[sid] & (self.units.kind == code)
+                lo, hi = int(bounds[code]), int(bounds[code + 1])
+                sel = ap[lo:hi]
                 m = int(sel.sum())
                 if not m:
                     continue
-                end = sc.end[sid][sel]
+                e = end[lo:hi][sel]
+                ends = _Counts(e)
                 rows.append({"step": sid, "kind": kind, "units": m,
-                             "on_time": float(1 - late[sid][sel].mean()),
-                             "median_end": _q_date(end, 50), "p90_end": _q_date(end, 90)})
+                             "on_time": float(1 - lt[lo:hi][sel].mean()),
+                             "median_end": ends.date(50), "p90_end": ends.date(90)})
         return pd.DataFrame(rows).set_index(["step", "kind"])
 
     def progress(self) -> pd.DataFrame:
         """Share of units (where the step applies) that completed each step, day by day.
 
         Index: calendar dates from a week before the campaign to a week after the last
-        completion; one column per step.
+        completion; one column per step. Counted per day (a histogram), not per unit.
         """
-        sc = self.schedule
-        last = max(int(sc.end[s][sc.applies[s]].max(initial=sc.first_day)) for s in sc.steps)
-        days = np.arange(sc.first_day - 7, last + 8)
-        data = {}
-        for sid in sc.steps:
-            end = np.sort(sc.end[sid][sc.applies[sid]])
-            data[sid] = (np.searchsorted(end, days, side="right") / len(end)
-                         if len(end) else np.zeros(len(days)))
-        return pd.DataFrame(data, index=pd.DatetimeIndex(_dates(days), name="date"))
+        if "progress" not in self._cache:
+            sc = self.schedule
+            first = sc.first_day - 7
+            ends = {s: sc.end[s][sc.applies[s]] for s in sc.steps}
+            last = max(int(e.max(initial=sc.first_day)) for e in ends.values())
+            days = np.arange(first, last + 8)
+            data = {}
+            for sid, end in ends.items():
+                counts = np.bincount(np.clip(end - first, 0, None), minlength=len(days))
+                data[sid] = (np.cumsum(counts[:len(days)]) / len(end) if len(end)
+                             else np.zeros(len(days)))
+            self._cache["progress"] = pd.DataFrame(
+                data, index=pd.DatetimeIndex(_dates(days), name="date"))
+        progress: pd.DataFrame = self._cache["progress"]
+        return progress.copy()
+
+    def lateness(self) -> pd.DataFrame:
+        """Late units per step by working days late: index 1, 2, … (days), one column per
+        step (counts; a histogram of `steps_frame`'s ``days_late`` over late rows)."""
+        if "lateness" not in self._cache:
+            sc, cal = self.schedule, self.calendar
+            late = self.late()
+            counts = {s: np.bincount(cal.working_days_between(sc.deadline[s][late[s]],
+                                                              sc.end[s][late[s]]))
+                      for s in sc.steps}
+            top = max([len(c) for c in counts.values()] + [2])
+            self._cache["lateness"] = pd.DataFrame(
+                {s: np.pad(c, (0, top - len(c)))[1:] for s, c in counts.items()},
+                index=pd.RangeIndex(1, top, name="days_late"))
+        lateness: pd.DataFrame = self._cache["lateness"]
+        return lateness.copy()
 
     def kpis(self) -> dict[str, float]:
         """The numeric KPIs as a flat mapping ``"<step>.<kpi>"`` (ensembles band these)."""
@@ -242,7 +284,29 @@ class SimResult:
         return len(self.events or ())
 
 
-def _q_date(days: npt.NDArray[np.int64], q: float) -> pd.Timestamp:
-    # a completion date is a whole day: take the day at (not between) the percentile
-    v = int(np.percentile(days, q, method="inverted_cdf"))
-    return pd.Timestamp(np.datetime64(v, "D"))
+class _Counts:
+    """A histogram of whole numbers (day numbers, working days): quantiles without sorting."""
+
+    def __init__(self, values: npt.NDArray[np.int64]) -> None:
+        self.low = int(values.min())
+        self.cdf = np.cumsum(np.bincount(values - self.low))
+        self.n = int(self.cdf[-1])
+
+    def _at(self, rank: int) -> int:
+        """The value of the `rank`-th smallest (1-based)."""
+        return self.low + int(np.searchsorted(self.cdf, rank, side="left"))
+
+    def quantile(self, q: float) -> int:
+        """The smallest value with at least q % of values at or below it (numpy's
+        ``inverted_cdf``): a day, not a day between two."""
+        return self._at(max(1, math.ceil(self.n * q / 100)))
+
+    def median(self) -> float:
+        """The median (the mean of the two middle values when their count is even)."""
+        if self.n % 2:
+            return float(self._at(self.n // 2 + 1))
+        return (self._at(self.n // 2) + self._at(self.n // 2 + 1)) / 2
+
+    def date(self, q: float) -> pd.Timestamp:
+        """The `q` % quantile as a date."""
+        return pd.Timestamp(np.datetime64(self.quantile(q), "D"))

@@ -1,18 +1,24 @@
-"""Synthetic rosters: a realistic district (people and roles) or a nation (arrays only).
+"""Synthetic rosters from a hierarchy model: a district (people and roles) or a nation (arrays).
 
-A district education system has on the order of 100-300 party organisations (BRIEF.md,
-*Scale*): the bureau's organs, primary-school and kindergarten general branches (R21) with
-their sub-branches, secondary schools directly under the committee, joint branches of small
-units (R18) and retired cadres' branches (R24). Branch sizes follow the kind: 3-15 members
-in a kindergarten, up to 60 in a large secondary school.
+The units come from a `Hierarchy` (`_hierarchy`): the spec's packaged model (for the
+built-in spec: province, city, county, district and grassroots levels) or one derived from
+the spec. `_layout` builds the tree level by level, top first:
 
-The national campaign covered millions of organisations (3.7 million is used in `bench/`).
+* the top level has about ``n / E`` units, where E is the expected size of the tree under
+  one top unit (the product of the mean children per parent, level by level);
+* each unit of a level whose kind is in the next level's ``parents`` has ``per_parent``
+  children; the last level takes whatever is left of `n`, spread over its parents in
+  proportion to their drawn number of children;
+* kinds are drawn by the level's shares, with at least one unit of each kind.
+
 `national` returns only what the fast engine needs: kind codes, parent indices and member
-counts, as numpy arrays; no person is materialised.
+counts, as numpy arrays; no person is materialised. `district` gives each unit its people.
 """
 
 from __future__ import annotations
 
+import itertools
+import random
 from collections.abc import Sequence
 
 import attrs
@@ -20,33 +26,11 @@ import numpy as np
 import numpy.typing as npt
 
 from sfd_workflow._spec._model import Person, Roster, Spec, Text, Unit
+from sfd_workflow.sim._dist import Dist
 from sfd_workflow.sim._errors import SimulationError
+from sfd_workflow.sim._hierarchy import Hierarchy, KindMix, Level, default_hierarchy
 
 __all__ = ["UnitArrays", "district", "national", "unit_arrays"]
-
-#: the unit kinds the generators produce (those of the built-in spec)
-KINDS = ("organ", "general_branch", "school", "kindergarten", "joint_branch", "retired_branch")
-
-# members per kind: triangular (min, mode, max); 3-60 overall
-_MEMBERS = {
-    "organ": (12, 25, 50),
-    "general_branch": (4, 6, 12),
-    "school": (8, 22, 60),
-    "kindergarten": (3, 7, 15),
-    "joint_branch": (3, 6, 12),
-    "retired_branch": (5, 15, 40),
-}
-# share of units by kind in a district (organs and general branches are fixed counts below)
-_SHARES = {"school": 0.56, "kindergarten": 0.26, "joint_branch": 0.10, "retired_branch": 0.08}
-_ZH = {
-    "organ": "教育局机关第{n}党支部",
-    "general_branch": "{what}党总支",
-    "school": "第{n}中小学党支部",
-    "kindergarten": "第{n}幼儿园党支部",
-    "joint_branch": "第{n}联合党支部",
-    "retired_branch": "第{n}离休干部党支部",
-}
-
 
 @attrs.frozen(kw_only=True, eq=False)
 class UnitArrays:
@@ -112,142 +96,162 @@ def unit_arrays(roster: Roster, spec: Spec) -> UnitArrays:
                       ids=tuple(u.id for u in roster.units))
 
 
-def _check_kinds(spec: Spec | None) -> None:
+#: at most this many members per unit, and people outside the membership per role
+MAX_MEMBERS = 10_000
+
+
+def _spec_and_model(spec: Spec | None, hierarchy: Hierarchy | None) -> tuple[Spec, Hierarchy]:
     if spec is None:
-        return
-    missing = [k for k in KINDS if k not in spec.unit_kinds]
-    if missing:
-        msg = (f"the generators make the unit kinds of builtin:xuhui-edu-2009; spec "
-               f"{spec.id!r} lacks {', '.join(missing)}")
+        from sfd_workflow._spec._loader import load_spec
+
+        spec = load_spec("builtin:xuhui-edu-2009")
+    model = hierarchy if hierarchy is not None else default_hierarchy(spec)
+    if model.spec_id != spec.id:
+        msg = f"the hierarchy model is for spec {model.spec_id!r}, not {spec.id!r}"
         raise SimulationError(msg)
+    return spec, model
 
 
-def _tri(rng: np.random.Generator, kind: str, size: int | None = None) -> npt.NDArray[np.int32]:
-    a, m, b = _MEMBERS[kind]
-    return np.rint(rng.triangular(a, m, b, size)).astype(np.int32)
+def _tree_size(levels: Sequence[Level]) -> float:
+    """Expected units in the tree under (and including) one unit of the top level."""
+    size, width = 1.0, 1.0
+    for above, lv in itertools.pairwise(levels):
+        takes = sum(s for k, s in zip(above.kinds, above.shares, strict=True)
+                    if not lv.parents or k in lv.parents)
+        assert lv.per_parent is not None
+        width *= takes * lv.per_parent.mean()
+        size += width
+    return size
 
 
-def _people(rng: np.random.Generator, uid: str, kind: str, members: int) -> tuple[Person, ...]:
-    """People of one unit with the built-in spec's roster roles (see its sample roster)."""
-    roles: list[list[str]] = [["member"] for _ in range(members)]
-    roles[0] += ["secretary"]
-    has_committee = kind not in ("joint_branch", "retired_branch") and members >= 3
-    if has_committee:
-        size = 3 if members < 25 else 5
-        for r in roles[:min(size, members)]:
-            r.append("committee")
-    if kind in ("school", "kindergarten"):
-        # R19: a party-member principal; in a small unit the secretary is the principal
-        i = 0 if members < 8 else 1
-        roles[i] += ["principal", "leading_cadre"]
-        roles[0].append("leading_cadre")
-    elif kind in ("organ", "general_branch"):
-        cadres = 1 + int(rng.integers(1, 4)) if kind == "organ" else 1
-        for r in roles[:min(cadres, members)]:
-            r.append("leading_cadre")
-    people = [Person(id=f"{uid}-{i + 1:02d}", roles=tuple(dict.fromkeys(r)))
-              for i, r in enumerate(roles)]
-    n = len(people)
-    if kind in ("school", "kindergarten", "organ"):
-        for _ in range(int(rng.integers(0, 3))):  # R20: non-party leading cadres
+def _counts(d: Dist | None, rng: np.random.Generator, size: int) -> npt.NDArray[np.int64]:
+    assert d is not None
+    return np.maximum(np.rint(d.sample(rng, size)), 0).astype(np.int64)
+
+
+def _layout(levels: Sequence[Level], n: int, rng: np.random.Generator, what: str
+            ) -> tuple[list[str], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Kinds (an index into the returned names), parents and levels of `n` units."""
+    minimum = sum(len(lv.kinds) for lv in levels)
+    if n < minimum:
+        msg = (f"{what} needs at least {minimum} units (one of each kind at each level), "
+               f"got {n}")
+        raise SimulationError(msg)
+    names = list(dict.fromkeys(k for lv in levels for k in lv.kinds))
+    code = {k: i for i, k in enumerate(names)}
+    kinds: list[npt.NDArray[np.int64]] = []
+    parents: list[npt.NDArray[np.int64]] = []
+    used = 0
+    above = np.zeros(0, dtype=np.int64)  # global indices of the level above
+    above_kind = np.zeros(0, dtype=np.int64)
+    for i, lv in enumerate(levels):
+        rest = sum(len(x.kinds) for x in levels[i + 1:])
+        room = n - used - rest
+        if i == 0:
+            count = max(len(lv.kinds), min(room, round(n / _tree_size(levels))))
+            par = np.full(count, -1, dtype=np.int64)
+        else:
+            want = np.array([code[k] for k in (lv.parents or levels[i - 1].kinds)])
+            elig = above[np.isin(above_kind, want)]
+            weights = np.minimum(_counts(lv.per_parent, rng, len(elig)), n)
+            if i == len(levels) - 1:
+                count = room
+                w = weights if weights.sum() else np.ones(len(elig), dtype=np.int64)
+                par = np.repeat(elig, rng.multinomial(count, w / w.sum()))
+            else:
+                par = np.repeat(elig, weights)
+                count = max(len(lv.kinds), min(room, len(par)))
+                if len(par) < count:
+                    par = np.concatenate([par, rng.choice(elig, count - len(par))])
+                par = par[:count]
+        local = rng.choice(len(lv.kinds), size=count, p=np.asarray(lv.shares) / sum(lv.shares))
+        local[:len(lv.kinds)] = np.arange(len(lv.kinds))
+        kind = np.array([code[k] for k in lv.kinds], dtype=np.int64)[local]
+        kinds.append(kind)
+        parents.append(par)
+        above = np.arange(used, used + count, dtype=np.int64)
+        above_kind = kind
+        used += count
+    return names, np.concatenate(kinds), np.concatenate(parents)
+
+
+def _members(mixes: Sequence[KindMix], local: npt.NDArray[np.int64],
+             rng: np.random.Generator) -> npt.NDArray[np.int32]:
+    members = np.zeros(len(local), dtype=np.int32)
+    for i, mix in enumerate(mixes):
+        m = np.flatnonzero(local == i)
+        members[m] = np.clip(_counts(mix.members, rng, len(m)), 1, MAX_MEMBERS)
+    return members
+
+
+def _people(r: random.Random, uid: str, mix: KindMix, members: int,
+            member_role: str | None) -> tuple[Person, ...]:
+    """People of one unit by its kind's role mix (see `KindMix`)."""
+    roles: list[list[str]] = [[member_role] if member_role else [] for _ in range(members)]
+    for role, count, skip in mix.roles:
+        k = members if count is None else min(members, max(0, round(count.draw_one(r))))
+        first = max(0, min(skip, members - k))
+        for held in roles[first:first + k]:
+            held.append(role)
+    people = [Person(id=f"{uid}-{i + 1:02d}", roles=tuple(dict.fromkeys(held)))
+              for i, held in enumerate(roles) if held]
+    n = members
+    for role, count in mix.others:
+        for _ in range(min(MAX_MEMBERS, max(0, round(count.draw_one(r))))):
             n += 1
-            people.append(Person(id=f"{uid}-{n:02d}", roles=("non_party_cadre",)))
-    if kind != "retired_branch":
-        for _ in range(1 + int(rng.integers(0, 3))):  # R14: masses' representatives
-            n += 1
-            people.append(Person(id=f"{uid}-{n:02d}", roles=("masses_rep",)))
+            people.append(Person(id=f"{uid}-{n:02d}", roles=(role,)))
     return tuple(people)
 
 
-def _layout(n_units: int, rng: np.random.Generator) -> tuple[list[str], list[int]]:
-    """Kinds and parent indices of a district of `n_units` units."""
-    if n_units < 6:
-        msg = f"a district needs at least 6 units (one of each kind), got {n_units}"
-        raise SimulationError(msg)
-    n_org = max(1, round(n_units * 0.03))
-    n_gb = max(2, 2 * round(n_units / 140))
-    rest = n_units - n_org - n_gb
-    counts = {k: max(1, round(rest * s)) for k, s in _SHARES.items()}
-    counts["school"] += rest - sum(counts.values())
-    kinds = (["organ"] * n_org + ["general_branch"] * n_gb
-             + [k for k, c in counts.items() for _ in range(c)])
-    parents = [-1] * len(kinds)
-    gbs_p = list(range(n_org, n_org + n_gb, 2))  # primary-school general branches
-    gbs_k = list(range(n_org + 1, n_org + n_gb, 2))  # kindergarten general branches
-    for i, k in enumerate(kinds):
-        # R21: primary schools (about 60%) and most kindergartens sit under a general branch
-        if k == "school" and rng.random() < 0.6:
-            parents[i] = int(rng.choice(gbs_p))
-        elif k == "kindergarten" and rng.random() < 0.8:
-            parents[i] = int(rng.choice(gbs_k))
-    return kinds, parents
-
-
 def district(n_units: int = 140, seed: int = 0, *, spec: Spec | None = None,
-             prefix: str = "d") -> Roster:
-    """A realistic district roster of `n_units` party organisations for the built-in spec.
+             hierarchy: Hierarchy | None = None, prefix: str = "d") -> Roster:
+    """A district roster of `n_units` units with people, from the spec's hierarchy model.
 
-    Kinds: about 3% bureau organs, primary-school and kindergarten general branches with
-    sub-branches (R21), 56% schools, 26% kindergartens, 10% joint branches (no committee,
-    R18), 8% retired cadres' branches (R24). People: 3-60 members by kind, a secretary, a
-    committee of 3 or 5 where the branch has one, principals and leading cadres (R19, R23),
-    non-party cadres (R20) and masses' representatives (R14).
+    For the built-in spec (the default): bureau organs, primary-school and kindergarten
+    general branches with sub-branches (R21), schools, kindergartens, joint branches without
+    a committee (R18) and retired cadres' branches (R24); 3-60 members by kind, a secretary,
+    committees, principals and leading cadres (R19, R23), non-party cadres (R20) and
+    masses' representatives (R14).
 
     Args:
-        n_units: at least 6.
+        n_units: at least one of each kind at each level of a district.
         seed: the same seed gives the same roster.
-        spec: when given, checked to have the generator's unit kinds.
+        spec: the spec (default builtin:xuhui-edu-2009); `hierarchy` defaults to its model.
     """
-    _check_kinds(spec)
+    spec, model = _spec_and_model(spec, hierarchy)
     rng = np.random.default_rng(seed)
-    kinds, parents = _layout(n_units, rng)
-    n_of: dict[str, int] = {}
+    names, local, parent = _layout(model.level_range("district"), n_units, rng, "a district")
+    mixes = [model.kinds[k] for k in names]
+    members = _members(mixes, local, rng)
+    r = random.Random(int(rng.integers(2**63)))
+    count: dict[int, int] = {}
     ids: list[str] = []
-    short = {"organ": "org", "general_branch": "gb", "school": "sch", "kindergarten": "kg",
-             "joint_branch": "jb", "retired_branch": "rb"}
-    for k in kinds:
-        n_of[k] = n_of.get(k, 0) + 1
-        ids.append(f"{prefix}-{short[k]}-{n_of[k]:03d}")
-    units = []
-    counter: dict[str, int] = {}
-    for i, (k, p) in enumerate(zip(kinds, parents, strict=True)):
-        counter[k] = counter.get(k, 0) + 1
-        if k == "general_branch":
-            what = "小学" if counter[k] % 2 else "幼教"
-            title = _ZH[k].format(what=f"第{(counter[k] + 1) // 2}{what}")
-        else:
-            title = _ZH[k].format(n=counter[k])
-        members = int(np.clip(_tri(rng, k), 3, 60))
-        units.append(Unit(id=ids[i], kind=k, people=_people(rng, ids[i], k, members),
-                          parent=ids[p] if p >= 0 else None, title=Text({"zh": title})))
+    titles: list[str] = []
+    for c in local.tolist():
+        count[c] = count.get(c, 0) + 1
+        mix, k = mixes[c], names[c]
+        ids.append(f"{prefix}-{mix.code or k}-{count[c]:03d}")
+        titles.append(mix.title.format(n=count[c]) if mix.title
+                      else f"{spec.unit_kinds[k].title.get('zh')} {count[c]}")
+    units = [Unit(id=ids[i], kind=names[c], parent=ids[p] if p >= 0 else None,
+                  people=_people(r, ids[i], mixes[c], int(members[i]), model.member_role),
+                  title=Text({"zh": titles[i]}))
+             for i, (c, p) in enumerate(zip(local.tolist(), parent.tolist(), strict=True))]
     return Roster(units=tuple(units), source=f"<district n={n_units} seed={seed}>")
 
 
 def national(n_units: int = 3_700_000, seed: int = 0, *, spec: Spec | None = None,
+             hierarchy: Hierarchy | None = None,
              kind_names: Sequence[str] | None = None) -> UnitArrays:
     """A national-scale set of units as arrays (no people): kinds, parents, member counts.
 
-    Same shares as `district`; about 4% of units are general branches, each parenting
-    primary schools and kindergartens drawn at random.
+    Every level of the hierarchy model (for the built-in spec: province, city, county,
+    district, grassroots). `kind_names` orders the kind codes (default: the spec's kinds).
     """
-    _check_kinds(spec)
-    names = tuple(kind_names or (spec.unit_kinds if spec is not None else KINDS))
-    code = {k: i for i, k in enumerate(names)}
+    spec, model = _spec_and_model(spec, hierarchy)
     rng = np.random.default_rng(seed)
-    shares = {"organ": 0.03, "general_branch": 0.04,
-              **{k: s * 0.93 for k, s in _SHARES.items()}}
-    probs = np.array([shares[k] for k in KINDS])
-    local = rng.choice(len(KINDS), size=n_units, p=probs / probs.sum())
-    local[:len(KINDS)] = np.arange(len(KINDS))  # at least one of each kind
-    to_spec = np.array([code[k] for k in KINDS], dtype=np.int8)
-    kind = to_spec[local]
-    gbs = np.flatnonzero(local == KINDS.index("general_branch"))
-    parent = np.full(n_units, -1, dtype=np.int64)
-    child = ((local == KINDS.index("school")) & (rng.random(n_units) < 0.6)) | (
-        (local == KINDS.index("kindergarten")) & (rng.random(n_units) < 0.8))
-    parent[child] = gbs[rng.integers(0, len(gbs), int(child.sum()))]
-    members = np.zeros(n_units, dtype=np.int32)
-    for i, k in enumerate(KINDS):
-        m = local == i
-        members[m] = np.clip(_tri(rng, k, int(m.sum())), 3, 60)
-    return UnitArrays(kind_names=names, kind=kind, parent=parent, members=members)
+    names, local, parent = _layout(model.levels, n_units, rng, "a nation")
+    members = _members([model.kinds[k] for k in names], local, rng)
+    order = tuple(kind_names or spec.unit_kinds)
+    to_code = np.array([order.index(k) for k in names], dtype=np.int8)
+    return UnitArrays(kind_names=order, kind=to_code[local], parent=parent, members=members)

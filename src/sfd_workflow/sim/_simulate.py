@@ -25,6 +25,7 @@ from sfd_workflow.sim._draws import Draws, draw
 from sfd_workflow.sim._errors import SimulationError
 from sfd_workflow.sim._exact import run_exact
 from sfd_workflow.sim._fast import schedule
+from sfd_workflow.sim._plan import campaign_calendar
 from sfd_workflow.sim._results import SimResult
 from sfd_workflow.sim._rosters import UnitArrays, unit_arrays
 from sfd_workflow.sim._shape import SpecShape, shape_of
@@ -35,13 +36,15 @@ Engine = Literal["fast", "exact"]
 
 
 def _calendar(spec: Spec, model: SimModel) -> tuple[WorkCalendar, int]:
-    dates = [model.start]
-    if spec.period is not None:
-        dates.append(spec.period.end)
-    dates += [t.due for _, t in spec.transitions() if t.due]
-    dates += [p.window.end for p in spec.phases if p.window]
-    cal = WorkCalendar.for_campaign(model.calendar, model.start, max(dates))
-    return cal, int(cal.on_or_after(cal.day(model.start)))
+    return campaign_calendar(spec, model.calendar, model.start)
+
+
+def _opens(spec: Spec, model: SimModel, cal: WorkCalendar) -> dict[str, int]:
+    """Per step, the first working day of its phase window (when the model waits for it)."""
+    if not model.wait_for_window:
+        return {}
+    return {s.id: int(cal.on_or_after(cal.day(w.start))) for s in spec.steps
+            if (w := spec.phase_of_step[s.id].window) is not None}
 
 
 def _streams(seed: int, run_index: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
@@ -73,7 +76,8 @@ def run(spec: Spec, units: Roster | UnitArrays, *, model: SimModel | None = None
         engine: ``"fast"`` (numpy, dates only) or ``"exact"`` (every event through the
             compiled `Runtime`; needs a roster).
         seed, run_index: reproduce the run.
-        progress: called with a count of events processed (exact engine).
+        progress: called with a count of events processed (exact engine) or with 1 as
+            each step is scheduled (fast engine).
 
     Raises:
         SimulationError: the spec, model or roster cannot be simulated (named reason).
@@ -87,7 +91,8 @@ def run(spec: Spec, units: Roster | UnitArrays, *, model: SimModel | None = None
     arrays = unit_arrays(units, spec) if isinstance(units, Roster) else units
     draws = _draws(spec, model, arrays, seed, run_index)
     if engine == "fast":
-        sched = schedule(spec, shape, arrays, draws, cal, first_day)
+        sched = schedule(spec, shape, arrays, draws, cal, first_day, _opens(spec, model, cal),
+                         progress)
         return SimResult(spec=spec, model=model, units=arrays, schedule=sched, calendar=cal,
                          engine="fast", seed=seed, run=run_index, roster=roster)
     if engine != "exact":
@@ -106,7 +111,7 @@ def _exact(spec: Spec, roster: Roster, arrays: UnitArrays, model: SimModel, shap
     _, b = _streams(seed, run_index)
     rng = random.Random(int(b.generate_state(1, np.uint64)[0]))
     ex = run_exact(spec, compile_workflow(spec), roster, shape, arrays, model, draws, cal,
-                   first_day, rng, progress)
+                   first_day, rng, progress, _opens(spec, model, cal))
     return SimResult(spec=spec, model=model, units=arrays, schedule=ex.schedule, calendar=cal,
                      engine="exact", seed=seed, run=run_index, roster=roster, events=ex.events,
                      event_steps=ex.steps, event_late=ex.late, retries=ex.retries)

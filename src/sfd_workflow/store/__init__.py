@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MissingExtraError
+from .._extras import require as _require
 
 if TYPE_CHECKING:
     from ._records import AuditEntry, StoredEvent
@@ -56,14 +56,8 @@ def __getattr__(name: str) -> Any:
     if home is None:
         msg = f"module {__name__!r} has no attribute {name!r}"
         raise AttributeError(msg)
-    try:
-        import sqlalchemy  # noqa: F401
-    except ImportError:
-        raise MissingExtraError("the event store (sfd_workflow.store)", "store",
-                                "sqlalchemy") from None
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    value = getattr(_require(f"{__name__}.{home}", feature="the event store (sfd_workflow.store)",
+                            extra="store"), name)
     globals()[name] = value
     return value
 

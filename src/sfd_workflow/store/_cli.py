@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from .._cli_kit import fail, load_roster_arg, load_spec_arg
+from .._extras import require
+from ..errors import MissingExtraError
+
 if TYPE_CHECKING:
     from ._store import EventStore
 
@@ -27,21 +31,14 @@ _URL = click.option("--url", envvar="SFD_STORE_URL", required=True, metavar="URL
 
 
 def _fail(message: str) -> NoReturn:
-    from ..cli import CliError
-
-    raise CliError(message)
+    fail(message)
 
 
 def _store_module() -> Any:
-    from ..errors import MissingExtraError
-
     try:
-        from . import _store
+        return require("sfd_workflow.store._store", feature="the event store", extra="store")
     except MissingExtraError as exc:
         _fail(str(exc))
-    except ImportError:
-        _fail(str(MissingExtraError("the event store", "store", "sqlalchemy")))
-    return _store
 
 
 def _open(url: str, **options: Any) -> EventStore:
@@ -66,14 +63,12 @@ def store_group() -> None:
 @click.argument("roster")
 def init(url: str, spec: str, roster: str) -> None:
     """Create a store at URL judging by SPEC and ROSTER."""
-    from .._roster import load_roster
-    from .._spec._loader import load_spec
     from ..errors import SfdWorkflowError
 
     mod = _store_module()
+    s = load_spec_arg(spec)
+    r = load_roster_arg(roster, s)
     try:
-        s = load_spec(spec)
-        r = load_roster(roster, s)
         store = mod.EventStore.create(url, s, r)
     except SfdWorkflowError as exc:
         _fail(str(exc))

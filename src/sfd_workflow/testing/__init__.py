@@ -20,15 +20,12 @@ Needs the ``testing`` extra (``pip install 'sfd-workflow[testing]'``) for Hypoth
 
 from __future__ import annotations
 
-try:
-    import hypothesis as _hypothesis  # noqa: F401  (fail early, naming the extra)
-except ImportError:  # pragma: no cover - exercised with hypothesis uninstalled
-    from sfd_workflow.errors import MissingExtraError
+from sfd_workflow._extras import require as _require
 
-    raise MissingExtraError("sfd_workflow.testing", "testing", "hypothesis") from None
+_require("hypothesis", feature="sfd_workflow.testing", extra="testing")  # fail early, naming it
 
-from ._stateful import WorkflowMachine, workflow_state_machine
-from ._strategies import event_logs, from_spec, rosters, specs
+from ._stateful import WorkflowMachine, workflow_state_machine  # noqa: E402  (after the gate)
+from ._strategies import event_logs, from_spec, rosters, specs  # noqa: E402
 
 __all__ = [
     "WorkflowMachine",

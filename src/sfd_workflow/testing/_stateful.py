@@ -16,6 +16,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from sfd_workflow import Runtime, compile_workflow, roster_from_document, spec_from_document
+
 from ._events import Clock, draw_line, start_clock
 from ._oracle import RosterModel, WorkflowModel
 from ._world import WorldModel
@@ -39,8 +41,6 @@ class WorkflowMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        from sfd_workflow import Runtime
-
         self.runtime = Runtime(self.compiled, self.roster)
         self.model = WorldModel(self.workflow, self.roster_model, self.predicates)
         self.clock: Clock = start_clock(self.model)
@@ -149,11 +149,6 @@ def workflow_state_machine(
 
             TestMySpec = workflow_state_machine(spec, roster).TestCase
     """
-    from sfd_workflow import (
-        compile_workflow,
-        roster_from_document,
-        spec_from_document,
-    )
 
     if isinstance(spec, Mapping):
         spec = spec_from_document(spec)

@@ -230,6 +230,8 @@ def _draw_spec(
                 if iso_dates
                 else {"start": dt.date.fromisoformat(a), "end": dt.date.fromisoformat(b)}
             )
+            if _maybe(draw, 2):  # extension: flag events outside the window
+                phase["window"]["flag"] = True
         phases.append(phase)
     kinds: dict[str, Any] = {}
     for kind in _names(_KINDS, draw(st.integers(1, max_kinds))):
@@ -256,6 +258,8 @@ def _draw_spec(
             if iso_dates
             else {"start": dt.date(2009, 3, 1), "end": dt.date(2009, 8, 31)}
         )
+        if _maybe(draw, 2):  # extension: flag events outside the period
+            doc["period"]["flag"] = True
     doc["roles"] = {r: _text(draw, r, r.replace("_", " ").title()) for r in roles}
     doc["unit_kinds"] = kinds
     doc["phases"] = phases
