@@ -98,9 +98,10 @@ def parse_iso_datetime(text: str, tz: dt.tzinfo) -> dt.datetime:
     Raises:
         BadTime: `text` is not an ISO 8601 date-time with a time part (English, Chinese).
     """
-    # The common spelling (extended date, ``T``, ``hh:mm``…) goes to the C parser: with these
-    # separators in place, what `fromisoformat` accepts is ISO 8601, but for an offset with
-    # seconds, which the check after it sends to the full reading below.
+    # The usual spellings go to the C parser (the hot path of every event): an extended date,
+    # ``T``, ``hh:mm``, then seconds, ``Z`` or nothing, or ``hh:mm:ss±hh:mm``. With these
+    # separators in place, what `fromisoformat` accepts is ISO 8601; any other offset (where
+    # it would also take seconds, ``+08:00:30``) goes to the full reading below.
     n = len(text)
     if (n >= 16 and text[13] == ":" and text[4] == "-" and text[10] in "Tt "
             and (n == 16 or text[16] in _AFTER_MINUTES)):
@@ -111,10 +112,8 @@ def parse_iso_datetime(text: str, tz: dt.tzinfo) -> dt.datetime:
         else:
             if at.tzinfo is None:
                 return at.replace(tzinfo=tz)
-            if n == 25 and text[19] in "+-":  # hh:mm:ss±hh:mm, the usual spelling
+            if (n == 25 and text[19] in "+-") or text[-1] in "Zz":
                 return at
-            if not at.utcoffset().seconds % 60:  # type: ignore[union-attr]
-                return at  # an offset without seconds (nor microseconds, which need them)
     m = _EXTENDED.fullmatch(text) or _BASIC.fullmatch(text)
     if m is None:
         if _DATE_ONLY.fullmatch(text):

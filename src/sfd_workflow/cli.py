@@ -160,8 +160,11 @@ def explain(spec: str, roster: str, events: str, unit: str, event: str, actor: s
             fail("--payload: must be a JSON object")
     _names_in_roster(s, r, unit, event, actor)
     ex = rt.explain(unit, event, actor, at=at, payload=body)
-    if ex.reason is Reason.MALFORMED:
-        fail(f"--{'payload' if 'payload' in ex.unmet[0].en else 'at'}: {ex.unmet[0].en}")
+    if ex.reason is Reason.MALFORMED:  # the option the event's detail names
+        detail = ex.unmet[0].en
+        option = next((k for k in ("at", "payload", "unit", "event", "actor")
+                       if detail.startswith(f"'{k}")), "payload")
+        fail(f"--{option}: {detail}")
     if as_json:
         click.echo(json.dumps({
             "unit": unit, "event": event, "actor": actor, "allowed": ex.allowed,

@@ -12,6 +12,9 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from sfd_workflow import Runtime, compile_workflow, roster_from_document, spec_from_document
+from sfd_workflow._checks import EVENT_CHECKS, all_pass
+from sfd_workflow._context import Context
+from sfd_workflow._eventlog import ParsedEvent, parse_line
 from sfd_workflow.testing import event_logs, rosters, specs
 
 PREDICATES: dict[str, Any] = {
@@ -27,6 +30,19 @@ def _strict(name: str) -> Any:
     raise ValueError(name)
 
 
+def _hot_path_agrees_with_the_table(rt: Runtime, line: str) -> None:
+    """`all_pass` (steps 2–8 as one conjunction, submit's hot path) is True exactly when
+    every check of the table's steps 2–8 holds."""
+    parsed = parse_line(line, rt.compiled.tz)
+    if not isinstance(parsed, ParsedEvent):
+        return
+    units = rt._units
+    fast = all_pass(Context(rt.compiled, units, rt.roster.children), parsed)
+    ctx = Context(rt.compiled, units, rt.roster.children)
+    ctx.load(parsed)
+    assert fast == all(check.holds(ctx) for check in EVENT_CHECKS[1:]), line
+
+
 def _explain_then_submit(rt: Runtime, lines: list[str]) -> None:
     """Explain each line's event, then submit it: same reason, same decision, same detail.
 
@@ -37,6 +53,7 @@ def _explain_then_submit(rt: Runtime, lines: list[str]) -> None:
     tests/core/test_event_lines.py covers them.
     """
     for line in lines:
+        _hot_path_agrees_with_the_table(rt, line)
         try:
             obj = json.loads(line, parse_constant=_strict)
         except ValueError:
