@@ -10,7 +10,8 @@ DEB_PACKAGES := graphviz fonts-wqy-microhei
 
 setup: deb venv
 
-# Debian packages: graphviz's `dot` and a CJK font for Chinese labels (NOTES.md).
+# Debian packages: graphviz's `dot` and a CJK font for Chinese labels (without one,
+# Graphviz silently draws boxes for Chinese).
 deb:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	$(PYTHON) -c "import venv, ensurepip" >/dev/null 2>&1 || missing="$$missing python3-venv"; \

@@ -83,7 +83,7 @@ STATES: tuple[str, ...] = tuple(
 
 
 def spec_document() -> dict[str, Any]:
-    """The format-1 spec document (SPEC-FORMAT §1) of the 16-state benchmark workflow."""
+    """The format-1 spec document (docs/format.md §1) of the 16-state benchmark workflow."""
     steps = []
     for k in range(STEPS):
         steps.append(
@@ -119,7 +119,7 @@ def unit_id(i: int) -> str:
 
 
 def roster_document(units: int) -> dict[str, Any]:
-    """A roster document (SPEC-FORMAT §2) of `units` units with 2 people each."""
+    """A roster document (docs/format.md §2) of `units` units with 2 people each."""
     return {
         "units": [
             {
@@ -170,7 +170,7 @@ def finished_units(units: int, events: int) -> int:
 
 
 def event_lines(docs: Iterable[Mapping[str, Any]]) -> list[str]:
-    """The event documents as JSON Lines strings (SPEC-FORMAT §3), without newlines."""
+    """The event documents as JSON Lines strings (docs/format.md §3), without newlines."""
     return [json.dumps(d, ensure_ascii=False) for d in docs]
 
 

@@ -8,7 +8,7 @@ alone. Three rows for the national run, each shown as a ratio to the one below i
 * **command** — the whole ``sfd-workflow simulate builtin:xuhui-edu-2009 --national
   --engine fast --seed 1 --out DIR`` a user runs (interpreter start, imports, units, run,
   every table, ``kpis.yaml`` and the four plots), as a subprocess; its peak memory is the
-  child's max RSS (``getrusage(RUSAGE_CHILDREN)``). Target (issue 10): <= 15 s, <= 3 GiB
+  child's max RSS (``getrusage(RUSAGE_CHILDREN)``). Target: <= 15 s, <= 3 GiB
   on a 2-core machine.
 * **sim.run** — the fast engine and its summary in process, the units already built;
 * **floor** — drawing the same random quantities for the same units (`_draws.draw`),

@@ -9,7 +9,7 @@ microseconds per event, for
   fired with ``machine.events[name].trigger(unit, ...)``; (c) python-statemachine, one per
   unit; (d) a plain dict transition table;
 
-then the ratios against the targets of issue 2. No assertion on any time: it only measures.
+then the ratios against the targets (docs: bench/README.md). No assertion on any time: it only measures.
 See bench/README.md for what each column means and the numbers measured so far.
 
 Usage: python bench/run.py [--units N] [--events N] [--quick] [--small N] [--repeats N]
@@ -270,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def print_targets(roster_row: core.Row, submit_row: core.Row, shared: core.Row) -> None:
-    """Our numbers against the targets of issue 2."""
+    """Our numbers against the targets (bench/README.md)."""
     assert submit_row.event_us and shared.event_us
     assert submit_row.create_us is not None and roster_row.create_us is not None
     assert submit_row.bytes_per_unit is not None and roster_row.bytes_per_unit is not None
@@ -284,7 +284,7 @@ def print_targets(roster_row: core.Row, submit_row: core.Row, shared: core.Row) 
     runtime_us, total_us = submit_row.create_us, submit_row.create_us + roster_row.create_us
     runtime_b = submit_row.bytes_per_unit
     total_b = runtime_b + roster_row.bytes_per_unit
-    print("targets (issue 2)")
+    print("targets")
     print(
         f"  submit ÷ (b) per event          {ratio:6.2f}      target ≤ {SUBMIT_RATIO_TARGET}"
         f"   {verdict(ratio <= SUBMIT_RATIO_TARGET)}"

@@ -1,13 +1,13 @@
-"""The only module that imports `transitions` (STYLE.md 5).
+"""The only module that imports `transitions` (ARCHITECTURE.md, rules of the house).
 
 One shared `Machine` per (unit kind, step), built with ``model=None`` and
 ``auto_transitions=False`` (no ``to_<state>()`` jumps), guards passed as callables (never
 string names), and units as light objects never added with ``add_model``, which is quadratic
-in the number of models (NOTES.md, transitions issues #146, #434). Each unit object carries
+in the number of models (transitions issues #146, #434: creation is quadratic with `add_model`). Each unit object carries
 one attribute per step, the ``model_attribute`` of that step's machine.
 
 Firing: the engine has already resolved the unit's state and checked that the event has
-transitions from it (SPEC-FORMAT §4 steps 1–8), so `fire` hands the machine's own
+transitions from it (docs/format.md §4 steps 1–8), so `fire` hands the machine's own
 `Transition` objects for that state, in order, an `EventData` and lets each `execute`:
 transitions evaluates the condition (our guard), runs the state change (exit, set_state,
 enter) and its callbacks. This is `Event._process` without the dispatch that `Event.trigger`

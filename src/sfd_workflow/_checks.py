@@ -1,4 +1,4 @@
-"""The check table: SPEC-FORMAT §4, in order, once.
+"""The check table: docs/format.md §4, in order, once.
 
 `TABLE` lists every check of §4 in the order it is made, which is the order of `Reason`:
 step 1 (the event is well formed, `_eventlog.parse_event`), steps 2–8 (`EventCheck`s) and the
@@ -41,7 +41,7 @@ __all__ = ["EVENT_CHECKS", "GUARD_CHECKS", "GUARD_KEYS", "TABLE", "EventCheck", 
 
 
 class EventCheck:
-    """A check of SPEC-FORMAT §4 steps 1–8, on the event and the unit (not on a guard)."""
+    """A check of docs/format.md §4 steps 1–8, on the event and the unit (not on a guard)."""
 
     reason: ClassVar[Reason]
     #: True when the checks after this one cannot be judged once it fails
@@ -196,15 +196,15 @@ class RightState(EventCheck):
                         event=ctx.event, sources=list_words(sources, lang))
 
 
-#: SPEC-FORMAT §4 steps 1–8, in order
+#: docs/format.md §4 steps 1–8, in order
 EVENT_CHECKS: tuple[EventCheck, ...] = (
     WellFormed(), KnownUnit(), KnownEvent(), Applicable(), KnownActor(), InOrder(), StepOpen(),
     RightState())
-#: SPEC-FORMAT §4 step 9: the guard keys, in the order they are checked
+#: docs/format.md §4 step 9: the guard keys, in the order they are checked
 GUARD_CHECKS: tuple[type[GuardCheck], ...] = (
     RoleCheck, NotBeforeCheck, HasCheck, OncePerActorCheck, FieldsCheck, QuorumCheck,
     PerPersonCheck, ChildrenCheck, CustomCheck)
-#: every check of SPEC-FORMAT §4, in order; their reasons are `Reason` in order
+#: every check of docs/format.md §4, in order; their reasons are `Reason` in order
 TABLE: tuple[EventCheck | type[GuardCheck], ...] = (*EVENT_CHECKS, *GUARD_CHECKS)
 #: the guard keys in check order (for whoever lists a guard's keys: diagrams, slides)
 GUARD_KEYS: tuple[str, ...] = tuple(c.key for c in GUARD_CHECKS)

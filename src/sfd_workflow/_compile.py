@@ -81,7 +81,7 @@ def compile_guard(spec: Spec, transition: Transition, kind: UnitKind, tz: Any,
 
 def _condition(ct: CompiledTransition) -> Callable[[Context], bool]:
     """The transition's guard as a `transitions` condition; on failure it notes the first
-    failing check of the first candidate (SPEC-FORMAT §4 step 9) in ``ctx.failed``."""
+    failing check of the first candidate (docs/format.md §4 step 9) in ``ctx.failed``."""
     checks = ct.checks
     if not checks:
         return lambda _ctx: True

@@ -1,4 +1,4 @@
-"""The context of one judgement: what the checks of SPEC-FORMAT §4 read and resolve.
+"""The context of one judgement: what the checks of docs/format.md §4 read and resolve.
 
 A runtime keeps one `Context` for `submit` (the hot path reuses it); `explain` makes its own.
 The early checks of the table fill it as they pass (the unit, the step, the actor's roles,
@@ -76,7 +76,7 @@ class Context:
         self.failed = None
 
     def complete(self, unit_id: str, step: CompiledStep) -> bool:
-        """True when the unit's step is complete (SPEC-FORMAT §4)."""
+        """True when the unit's step is complete (docs/format.md §4)."""
         return is_complete(self.units[unit_id], step, self.steps)
 
     def predicate_view(self) -> PredicateContext:

@@ -1,4 +1,4 @@
-"""The runtime: judging events against units, one by one (SPEC-FORMAT §4).
+"""The runtime: judging events against units, one by one (docs/format.md §4).
 
 `Runtime.submit` runs the check table (`_checks`) on each event and stops at the first
 failure; the unit objects are `_unit.UnitState`s, the judgement's scratch a
@@ -53,7 +53,7 @@ class LogEntry:
 
 @attrs.frozen
 class ReplayLine:
-    """The verdict of one line of an event log (SPEC-FORMAT §5)."""
+    """The verdict of one line of an event log (docs/format.md §5)."""
 
     line: int
     unit: str | None
@@ -254,7 +254,7 @@ class Runtime:
     def _judge(self, ev: ParsedEvent) -> Verdict:
         ctx = self._ctx
         if not all_pass(ctx, ev):  # then the table says which check fails first, and why
-            for check in _AFTER_PARSE:  # SPEC-FORMAT §4 steps 2–8, in order
+            for check in _AFTER_PARSE:  # docs/format.md §4 steps 2–8, in order
                 if not check.holds(ctx):
                     return rejected(check.describe(ctx))
         us = ctx.unit
@@ -318,7 +318,7 @@ class Runtime:
             at: the time to judge at (a date-time or its ISO 8601 text); None means now. A
                 naive time is read in the spec's timezone; a text `submit` would call
                 malformed gives a ``malformed`` explanation with the same detail.
-            payload: the payload to judge; None means none (``{}``, as in SPEC-FORMAT §3),
+            payload: the payload to judge; None means none (``{}``, as in docs/format.md §3),
                 so a `fields` guard names each field it lacks.
         """
         parsed = self._what_if(unit_id, event, actor_id, at, payload)
@@ -349,7 +349,7 @@ class Runtime:
 
 def replay(compiled: CompiledWorkflow, roster: Roster, lines: Iterable[str], *,
            runtime: Runtime | None = None) -> Iterator[ReplayLine]:
-    """Judge each line of an event log in order (SPEC-FORMAT §5), from line 1.
+    """Judge each line of an event log in order (docs/format.md §5), from line 1.
 
     Args:
         lines: the log's lines, without their newlines (see `read_event_lines`).

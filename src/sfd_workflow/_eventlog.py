@@ -1,4 +1,4 @@
-"""Reading events (SPEC-FORMAT §3): one parse for every way an event comes in.
+"""Reading events (docs/format.md §3): one parse for every way an event comes in.
 
 `parse_event` (a mapping, from the Python API and the store) and `parse_line` (one line of a
 JSON Lines log, from `replay`, `Runtime.submit_line`, ``explain --payload`` and the store) are
@@ -70,7 +70,7 @@ def _malformed(en: str, zh: str) -> Requirement:
 
 
 def parse_at(value: Any, tz: dt.tzinfo) -> dt.datetime | Requirement:
-    """`at` read as an aware date-time (SPEC-FORMAT §3), or why it is not one."""
+    """`at` read as an aware date-time (docs/format.md §3), or why it is not one."""
     try:
         return parse_iso_datetime(value, tz)
     except BadTime as exc:
@@ -208,7 +208,7 @@ def parse_line(line: str, tz: dt.tzinfo) -> ParsedEvent | Requirement:
 
 
 def split_lines(text: str) -> list[str]:
-    """A log's lines (SPEC-FORMAT §3): every line counts, a blank one too; the newline ending
+    """A log's lines (docs/format.md §3): every line counts, a blank one too; the newline ending
     the file starts no new line, so an empty file has none. A ``\\r`` before a newline is
     dropped (CRLF logs)."""
     if not text:

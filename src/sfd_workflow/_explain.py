@@ -1,4 +1,4 @@
-"""Explanations: every unmet requirement of an event, from the check table (SPEC-FORMAT §4).
+"""Explanations: every unmet requirement of an event, from the check table (docs/format.md §4).
 
 `Runtime.submit` stops at the first failing check of `_checks.TABLE`; `explain` runs the same
 checks on the same context and collects every failure, so its first unmet requirement is

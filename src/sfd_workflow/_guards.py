@@ -1,4 +1,4 @@
-"""Guard checks: one small class per guard key of SPEC-FORMAT §1.
+"""Guard checks: one small class per guard key of docs/format.md §1.
 
 Each check is compiled once per unit kind (effective roles depend on the kind's `role_map`)
 and has two faces: `holds(ctx)`, the hot path, and `describe(ctx)`, the unmet requirement in
@@ -65,7 +65,7 @@ def registered_predicates() -> Mapping[str, Predicate]:
 class GuardCheck:
     """A compiled guard key: `holds` for the hot path, `describe` for explanations."""
 
-    #: the guard key (SPEC-FORMAT §1) and the reason it gives (§4 step 9)
+    #: the guard key (docs/format.md §1) and the reason it gives (§4 step 9)
     key: ClassVar[str]
     reason: ClassVar[Reason]
     __slots__ = ("kind", "spec", "transition")
@@ -190,7 +190,7 @@ class OncePerActorCheck(GuardCheck):
 
     def setup(self, value: Any, tz: Any, predicates: Mapping[str, Predicate]) -> bool:
         if not self.transition.records:
-            return False  # once_per_actor needs records (SPEC-FORMAT §1)
+            return False  # once_per_actor needs records (docs/format.md §1)
         self.records = self.transition.records
         return True
 

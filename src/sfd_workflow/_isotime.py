@@ -1,4 +1,4 @@
-"""Reading an event's ``at``: an ISO 8601 date-time with a time part (SPEC-FORMAT §3).
+"""Reading an event's ``at``: an ISO 8601 date-time with a time part (docs/format.md §3).
 
 Accepted, in the extended or the basic format (date and time in the same format):
 

@@ -1,10 +1,10 @@
 """JSON values as the core keeps them: checked, bounded, deep-copied and frozen.
 
-An event's payload is JSON data (SPEC-FORMAT §3): objects with string keys, arrays,
+An event's payload is JSON data (docs/format.md §3): objects with string keys, arrays,
 strings, finite numbers, true, false, null. What the runtime keeps of it (a record's
 payload, the log) is a deep copy that cannot be changed: objects become `FrozenDict` (a
 `dict`, so ``json.dumps`` writes it as before), arrays become tuples. Mutating the caller's
-dict afterwards changes nothing stored (issue 13).
+dict afterwards changes nothing stored.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class FrozenDict(dict[str, Any]):
         return (dict, (dict(self),))
 
 
-#: the payload of an event without one (SPEC-FORMAT §3: absent or null means {})
+#: the payload of an event without one (docs/format.md §3: absent or null means {})
 EMPTY = FrozenDict()
 
 

@@ -1,4 +1,4 @@
-"""Records: what an accepted transition with ``records`` stores (SPEC-FORMAT §4)."""
+"""Records: what an accepted transition with ``records`` stores (docs/format.md §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Loading a roster of units (SPEC-FORMAT §2) against a spec."""
+"""Loading a roster of units (docs/format.md §2) against a spec."""
 
 from __future__ import annotations
 
@@ -155,7 +155,7 @@ def load_roster(path: str | Path, spec: Spec) -> Roster:
     """Load a roster file (YAML or JSON), checked against `spec`.
 
     Raises:
-        RosterError: the file cannot be read or breaks SPEC-FORMAT §2.
+        RosterError: the file cannot be read or breaks docs/format.md §2.
     """
     return _load(read_document(path, error=RosterError), spec)
 

@@ -1,4 +1,4 @@
-"""The unit object: one unit's state while a runtime judges its events (SPEC-FORMAT §4).
+"""The unit object: one unit's state while a runtime judges its events (docs/format.md §4).
 
 Units are small ``__slots__`` objects: step states in the list `st` (one property per step,
 the ``model_attribute`` its shared `transitions` machine reads and writes), live records by
@@ -70,7 +70,7 @@ class UnitState:
 
 
 def is_complete(us: UnitState, cs: CompiledStep, steps: Sequence[CompiledStep]) -> bool:
-    """SPEC-FORMAT §4: in a final state, or skipped for the kind with its `after` complete."""
+    """docs/format.md §4: in a final state, or skipped for the kind with its `after` complete."""
     if us.st[cs.index] in cs.finals:
         return True
     if cs.index in us.kind.skipped:
@@ -79,7 +79,7 @@ def is_complete(us: UnitState, cs: CompiledStep, steps: Sequence[CompiledStep]) 
 
 
 def is_open(us: UnitState, cs: CompiledStep, steps: Sequence[CompiledStep]) -> bool:
-    """SPEC-FORMAT §4: every step in the step's `after` is complete."""
+    """docs/format.md §4: every step in the step's `after` is complete."""
     return all(is_complete(us, steps[a], steps) for a in cs.after)
 
 

@@ -1,4 +1,4 @@
-"""Verdicts: the value every event gets (SPEC-FORMAT §4). Rejections are values, not errors."""
+"""Verdicts: the value every event gets (docs/format.md §4). Rejections are values, not errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ __all__ = ["CHECK_ORDER", "Reason", "Requirement", "Verdict"]
 
 
 class Reason(enum.StrEnum):
-    """Why an event was rejected; the codes of SPEC-FORMAT §4, in check order.
+    """Why an event was rejected; the codes of docs/format.md §4, in check order.
 
     `FUTURE` is an extension of §4 used by the event store only (``sfd_workflow.store``): an
     event dated more than the store's allowed skew after the store's clock, checked right
@@ -36,7 +36,7 @@ class Reason(enum.StrEnum):
     CUSTOM = "custom"
 
 
-#: SPEC-FORMAT §4: the first failing check gives the reason. The checks themselves, in this
+#: docs/format.md §4: the first failing check gives the reason. The checks themselves, in this
 #: order, are the table `sfd_workflow._checks.TABLE`. (`Reason.FUTURE` is the event store's,
 #: checked before the runtime judges: not a check of the table.)
 CHECK_ORDER: tuple[Reason, ...] = tuple(r for r in Reason if r is not Reason.FUTURE)
@@ -89,7 +89,7 @@ class Verdict:
         return None if why is None else why.text(lang)
 
     def to_json(self) -> dict[str, object]:
-        """The verdict's fields as in a `replay` output line (SPEC-FORMAT §5).
+        """The verdict's fields as in a `replay` output line (docs/format.md §5).
 
         ``outside_window`` is an extra key, present (and true) only when the event was
         accepted outside a flagged window, so specs without flags print what they always did.

@@ -1,5 +1,5 @@
 """The words of the rules, in Chinese and English: one phrase per guard key, one sentence per
-check of SPEC-FORMAT §4.
+check of docs/format.md §4.
 
 The only place these words are written. `explain` and verdict details build their sentences
 from them, and the diagrams and slides (`sfd_workflow.diagrams`) label guards with the very

@@ -107,3 +107,27 @@ def test_every_relative_link_and_anchor_resolves() -> None:
     heading of that file."""
     problems = [p for doc in doc_files() for p in _link_problems(doc)]
     assert not problems, "\n".join(problems)
+
+
+def test_the_newcomers_path_has_runnable_blocks() -> None:
+    """README, getting started and the format reference each show commands with output
+    (so the test above is not vacuous for the path a newcomer takes)."""
+    for name in ("README.md", "docs/getting-started.md", "docs/format.md"):
+        assert _runnable(ROOT / name), f"{name} shows no command with its output"
+
+
+def test_docs_cite_only_what_is_in_the_repository() -> None:
+    """No doc or comment sends the reader to what is not in the repository (the team's
+    reference notes and its issue tracker live outside it)."""
+    outside = ("NOTES.md", "STYLE.md", "SPEC-FORMAT", "BRIEF.md", "../shared", "issue 2",
+               "issue 3", "issue 6", "issue 9", "issue 10", "issue 12", "issue 13")
+    files = [*doc_files(), *sorted((ROOT / "src").rglob("*.py")),
+             *sorted((ROOT / "src").rglob("*.yaml")),
+             *sorted((ROOT / "bench").glob("*.py")), ROOT / "Makefile", ROOT / ".ci" / "run"]
+    hits = [f"{f.relative_to(ROOT)}:{n}: {word}"
+            for f in files
+            for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
+            for word in outside if word in line
+            # the changelog records which issue each change answered
+            and not (f.name == "CHANGELOG.md" and word.startswith("issue"))]
+    assert not hits, "\n".join(hits)

@@ -92,3 +92,10 @@ def test_architecture_names_every_module() -> None:
     gone = sorted(n for n in named if n.count("/") <= 1 and "tests" not in n
                   and not (SRC / n).exists() and not (ROOT / n).exists())
     assert not gone, f"ARCHITECTURE.md names modules that do not exist: {', '.join(gone)}"
+def test_the_package_has_no_import_cycle() -> None:
+    """No cycle among the package's modules, counting imports inside functions too."""
+    graph = import_graph()
+    assert graph.number_of_edges() > 50  # the walk sees the imports (not vacuous)
+    cycles = list(nx.simple_cycles(graph))
+    shown = sorted(" -> ".join([*c, c[0]]) for c in cycles)[:10]
+    assert not cycles, f"{len(cycles)} import cycles, e.g.:\n" + "\n".join(shown)

@@ -330,7 +330,7 @@ def spec_from_document(document: Mapping[str, Any], source: str = "<document>") 
     """Load a spec from an already parsed document (a dict as YAML or JSON would give).
 
     Raises:
-        SpecError: the document breaks SPEC-FORMAT §1 (every problem is in ``.problems``),
+        SpecError: the document breaks docs/format.md §1 (every problem is in ``.problems``),
             holds anything but plain data or breaks the limits of `_marks`.
     """
     problems = plain_problems(document, source)
@@ -344,7 +344,7 @@ def spec_from_text(text: str, source: str = "<text>", *, fmt: str | None = None)
 
     Raises:
         SpecError: the text is not valid YAML or JSON, breaks a limit (size, nesting, alias
-            expansion, integer digits) or breaks SPEC-FORMAT §1.
+            expansion, integer digits) or breaks docs/format.md §1.
     """
     return _load(parse_text(text, source, fmt=fmt, error=SpecError))
 
@@ -358,7 +358,7 @@ def load_spec(path_or_builtin: str | Path) -> Spec:
     """Load a spec from a YAML or JSON file, or a built-in one as ``builtin:<id>``.
 
     Raises:
-        SpecError: the file cannot be read or breaks SPEC-FORMAT §1; the message names the
+        SpecError: the file cannot be read or breaks docs/format.md §1; the message names the
             file, the path inside it and (for YAML) the line.
 
     Example:

@@ -1,4 +1,4 @@
-"""The neutral model of a format-1 workflow spec (SPEC-FORMAT §1) and roster (§2).
+"""The neutral model of a format-1 workflow spec (docs/format.md §1) and roster (§2).
 
 Frozen attrs classes. Field validators are not used for cross-references: those belong to
 the linker (`_linker.py`), which reports them with file, path and line.
@@ -93,7 +93,7 @@ class Quorum:
     at_least: int | float | str  # an integer, a fraction 0<x<1, "majority" or "all"
 
     def needed(self, n: int) -> int:
-        """How many distinct people are needed when `n` people hold the role (SPEC-FORMAT §1)."""
+        """How many distinct people are needed when `n` people hold the role (docs/format.md §1)."""
         q = self.at_least
         if q == "majority":
             return n // 2 + 1
@@ -119,7 +119,7 @@ class PerPerson:
 
 @attrs.frozen(kw_only=True)
 class Guard:
-    """The guard of a transition; every key given must hold (SPEC-FORMAT §1)."""
+    """The guard of a transition; every key given must hold (docs/format.md §1)."""
 
     role: tuple[str, ...] = ()
     not_before: dt.date | None = None
@@ -312,7 +312,7 @@ class Unit:
 
 @attrs.frozen(kw_only=True)
 class Roster:
-    """The units a runtime judges events of (SPEC-FORMAT §2)."""
+    """The units a runtime judges events of (docs/format.md §2)."""
 
     units: tuple[Unit, ...]
     source: str = "<roster>"
@@ -337,7 +337,7 @@ class Roster:
         return len(self.units)
 
     def to_document(self) -> dict[str, Any]:
-        """The roster as a SPEC-FORMAT §2 document, which `roster_from_document` reads back."""
+        """The roster as a docs/format.md §2 document, which `roster_from_document` reads back."""
         units = []
         for u in self.units:
             doc: dict[str, Any] = {"id": u.id, "kind": u.kind}

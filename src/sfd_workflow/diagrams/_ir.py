@@ -3,9 +3,9 @@
 A `Graph` is plain data: nodes, edges and clusters with already-chosen labels (in the
 requested language) and styles. Renderers (`_dot.py`, `_mermaid.py`) turn it into text and
 never look at a spec; extractors (`_views.py`, `_progress.py`) never write DOT. This is the
-extract → IR → render split of STYLE.md §7.
+extract → IR → render split (ARCHITECTURE.md).
 
-Ids are ASCII (NOTES.md: "keep ids ASCII; put Chinese in labels"); order is the order the
+Ids are ASCII (keep ids ASCII, put Chinese in labels: DOT tools and viewers disagree on non-ASCII ids); order is the order the
 extractor gives, which is document order, so the same input always gives the same text.
 """
 

@@ -1,6 +1,6 @@
 """Where units stand: per-step status of each unit, read from a `Runtime`.
 
-The status of a step for a unit (SPEC-FORMAT §4 words):
+The status of a step for a unit (docs/format.md §4 words):
 
 - ``skipped``: the unit's kind skips it (R24);
 - ``done``: the step is in a final state;
@@ -92,7 +92,7 @@ def unit_stage(spec: Spec, p: UnitProgress) -> str:
 def runtime_from_lines(spec: Spec, roster: Roster, lines: Iterable[str]) -> Any:
     """A `Runtime` that has judged every line of an event log, keeping its log.
 
-    Lines that are not JSON objects are malformed and change nothing (SPEC-FORMAT §4), so
+    Lines that are not JSON objects are malformed and change nothing (docs/format.md §4), so
     they are passed over; every other line goes through ``Runtime.submit`` and its
     verdict (with ``late``) is kept in ``runtime.log``.
     """

@@ -1,6 +1,6 @@
 """DOT text → SVG, PNG or PDF through Graphviz; the only module that runs ``dot``.
 
-Before drawing it checks what silently spoils a picture (NOTES.md "Chinese in pictures"):
+Before drawing it checks what silently spoils a picture (Graphviz draws boxes for Chinese without a CJK font, and says nothing):
 that ``dot`` is installed, and that the CJK font named in the DOT text is known to
 fontconfig, since Graphviz draws boxes instead of Chinese characters without it.
 """

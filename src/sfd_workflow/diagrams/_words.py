@@ -4,7 +4,7 @@ A guard ``{role: secretary, quorum: {record: member_review, role: member, at_lea
 majority}, has: [mass_review]}`` reads "书记；过半数党员评议；已有群众评议" /
 "Party secretary; member review by a majority of party members; has mass review".
 The phrases are the core's (`sfd_workflow._words`, the one place they are written, which
-`explain` uses too); the keys come in the order of the core's check table (SPEC-FORMAT §4).
+`explain` uses too); the keys come in the order of the core's check table (docs/format.md §4).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def guard_phrases(
     kind: UnitKind | None = None,
     records: str | None = None,
 ) -> tuple[str, ...]:
-    """One phrase per guard key, in the check order of SPEC-FORMAT §4.
+    """One phrase per guard key, in the check order of docs/format.md §4.
 
     Args:
         guard: the guard to describe.

@@ -1,6 +1,6 @@
 """Judging a report's events into a `Runtime`: as of a date, keeping count of every line.
 
-Every line of an event log goes through the core (`Runtime.judge_line`, SPEC-FORMAT §4):
+Every line of an event log goes through the core (`Runtime.judge_line`, docs/format.md §4):
 nothing is dropped silently. A line that is not an event (malformed) and an event that was
 rejected are both counted and listed in the page; an event after the as-of date is left
 out and counted.

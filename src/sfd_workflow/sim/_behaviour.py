@@ -3,7 +3,7 @@
 A model is a small YAML (or JSON) document, ``format: sfd-workflow-sim/1``, written for one
 spec; docs/simulation.md is its reference. It is parsed into frozen attrs classes and
 checked against the spec (unknown steps, kinds and events are errors that name the file,
-the path inside it and the line), exactly like a spec (SPEC-FORMAT §1).
+the path inside it and the line), exactly like a spec (docs/format.md §1).
 
 Durations are in working days of the model's calendar (`WorkCalendar`), probabilities are
 in [0, 1]. A distribution is written as one of::

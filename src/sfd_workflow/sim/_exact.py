@@ -1,7 +1,7 @@
 """The exact engine: units fire real events, one by one, through the compiled `Runtime`.
 
 Every (unit, step) is an *agent*. It is activated the working day after the steps before it
-complete (as the runtime sees them, SPEC-FORMAT §4), starts after its late-start delay, plans
+complete (as the runtime sees them, docs/format.md §4), starts after its late-start delay, plans
 its events with `Planner` and spreads them over its working days: the first on the start
 day, the one completing the step at 17:00 on the last day (``start`` plus the drawn work). A
 *gate* (`_shape.Gate`) is tried at 11:00 each working day until the runtime accepts it, while

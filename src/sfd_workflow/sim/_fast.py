@@ -6,7 +6,7 @@ operation), with day numbers on the working-day calendar:
 * ``open``  = the first working day after every step in ``after`` is complete (the campaign's
   first working day when ``after`` is empty), and not before its phase window opens when
   the model waits for windows; a skipped step is complete when its ``after`` steps are
-  (SPEC-FORMAT §4);
+  (docs/format.md §4);
 * ``start`` = ``open`` plus the late-start delay (working days);
 * ``ready`` = the latest of ``start`` and the *gates* of the route before its last transition:
   a ``not_before`` date, children done (R21), another step's record (``Gate``);

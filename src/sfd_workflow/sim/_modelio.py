@@ -2,7 +2,7 @@
 
 Both kinds of model are small YAML (or JSON) documents written for one spec. Problems are
 collected, not raised one by one, so that a file with three mistakes reports three lines,
-each naming the file, the path inside it and the line (SPEC-FORMAT §1).
+each naming the file, the path inside it and the line (docs/format.md §1).
 """
 
 from __future__ import annotations

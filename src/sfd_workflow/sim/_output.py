@@ -16,7 +16,7 @@ __all__ = ["roster_document", "summary_lines", "write_outputs"]
 
 
 def roster_document(roster: Roster) -> dict[str, Any]:
-    """A roster as a SPEC-FORMAT §2 document (``{"units": [...]}``)."""
+    """A roster as a docs/format.md §2 document (``{"units": [...]}``)."""
     return roster.to_document()
 
 

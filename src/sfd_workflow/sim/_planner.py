@@ -2,7 +2,7 @@
 
 The planner works on a symbolic copy of the unit's state (the step's state and the unit's
 live records, taken from the runtime) and the route of `_shape`. For each transition of the
-route it first *satisfies the guard* (SPEC-FORMAT §1):
+route it first *satisfies the guard* (docs/format.md §1):
 
 * ``role`` / ``once_per_actor`` — picks an actor holding the role without such a record;
 * ``has`` — fires an activity of the current state that records the kind (a draft, a topic);

@@ -4,7 +4,7 @@ Figures are built with ``matplotlib.figure.Figure`` (no pyplot state, no backend
 so they work in scripts, servers and notebooks alike. Chinese labels need a CJK font:
 WenQuanYi Micro Hei (Debian ``fonts-wqy-microhei``) or Noto CJK is registered with
 ``font_manager.fontManager.addfont`` because a font cache built before the font was
-installed hides it (NOTES.md); without one, labels fall back to English.
+installed hides it; without one, labels fall back to English.
 """
 
 from __future__ import annotations

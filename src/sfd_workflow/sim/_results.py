@@ -1,10 +1,10 @@
 """Results of one simulated run: tables (pandas) and key performance indicators.
 
-Every KPI says what it measures (NOTES.md: simulators disagree on words like "processing
+Every KPI says what it measures (simulators disagree on words like "processing
 time"). The words used here:
 
 * **completion date** — the calendar date of the event completing the step (a skipped step
-  completes when the steps before it do, SPEC-FORMAT §4);
+  completes when the steps before it do, docs/format.md §4);
 * **deadline** — the ``due`` date of the transition completing the step, else the latest
   ``due`` on its route, else the end of its phase's window;
 * **on time** — completed on or before the deadline; **days late** — *working days* after it;

@@ -4,7 +4,7 @@ For every (unit kind, step) the *route* is the path from the step's initial stat
 nearest final state along transitions the kind can use, the *return* transition that a
 revision loop takes (an edge back toward the initial state, e.g. ``send_back_report``), the
 *activities* (transitions that stay in their state: drafts, reviews, hours) and the *gates*:
-route transitions that wait for something outside the step (SPEC-FORMAT §1 guards):
+route transitions that wait for something outside the step (docs/format.md §1 guards):
 
 * ``not_before`` — a date;
 * ``children`` — every child unit has the named steps complete (R21);

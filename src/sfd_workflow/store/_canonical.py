@@ -1,4 +1,4 @@
-"""Canonical JSON and the per-unit hash chain (tamper evidence, issue 6 §4).
+"""Canonical JSON and the per-unit hash chain (tamper evidence; docs/store.md).
 
 Canonical JSON is the one spelling of a JSON value this store hashes: keys sorted, no
 insignificant whitespace, UTF-8 text kept as is (``ensure_ascii=False``), no NaN or infinity.

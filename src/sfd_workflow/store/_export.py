@@ -1,6 +1,6 @@
 """Export of the accepted events: JSON Lines, CSV and XES (IEEE 1849-2016).
 
-JSON Lines is an event log (SPEC-FORMAT §3) in commit order: ``sfd-workflow replay`` over
+JSON Lines is an event log (docs/format.md §3) in commit order: ``sfd-workflow replay`` over
 it accepts every line. CSV adds each event's place and hash. XES has one trace per unit
 (``concept:name`` = unit id) and one event per accepted event (``concept:name`` = event,
 ``org:resource`` = actor, ``time:timestamp`` = its time with offset), for process-mining tools.
@@ -152,7 +152,7 @@ def xes_timestamp(at: str, tz: str) -> str:
                "run verify")
         raise StoreError(msg) from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=ZoneInfo(tz))  # SPEC-FORMAT §3: the spec's timezone
+        when = when.replace(tzinfo=ZoneInfo(tz))  # docs/format.md §3: the spec's timezone
     return when.isoformat(timespec="milliseconds")
 
 

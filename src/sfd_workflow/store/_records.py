@@ -46,7 +46,7 @@ class StoredEvent:
     hash: str
 
     def to_event(self) -> dict[str, Any]:
-        """The event as an event-log line holds it (SPEC-FORMAT §3)."""
+        """The event as an event-log line holds it (docs/format.md §3)."""
         return {"unit": self.unit, "event": self.event, "actor": self.actor, "at": self.at,
                 "payload": dict(self.payload)}
 
@@ -98,7 +98,7 @@ class Attempt:
 
 def _encodable(text: str) -> str:
     """`text` with lone surrogates (and bytes that were not UTF-8) written as escapes: what an
-    audit row can hold (the verdict of such an event is malformed, SPEC-FORMAT §3)."""
+    audit row can hold (the verdict of such an event is malformed, docs/format.md §3)."""
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
@@ -172,7 +172,7 @@ def from_future(attempt: Attempt, now: dt.datetime, skew: dt.timedelta | None,
 
 
 def roster_document(roster: Roster) -> dict[str, Any]:
-    """The roster as a document ``roster_from_document`` reads back (SPEC-FORMAT §2)."""
+    """The roster as a document ``roster_from_document`` reads back (docs/format.md §2)."""
     return roster.to_document()
 
 

@@ -1,7 +1,7 @@
 """In-memory replicas: the state a store judges against, rebuilt from its stored events.
 
 A unit's events are judged against the unit's own state and, for ``children`` guards, its
-child units' states (SPEC-FORMAT §1); judging a child in turn needs the grandchildren. So a
+child units' states (docs/format.md §1); judging a child in turn needs the grandchildren. So a
 unit's *replica* is a `Runtime` over the unit's subtree of the roster (the unit with its
 parent cut off, and every descendant), fed the subtree's accepted events in commit order.
 That is an exact serial replay for those units: no unit outside the subtree is ever read by

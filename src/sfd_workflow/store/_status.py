@@ -50,7 +50,7 @@ class UnitStatus:
 
 
 def _due_passed(due: dt.date, as_of: dt.datetime, tz: dt.tzinfo) -> bool:
-    # SPEC-FORMAT §4: late from 00:00 of the day after the due date, spec timezone.
+    # docs/format.md §4: late from 00:00 of the day after the due date, spec timezone.
     return as_of >= dt.datetime.combine(due + dt.timedelta(days=1), dt.time(), tzinfo=tz)
 
 

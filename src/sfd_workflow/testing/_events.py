@@ -4,7 +4,7 @@ Shared by `event_logs` (which walks a fresh model) and the rule-based state mach
 walks the model beside a live runtime). Plausible events are found by asking the model which
 (transition, actor) pairs it would accept right now, so logs reach deep states (reviews
 that meet a quorum, per-person hours, parents after their children); bad events cover every
-reason of SPEC-FORMAT §4, malformed lines of each sort included (§3).
+reason of docs/format.md §4, malformed lines of each sort included (§3).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A compact, independent model of SPEC-FORMAT §4: the oracle of `sfd_workflow.testing`.
+"""A compact, independent model of docs/format.md §4: the oracle of `sfd_workflow.testing`.
 
 This module and `_world.py` share no judging code with the core's engine (they read only the
 neutral spec model classes, or plain documents; from the core they take the order of the
@@ -21,7 +21,7 @@ from .._checks import GUARD_CHECKS
 __all__ = ["GUARD_ORDER", "MGuard", "MKind", "MStep", "MTransition", "MUnit", "RosterModel",
            "WorkflowModel"]
 
-# SPEC-FORMAT §4 item 9: guard keys in check order, with the reason each gives (the core's
+# docs/format.md §4 item 9: guard keys in check order, with the reason each gives (the core's
 # check table is the one place the order is written; the model judges each key its own way)
 GUARD_ORDER: tuple[tuple[str, str], ...] = tuple((c.key, str(c.reason)) for c in GUARD_CHECKS)
 

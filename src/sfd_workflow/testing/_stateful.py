@@ -2,7 +2,7 @@
 
 Its rules fire events (plausible ones and every kind of bad one) at a real
 `sfd_workflow.Runtime`; after every event it checks the verdict, and after every step its
-invariants check each unit's state, against the independent model of SPEC-FORMAT §4 in
+invariants check each unit's state, against the independent model of docs/format.md §4 in
 `_oracle.py`. A failure prints the events so far as a JSON Lines log that
 ``sfd-workflow replay SPEC ROSTER events.jsonl`` replays line for line.
 """
@@ -70,7 +70,7 @@ class WorkflowMachine(RuleBasedStateMachine):
         if got != want:
             self._fail(
                 f"line {len(self.lines)}: the runtime says (accepted, reason, late) = {got},"
-                f" the model of SPEC-FORMAT §4 says {want}"
+                f" the model of docs/format.md §4 says {want}"
             )
 
     @initialize()
@@ -132,7 +132,7 @@ def workflow_state_machine(
     """A `RuleBasedStateMachine` class testing the runtime of `spec` on `roster`.
 
     Its rules fire events at a real `sfd_workflow.Runtime`; its invariants compare every
-    verdict and every unit's state with an independent model of SPEC-FORMAT §4. A failing
+    verdict and every unit's state with an independent model of docs/format.md §4. A failing
     example ends with the events fired so far, as a JSON Lines log that
     ``sfd-workflow replay`` replays.
 

@@ -277,7 +277,7 @@ def specs(
     predicates: Sequence[str] = (),
     iso_dates: bool = True,
 ) -> st.SearchStrategy[dict[str, Any]]:
-    """Valid format-1 workflow documents (SPEC-FORMAT §1), as plain dicts.
+    """Valid format-1 workflow documents (docs/format.md §1), as plain dicts.
 
     Drawn specs have parallel steps (``after: []``) and steps after several others,
     review loops (transitions back to earlier states, with ``clears``), alternative
@@ -365,7 +365,7 @@ def _draw_roster(
 def rosters(
     spec: Mapping[str, Any] | Any, *, max_units: int = 4, max_people: int = 4
 ) -> st.SearchStrategy[dict[str, Any]]:
-    """Valid roster documents (SPEC-FORMAT §2) for `spec`, as plain dicts.
+    """Valid roster documents (docs/format.md §2) for `spec`, as plain dicts.
 
     Units form trees (a unit's parent is an earlier unit), use the spec's unit kinds and
     give people the spec's roles. Person ids repeat across units (``p0`` in each), so an
@@ -416,9 +416,9 @@ def event_logs(
     predicates: Mapping[str, Any] | None = None,
     start: Sequence[str] = (),
 ) -> st.SearchStrategy[list[str]]:
-    """Event logs for `spec` and `roster`: lists of JSON Lines strings (SPEC-FORMAT §3).
+    """Event logs for `spec` and `roster`: lists of JSON Lines strings (docs/format.md §3).
 
-    Most events are plausible: the strategy walks a model of SPEC-FORMAT §4 and picks an
+    Most events are plausible: the strategy walks a model of docs/format.md §4 and picks an
     enabled transition with an actor and payload that satisfy its guard, moving time
     forward (sometimes by weeks, past ``due`` dates), so logs reach deep states. With
     ``bad=True`` (the default) it also draws every kind of bad event: malformed lines of

@@ -1,4 +1,4 @@
-"""The oracle's world: every unit's state under a workflow and a roster, judged by SPEC-FORMAT
+"""The oracle's world: every unit's state under a workflow and a roster, judged by docs/format.md
 §4 (the model of `_oracle.py`, written apart from the core's engine)."""
 
 from __future__ import annotations
