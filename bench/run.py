@@ -9,7 +9,7 @@ microseconds per event, for
   fired with ``machine.events[name].trigger(unit, ...)``; (c) python-statemachine, one per
   unit; (d) a plain dict transition table;
 
-then the ratios against the targets (docs: bench/README.md). No assertion on any time: it only measures.
+then the ratios against the targets. No assertion on any time: it only measures.
 See bench/README.md for what each column means and the numbers measured so far.
 
 Usage: python bench/run.py [--units N] [--events N] [--quick] [--small N] [--repeats N]

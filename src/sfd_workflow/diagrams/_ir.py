@@ -5,8 +5,9 @@ requested language) and styles. Renderers (`_dot.py`, `_mermaid.py`) turn it int
 never look at a spec; extractors (`_views.py`, `_progress.py`) never write DOT. This is the
 extract → IR → render split (ARCHITECTURE.md).
 
-Ids are ASCII (keep ids ASCII, put Chinese in labels: DOT tools and viewers disagree on non-ASCII ids); order is the order the
-extractor gives, which is document order, so the same input always gives the same text.
+Ids are ASCII and Chinese goes in labels (tools that read DOT disagree on non-ASCII ids);
+order is the order the extractor gives, which is document order, so the same input always
+gives the same text.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """DOT text → SVG, PNG or PDF through Graphviz; the only module that runs ``dot``.
 
-Before drawing it checks what silently spoils a picture (Graphviz draws boxes for Chinese without a CJK font, and says nothing):
-that ``dot`` is installed, and that the CJK font named in the DOT text is known to
+Before drawing it checks what silently spoils a picture: that ``dot`` is installed, and
+that the CJK font named in the DOT text is known to
 fontconfig, since Graphviz draws boxes instead of Chinese characters without it.
 """
 

@@ -9,7 +9,8 @@ array of working days, and adding working days is an index lookup on it (vectori
 
 The Chinese calendar comes from the ``chinesecalendar`` package, which publishes the State
 Council's schedule for the years it knows; a date outside those years raises
-`CalendarError` instead of silently falling back to weekdays (ignoring make-up working days moves about a third of random due dates).
+`CalendarError` instead of silently falling back to weekdays (ignoring make-up working
+days moves about a third of random due dates).
 """
 
 from __future__ import annotations

@@ -31,12 +31,12 @@ def partitions(sizes: dict[str, int], n: int) -> list[list[str]]:
     return [p for p in parts if p]
 
 
-def _check_part(url: str, roots: list[str], predicates: Any, strangers: bool) -> list[Any]:
-    """One task: open the store at `url` and replay-check the subtrees of `roots` (and, when
-    `strangers`, the rejected attempts of units the roster does not have)."""
-    from ._store import EventStore
-
-    with EventStore.open(url, predicates=predicates) as store:
+def _check_part(store_class: Any, url: str, roots: list[str], predicates: Any,
+                strangers: bool) -> list[Any]:
+    """One task: open the store at `url` (an `EventStore`, whose class the task is given:
+    Dask sends it by name) and replay-check the subtrees of `roots` (and, when `strangers`,
+    the rejected attempts of units the roster does not have)."""
+    with store_class.open(url, predicates=predicates) as store:
         return list(store._replay_roots(roots, strangers=strangers))
 
 
@@ -56,7 +56,8 @@ def replay_on_dask(store: Any, dask: Any, url: str, predicates: Any) -> list[Any
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         parts = partitions(store._subtree_sizes(), 2 * workers)
-        futures = [client.submit(_check_part, url, part, predicates, i == 0, pure=False)
+        futures = [client.submit(_check_part, type(store), url, part, predicates, i == 0,
+                                 pure=False)
                    for i, part in enumerate(parts)]
         found = [link for links in client.gather(futures) for link in links]
     finally:
