@@ -226,7 +226,8 @@ class FieldsCheck(GuardCheck):
         return not any(_is_empty(p.get(f)) for f in self.fields)
 
     def where(self, ctx: Context, lang: str) -> str:
-        missing = [f for f in self.fields if _is_empty(ctx.payload.get(f))]
+        missing = [self.spec.field_title(f).get(lang) for f in self.fields
+                   if _is_empty(ctx.payload.get(f))]
         return sentence("fields", lang, missing=list_words(missing, lang))
 
 

@@ -115,10 +115,11 @@ def _once(g: Guard, spec: Spec, lang: str, _k: UnitKind | None, records: str | N
     return f"one {what} per person" if what else "once per person"
 
 
-def _fields(g: Guard, _s: Spec, lang: str, _k: UnitKind | None, _r: str | None) -> str | None:
+def _fields(g: Guard, spec: Spec, lang: str, _k: UnitKind | None, _r: str | None
+            ) -> str | None:
     if not g.fields:
         return None
-    names = list_words(g.fields, lang)
+    names = list_words((spec.field_title(f).get(lang) for f in g.fields), lang)
     return f"需填写{names}" if lang == "zh" else f"fills in {names}"
 
 
@@ -145,9 +146,10 @@ def _per_person(g: Guard, spec: Spec, lang: str, kind: UnitKind | None, _r: str 
     role = role_words(spec, [p.role], lang, kind=kind)
     record = spec.record_title(p.record).get(lang)
     amount = _number(p.at_least)
+    field = spec.field_title(p.field).get(lang)
     if lang == "zh":
-        return f"每名{role}的{record}中{p.field}累计≥{amount}"
-    return f"each {role}: total {p.field} in {record} ≥ {amount}"
+        return f"每名{role}的{record}中{field}累计≥{amount}"
+    return f"each {role}: total {field} in {record} ≥ {amount}"
 
 
 def _children(g: Guard, spec: Spec, lang: str, _k: UnitKind | None, _r: str | None

@@ -286,8 +286,8 @@ def test_guard_words_cover_every_guard_key(spec: sfd.Spec) -> None:
                       record="study_hours", field="hours", role="member", at_least=48.0),
                   children=("plan",), custom=("budget_ok",))
     zh = diagrams.guard_phrases(g, spec, "zh", records="speaking_outline")
-    assert zh == ("2009年5月1日起", "每人限一次个人发言提纲", "需填写summary",
-                  "每名党员的集中活动时间中hours累计≥48", "下级组织均已完成整改落实方案",
+    assert zh == ("2009年5月1日起", "每人限一次个人发言提纲", "需填写总结",
+                  "每名党员的集中活动时间中学时累计≥48", "下级组织均已完成整改落实方案",
                   "自定义条件budget_ok")
     en = diagrams.guard_phrases(g, spec, "en")
     assert en[0] == "from 2009-05-01" and en[1] == "once per person"
