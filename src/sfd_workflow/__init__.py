@@ -16,10 +16,13 @@ Opt-in areas are subpackages: `sfd_workflow.testing` (Hypothesis strategies),
 
 
 from ._compile import CompiledWorkflow, compile_workflow
+from ._diff import Change, SpecDiff, diff
 from ._engine import Explanation, LogEntry, PredicateContext, Record, ReplayLine, Runtime, replay
 from ._eventlog import read_event_lines
 from ._graph import step_graph, unit_graph
 from ._guards import Requirement, register_predicate
+from ._migrate import migrate_runtime, migrate_snapshot
+from ._plan import Plan, auto_plan, load_plan, plan_from_text
 from ._roster import load_roster, roster_from_document, roster_from_text
 from ._spec._builtin import builtin_ids
 from ._spec._loader import load_spec, spec_from_document, spec_from_text
@@ -45,6 +48,7 @@ from .errors import (
     LoadError,
     MissingExtraError,
     MissingToolError,
+    PlanError,
     Problem,
     RosterError,
     SfdWorkflowError,
@@ -57,6 +61,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CHECK_ORDER",
+    "Change",
     "CompileError",
     "CompiledWorkflow",
     "EventLogError",
@@ -69,6 +74,8 @@ __all__ = [
     "PerPerson",
     "Person",
     "Phase",
+    "Plan",
+    "PlanError",
     "PredicateContext",
     "Problem",
     "Quorum",
@@ -81,6 +88,7 @@ __all__ = [
     "Runtime",
     "SfdWorkflowError",
     "Spec",
+    "SpecDiff",
     "SpecError",
     "Step",
     "StoreError",
@@ -92,10 +100,16 @@ __all__ = [
     "Verdict",
     "Window",
     "__version__",
+    "auto_plan",
     "builtin_ids",
     "compile_workflow",
+    "diff",
+    "load_plan",
     "load_roster",
     "load_spec",
+    "migrate_runtime",
+    "migrate_snapshot",
+    "plan_from_text",
     "read_event_lines",
     "register_predicate",
     "replay",

@@ -278,3 +278,8 @@ cli.add_command(simulate_command)
 from .store._cli import store_group  # noqa: E402  (the event store; imports SQLAlchemy lazily)
 
 cli.add_command(store_group)
+
+from ._migrate_cli import diff_command, migrate_group  # noqa: E402  (spec versions, issue 14)
+
+cli.add_command(diff_command)
+cli.add_command(migrate_group)

@@ -1,0 +1,135 @@
+"""``sfd-workflow diff`` and ``sfd-workflow migrate {plan,check}``: spec versions on the CLI.
+
+Unusable input exits 2 with one line naming the file (and line); ``migrate check`` exits 1
+when the plan is incomplete for the units, listing what is missing with file:line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["diff_command", "migrate_group", "split_units"]
+
+_LANG = click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both",
+                     help="Language of the sentences.")
+
+
+def _cli() -> Any:
+    from . import cli
+
+    return cli
+
+
+@click.command(name="diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_LANG
+def diff_command(old: str, new: str, as_json: bool, lang: str) -> None:
+    """What changed from spec OLD to spec NEW, each change safe or needing a plan."""
+    from ._diff import diff
+
+    c = _cli()
+    d = diff(c._spec(old), c._spec(new))
+    if as_json:
+        click.echo(json.dumps(d.to_json(), ensure_ascii=False))
+        return
+    for line in d.lines(lang):
+        click.echo(line)
+
+
+@click.group(name="migrate")
+def migrate_group() -> None:
+    """Move units under way from one version of a spec to another (docs/migration.md)."""
+
+
+@migrate_group.command(name="plan")
+@click.argument("old")
+@click.argument("new")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the plan here (default: standard output).")
+@click.option("--force", is_flag=True, help="Overwrite an existing OUTPUT.")
+def plan_command(old: str, new: str, output: Path | None, force: bool) -> None:
+    """Write a plan mapping every same id of OLD to NEW; `null` marks what is yours to decide."""
+    from ._plan import auto_plan
+
+    c = _cli()
+    plan = auto_plan(c._spec(old), c._spec(new))
+    text = plan.to_yaml()
+    undecided = len(plan.missing())
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        if output.exists() and not force:
+            c._fail(f"{output}: already exists (use --force to overwrite)")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            c._fail(f"{output}: cannot write: {exc.strerror}")
+    click.echo(f"{output or 'plan'}: {undecided} item{'s' if undecided != 1 else ''} "
+               "to decide", err=True)
+
+
+def split_units(values: Sequence[str]) -> list[str]:
+    """``--units a,b --units c`` → ``[a, b, c]``."""
+    return [u for v in values for u in v.split(",") if u]
+
+
+def unknown_units(units: Sequence[str], known: Any, where: str) -> None:
+    """Fail (exit 2) on the first of `units` not in `known`."""
+    missing = [u for u in units if u not in known]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        _cli()._fail(f"--units: no unit '{missing[0]}' in {where}{more}")
+
+
+@migrate_group.command(name="check")
+@click.argument("old")
+@click.argument("new")
+@click.argument("plan")
+@click.option("--roster", "roster_path", metavar="R", help="The units (with --events).")
+@click.option("--events", metavar="LOG", help="Replay this log by OLD to find where units are.")
+@click.option("--units", "units", multiple=True, metavar="U[,U…]",
+              help="Only these units (default: all of the roster).")
+def check_command(old: str, new: str, plan: str, roster_path: str | None, events: str | None,
+                  units: tuple[str, ...]) -> None:
+    """Say whether PLAN is complete for the units (all possible units without --roster)."""
+    from ._engine import Runtime, replay
+    from ._plan import load_plan
+    from .errors import LoadError
+
+    c = _cli()
+    old_spec, new_spec = c._spec(old), c._spec(new)
+    try:
+        p = load_plan(plan, old_spec, new_spec)
+    except LoadError as exc:
+        c._load_error(exc)
+    snaps: dict[str, Any] | None = None
+    chosen = split_units(units)
+    if roster_path is None:
+        if events is not None or chosen:
+            c._fail("--events and --units need --roster")
+        what = "any unit"
+    else:
+        roster = c._roster(roster_path, old_spec)
+        rt = Runtime(c._compile(old_spec), roster, keep_log=False)
+        unknown_units(chosen, roster.by_id, roster_path)
+        if events is not None:
+            for _ in replay(rt.compiled, roster, c._lines(events), runtime=rt):
+                pass
+        snaps = {u: rt.snapshot(u) for u in (chosen or list(rt.unit_ids()))}
+        what = f"{len(snaps)} unit{'s' if len(snaps) != 1 else ''}"
+    missing = p.missing(snaps)
+    if not missing:
+        click.echo(f"{plan}: complete for {what}")
+        return
+    for problem in missing:
+        click.echo(str(problem))
+    click.echo(f"{plan}: incomplete for {what}: {len(missing)} item"
+               f"{'s' if len(missing) != 1 else ''} without a target", err=True)
+    raise click.exceptions.Exit(1)
