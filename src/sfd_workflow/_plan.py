@@ -19,7 +19,7 @@ import attrs
 
 from ._spec._document import Document, PathKey, parse_text, read_text
 from ._spec._model import Spec
-from ._spec._reader import Reader, known_list
+from ._spec._reader import Reader, known_list, suggest
 from .errors import PlanError, Problem
 
 __all__ = ["DROP", "Plan", "auto_plan", "load_plan", "plan_from_text", "spec_sha256"]
@@ -167,13 +167,18 @@ def _side(r: Reader, value: Any, key: str, spec: Spec) -> None:
                                 f"(sha256:{spec_sha256(spec)[:12]})")
 
 
+def _unknown(r: Reader, path: PathKey, name: Any, what: str, known: Iterable[str]) -> None:
+    names = list(known)
+    r.fail(path, f"'{name}' is not {what} {known_list(names)}{suggest(str(name), names)}")
+
+
 def _names(r: Reader, value: Any, path: PathKey, what: str, known: Iterable[str]
            ) -> dict[str, Any]:
     """A mapping keyed by known names (old steps, states or record kinds)."""
     if value is None:
         return {}
     if not isinstance(value, dict):
-        r.fail(path, f"must be a mapping of old {what} to its target")
+        r.fail(path, f"must be a mapping of {what.split(' ', 1)[1]} to its target")
         return {}
     names = list(known)
     out = {}
@@ -181,7 +186,7 @@ def _names(r: Reader, value: Any, path: PathKey, what: str, known: Iterable[str]
         if k in names:
             out[k] = v
         else:
-            r.unknown((*path, str(k)), f"old {what}", str(k), names)
+            _unknown(r, (*path, str(k)), k, f"{what} of the old version", names)
     return out
 
 
@@ -192,7 +197,7 @@ def _target_name(r: Reader, value: Any, path: PathKey, what: str, known: Iterabl
         return value  # type: ignore[no-any-return]
     names = list(known)
     if not isinstance(value, str) or value not in names:
-        r.unknown(path, f"{what} of the new version", str(value), [*names, DROP])
+        _unknown(r, path, value, f"{what} of the new version", [*names, DROP])
     return str(value)
 
 
@@ -204,10 +209,10 @@ def _state_target(r: Reader, plan_steps: Mapping[str, str | None], new: Spec, st
         out = []
         for ns, x in value.items():
             if ns not in new.step_by_id:
-                r.unknown((*path, str(ns)), "step of the new version", str(ns), new.step_by_id)
+                _unknown(r, (*path, str(ns)), ns, "a step of the new version", new.step_by_id)
             elif x not in new.step_by_id[ns].states:
-                r.unknown((*path, str(ns)), f"state of new step '{ns}'", str(x),
-                          new.step_by_id[ns].states)
+                _unknown(r, (*path, str(ns)), x, f"a state of new step '{ns}'",
+                         new.step_by_id[ns].states)
             else:
                 out.append((str(ns), str(x)))
         return tuple(out)
@@ -224,7 +229,7 @@ def _state_target(r: Reader, plan_steps: Mapping[str, str | None], new: Spec, st
             r.fail(path, f"'{value}' is not a state of new step '{to}' but of step "
                          f"'{others[0]}': write {{{others[0]}: {value}}} to place units there")
         else:
-            r.unknown(path, f"state of new step '{to}'", str(value), new.step_by_id[to].states)
+            _unknown(r, path, value, f"a state of new step '{to}'", new.step_by_id[to].states)
         return None
     return ((to, value),)
 
@@ -237,17 +242,17 @@ def _plan(doc: Document, old: Spec, new: Spec) -> Plan:
     for key, spec in (("from", old), ("to", new)):
         if key in m:
             _side(r, m[key], key, spec)
-    steps = {k: _target_name(r, v, ("steps", k), "step", new.step_by_id)
-             for k, v in _names(r, m.get("steps"), ("steps",), "step", old.step_by_id).items()}
+    steps = {k: _target_name(r, v, ("steps", k), "a step", new.step_by_id)
+             for k, v in _names(r, m.get("steps"), ("steps",), "a step", old.step_by_id).items()}
     states: dict[str, dict[str, Target | None]] = {}
-    for sid, by_state in _names(r, m.get("states"), ("states",), "step",
+    for sid, by_state in _names(r, m.get("states"), ("states",), "a step",
                                 old.step_by_id).items():
         p: PathKey = ("states", sid)
         states[sid] = {x: _state_target(r, steps, new, sid, v, (*p, x)) for x, v in
-                       _names(r, by_state, p, f"state of step '{sid}'",
+                       _names(r, by_state, p, f"a state of step '{sid}'",
                               old.step_by_id[sid].states).items()}
-    records = {k: _target_name(r, v, ("records", k), "record kind", new.record_kinds)
-               for k, v in _names(r, m.get("records"), ("records",), "record kind",
+    records = {k: _target_name(r, v, ("records", k), "a record kind", new.record_kinds)
+               for k, v in _names(r, m.get("records"), ("records",), "a record kind",
                                   old.record_kinds).items()}
     plan = Plan(old=old, new=new, steps=steps, states=states, records=records, document=doc)
     if not r.problems:
