@@ -7,6 +7,7 @@ when the plan is incomplete for the units, listing what is missing with file:lin
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -132,4 +133,4 @@ def check_command(old: str, new: str, plan: str, roster_path: str | None, events
         click.echo(str(problem))
     click.echo(f"{plan}: incomplete for {what}: {len(missing)} item"
                f"{'s' if len(missing) != 1 else ''} without a target", err=True)
-    raise click.exceptions.Exit(1)
+    sys.exit(1)
