@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import MissingExtraError
 
 if TYPE_CHECKING:
+    from ._migrate import MigrationReport, migrate_store
     from ._records import AuditEntry, StoredEvent
     from ._schema import SCHEMA_VERSION
     from ._status import UnitStatus
@@ -33,9 +34,11 @@ __all__ = [
     "AuditEntry",
     "BrokenLink",
     "EventStore",
+    "MigrationReport",
     "StoredEvent",
     "UnitStatus",
     "VerifyReport",
+    "migrate_store",
 ]
 
 _HOME = {
@@ -43,9 +46,11 @@ _HOME = {
     "AuditEntry": "_records",
     "BrokenLink": "_verify",
     "EventStore": "_store",
+    "MigrationReport": "_migrate",
     "StoredEvent": "_records",
     "UnitStatus": "_status",
     "VerifyReport": "_verify",
+    "migrate_store": "_migrate",
 }
 
 

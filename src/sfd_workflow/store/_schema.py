@@ -37,7 +37,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "audit", "clock", "events", "meta", "
 metadata = sa.MetaData()
 
 #: The version of the schema this module writes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 schema = sa.Table(
     "sfd_schema", metadata,
@@ -138,10 +138,19 @@ def _to_v2(conn: sa.Connection) -> None:
                          "ON sfd_events (unit, gseq)")
 
 
+def _to_v3(conn: sa.Connection) -> None:
+    """Spec versions and migrations (issue 14, `_migrate.upgrade_schema`). Numbered 5 once
+    merged after the store's version 3 and the tamper audit's version 4."""
+    from ._migrate import upgrade_schema
+
+    upgrade_schema(conn)
+
+
 #: version -> (description, upgrade from the version before it)
 MIGRATIONS: dict[int, tuple[str, Callable[[sa.Connection], None]]] = {
     1: ("events, audit, units, clock, meta", _create_v1),
     2: ("per-unit snapshots (sfd_snapshots), index on sfd_events (unit, gseq)", _to_v2),
+    3: ("spec versions and migrations (sfd_specs, sfd_migrations)", _to_v3),
 }
 
 

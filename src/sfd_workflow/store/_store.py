@@ -41,6 +41,7 @@ from ..errors import LoadError, StoreError
 from . import _schema as t
 from ._canonical import canonical_json, event_hash, genesis_hash, sha256_hex
 from ._database import is_retryable, make_engine, read_options, write_options
+from ._migrate import VersionedRuntime, check_versions, current_spec, restore_migrated
 from ._records import Attempt, AuditEntry, StoredEvent, prepare, roster_document
 from ._replica import Head, Replica, subtree, subtree_roster
 from ._snapshots import reads_children, restore, snapshot_row
@@ -244,15 +245,21 @@ class EventStore:
             msg = (f"the spec stored at {shown} does not match its SHA-256: "
                    "the store was altered; run verify")
             raise StoreError(msg)
+        judged_json, judged_sha = current_spec(meta)  # the latest version (issue 14)
+        if sha256_hex(judged_json) != judged_sha:
+            msg = (f"the current spec stored at {shown} does not match its SHA-256: "
+                   "the store was altered; run verify")
+            raise StoreError(msg)
         if spec is not None:
             given = sha256_hex(_spec_json(spec))
-            if given != stored_sha:
+            if given != judged_sha:
                 msg = (f"the store at {shown} judges by spec {meta.get('spec_id', '?')!r} "
-                       f"sha256:{stored_sha[:12]}, not the spec you passed ({spec.id!r} "
-                       f"sha256:{given[:12]}): a store keeps the spec it was created with")
+                       f"sha256:{judged_sha[:12]}, not the spec you passed ({spec.id!r} "
+                       f"sha256:{given[:12]}): a store keeps its spec until "
+                       "`store migrate` moves it to another")
                 raise StoreError(msg)
         try:
-            stored_spec = core.spec_from_document(json.loads(meta["spec_json"]),
+            stored_spec = core.spec_from_document(json.loads(judged_json),
                                                   source=f"{shown}#spec")
             roster = core.roster_from_document(json.loads(meta["roster_json"]), stored_spec,
                                                source=f"{shown}#roster")
@@ -325,13 +332,16 @@ class EventStore:
             units = subtree(self.roster, unit)
             rt = core.Runtime(self._compiled, subtree_roster(self.roster, unit), keep_log=False)
             rep = Replica(rt, units, self._genesis, whole=len(units) == len(self.roster),
-                          start=self._restore if self.snapshot_every else None)
+                          start=self._restore)
             self._replicas[unit] = rep
         return rep
 
     def _restore(self, conn: sa.Connection, rep: Replica) -> int:
-        return restore(conn, rep, self.roster, self.spec_sha256,
-                       children_read=self._children_read)
+        moved = restore_migrated(conn, rep)  # a migrated unit starts at its latest entry
+        if not self.snapshot_every:
+            return moved
+        return max(moved, restore(conn, rep, self.roster, self.spec_sha256,
+                                  children_read=self._children_read))
 
     def _snapshot_due(self, rep: Replica, unit: str, heads: Mapping[str, Head],
                       verdict: Any) -> str | None:
@@ -564,11 +574,12 @@ class EventStore:
         try:
             with self._engine.connect() as conn:
                 report = verify(conn, self._genesis_for, anchor)
+                report = attrs.evolve(report, broken=(*report.broken, *check_versions(conn)))
                 if not replay:
                     return report
-                core = _core()
-                roots = ((u.id, core.Runtime(self._compiled, subtree_roster(self.roster, u.id),
-                                             keep_log=False), subtree(self.roster, u.id))
+                # each event judged by the spec version its unit's chain says (issue 14)
+                roots = ((u.id, VersionedRuntime(conn, subtree_roster(self.roster, u.id)),
+                          subtree(self.roster, u.id))
                          for u in self.roster.units if u.parent is None)
                 found = replay_check(conn, roots)
                 return attrs.evolve(report, broken=(*report.broken, *found), replayed=True)
