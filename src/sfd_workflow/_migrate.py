@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from ._plan import DROP, Plan, spec_sha256
+from ._plan import DROP, Plan, same_spec, spec_sha256
 from .errors import PlanError, Problem
 
 __all__ = ["MIGRATION_KIND", "migrate_runtime", "migrate_snapshot"]
@@ -91,7 +91,7 @@ def migrate_runtime(rt: Any, plan: Plan, *, predicates: Any = None,
     from ._engine import Runtime
     from ._roster import roster_from_document
 
-    if rt.spec != plan.old:
+    if not same_spec(rt.spec, plan.old):
         raise PlanError([Problem(plan.source, "from", f"the plan moves units of "
                                  f"{plan.old.source}, not of the runtime's spec {rt.spec.source}")])
     snaps = {u: rt.snapshot(u) for u in rt.unit_ids()}

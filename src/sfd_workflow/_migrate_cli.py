@@ -14,7 +14,8 @@ from typing import Any
 
 import click
 
-__all__ = ["diff_command", "migrate_group", "split_units"]
+__all__ = ["diff_command", "migrate_group", "split_units", "store_migrate_command",
+           "unknown_units"]
 
 _LANG = click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both",
                      help="Language of the sentences.")
@@ -134,3 +135,36 @@ def check_command(old: str, new: str, plan: str, roster_path: str | None, events
     click.echo(f"{plan}: incomplete for {what}: {len(missing)} item"
                f"{'s' if len(missing) != 1 else ''} without a target", err=True)
     sys.exit(1)
+
+
+@click.command(name="migrate")
+@click.option("--url", envvar="SFD_STORE_URL", required=True, metavar="URL",
+              help="The store (default: $SFD_STORE_URL).")
+@click.option("--to", "to", required=True, metavar="NEW", help="The new version of the spec.")
+@click.option("--plan", "plan_path", required=True, metavar="PLAN",
+              help="The migration plan (see `sfd-workflow migrate plan`).")
+def store_migrate_command(url: str, to: str, plan_path: str) -> None:
+    """Move every unit of the store to spec NEW by PLAN; later events are judged by NEW.
+
+    Each unit's hash chain gets a migration entry; nothing is written when the plan is for
+    another spec or lacks a target some unit needs (docs/migration.md).
+    """
+    from ._plan import load_plan
+    from .errors import LoadError, SfdWorkflowError
+    from .store._cli import _open
+
+    c = _cli()
+    new = c._spec(to)
+    with _open(url) as store:  # fails naming the extra when SQLAlchemy is missing
+        from .store._migrate import migrate_store
+
+        try:
+            plan = load_plan(plan_path, store.spec, new)
+            report = migrate_store(store, new, plan)
+        except LoadError as exc:
+            c._load_error(exc)
+        except SfdWorkflowError as exc:
+            c._fail(str(exc))
+    click.echo(f"{store.url}: migration {report.migration}: {report.units} units moved from "
+               f"sha256:{report.from_sha256[:12]} to {new.id} sha256:{report.to_sha256[:12]}",
+               err=True)

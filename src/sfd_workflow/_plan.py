@@ -22,7 +22,8 @@ from ._spec._model import Spec
 from ._spec._reader import Reader, known_list, suggest
 from .errors import PlanError, Problem
 
-__all__ = ["DROP", "Plan", "auto_plan", "load_plan", "plan_from_text", "spec_sha256"]
+__all__ = ["DROP", "Plan", "auto_plan", "load_plan", "plan_from_text", "same_spec",
+           "spec_sha256"]
 
 #: The plan value that removes a step from units, or retires their live records of a kind.
 DROP = "drop"
@@ -36,6 +37,13 @@ def spec_sha256(spec: Spec) -> str:
     from .store._canonical import canonical_json, sha256_hex
 
     return sha256_hex(canonical_json(dict(spec.document))) if spec.document else ""
+
+
+def same_spec(a: Spec, b: Spec) -> bool:
+    """True when two loaded specs are the same version, wherever each was read from."""
+    if a.document and b.document:
+        return spec_sha256(a) == spec_sha256(b)
+    return attrs.evolve(a, source="") == attrs.evolve(b, source="")
 
 
 @attrs.frozen(kw_only=True)

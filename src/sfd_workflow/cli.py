@@ -279,7 +279,12 @@ from .store._cli import store_group  # noqa: E402  (the event store; imports SQL
 
 cli.add_command(store_group)
 
-from ._migrate_cli import diff_command, migrate_group  # noqa: E402  (spec versions, issue 14)
+from ._migrate_cli import (  # noqa: E402  (spec versions, issue 14)
+    diff_command,
+    migrate_group,
+    store_migrate_command,
+)
 
 cli.add_command(diff_command)
 cli.add_command(migrate_group)
+store_group.add_command(store_migrate_command)

@@ -267,8 +267,8 @@ def _replayed(conn: sa.Connection, store: Any
               ) -> tuple[VersionedRuntime, dict[str, tuple[int, str]]]:
     vr = VersionedRuntime(conn, store.roster)
     heads: dict[str, tuple[int, str]] = {}
-    rows = conn.execution_options(yield_per=2000).execute(
-        sa.select(t.events).order_by(t.events.c.gseq))
+    rows = conn.execute(sa.select(t.events).order_by(t.events.c.gseq)
+                        .execution_options(yield_per=2000))
     for row in rows:
         verdict = vr.submit({"unit": row.unit, "event": row.event, "actor": row.actor,
                              "at": row.at, "payload": json.loads(row.payload)})
