@@ -38,7 +38,7 @@ from ._canonical import canonical_json, event_hash, sha256_hex
 from ._database import write_options
 from ._verify import BrokenLink
 
-__all__ = ["MIGRATION_EVENT", "MigrationReport", "VersionedRuntime", "check_versions",
+__all__ = ["MIGRATION_EVENT", "MigrationReport", "VersionedRuntime", "Versions", "check_versions",
            "current_spec", "migrate_store", "restore_migrated", "upgrade_schema"]
 
 #: The event name of a migration entry in a unit's hash chain.
@@ -91,6 +91,45 @@ class MigrationReport:
     to_sha256: str
 
 
+class Versions:
+    """The spec versions and migration plans of a store, each loaded and compiled once.
+
+    Args:
+        conn: a connection to the store.
+        compiled: the store's compiled spec: reused for its version, and its predicates
+            used to compile the others.
+    """
+
+    def __init__(self, conn: sa.Connection, compiled: Any) -> None:
+        meta = dict(conn.execute(sa.select(t.meta.c.key, t.meta.c.value)).all())
+        self.origin = meta["spec_sha256"]
+        """SHA-256 of the spec the store was created with."""
+        self._json = {str(r.sha256): str(r.spec_json) for r in conn.execute(sa.select(versions))}
+        self._json.setdefault(self.origin, meta["spec_json"])
+        self.plans = {int(r.id): r for r in conn.execute(sa.select(migrations))}
+        """Migration number -> its ``sfd_migrations`` row."""
+        self._predicates = compiled.predicates
+        self._compiled = {spec_sha256(compiled.spec): compiled}
+        self._specs: dict[str, Spec] = {}
+
+    def spec(self, sha: str) -> Spec:
+        """The stored spec version with this SHA-256."""
+        if sha not in self._specs:
+            from .._spec._loader import spec_from_document
+
+            self._specs[sha] = spec_from_document(json.loads(self._json[sha]),
+                                                  source=f"sfd_specs#{sha[:12]}")
+        return self._specs[sha]
+
+    def compiled(self, sha: str) -> Any:
+        """The stored spec version with this SHA-256, compiled."""
+        if sha not in self._compiled:
+            from .._compile import compile_workflow
+
+            self._compiled[sha] = compile_workflow(self.spec(sha), self._predicates)
+        return self._compiled[sha]
+
+
 class VersionedRuntime:
     """Judges each unit's stored events by the spec version its chain says (a `Runtime`
     per version, over the same roster); a migration entry moves the unit to its ``to``
@@ -101,38 +140,24 @@ class VersionedRuntime:
     methods they call, `submit` and `snapshot`.
     """
 
-    def __init__(self, conn: sa.Connection, roster: Roster, *, predicates: Any = None) -> None:
-        meta = dict(conn.execute(sa.select(t.meta.c.key, t.meta.c.value)).all())
-        self._json = {str(r.sha256): str(r.spec_json) for r in conn.execute(sa.select(versions))}
-        self._json.setdefault(meta["spec_sha256"], meta["spec_json"])
-        self._plans = {int(r.id): r for r in conn.execute(sa.select(migrations))}
+    def __init__(self, stored: Versions, roster: Roster) -> None:
+        self._versions = stored
         self._roster_doc = roster.to_document()
-        self._source = roster.source
-        self._predicates = predicates
-        self._specs: dict[str, Spec] = {}
+        self._roster = roster
         self._rts: dict[str, Any] = {}
-        origin = meta["spec_sha256"]
-        self._at = {u.id: origin for u in roster.units}
-
-    def _spec(self, sha: str) -> Spec:
-        from .._spec._loader import spec_from_document
-
-        if sha not in self._specs:
-            self._specs[sha] = spec_from_document(json.loads(self._json[sha]),
-                                                  source=f"sfd_specs#{sha[:12]}")
-        return self._specs[sha]
+        self._at = {u.id: stored.origin for u in roster.units}
 
     def _rt(self, sha: str) -> Any:
         rt = self._rts.get(sha)
         if rt is None:
-            from .._compile import compile_workflow
             from .._engine import Runtime
             from .._roster import roster_from_document
 
-            spec = self._spec(sha)
-            roster = roster_from_document(self._roster_doc, spec, source=self._source)
-            rt = self._rts[sha] = Runtime(compile_workflow(spec, self._predicates), roster,
-                                          keep_log=False)
+            compiled = self._versions.compiled(sha)
+            roster = (self._roster if sha == self._versions.origin else
+                      roster_from_document(self._roster_doc, compiled.spec,
+                                           source=self._roster.source))
+            rt = self._rts[sha] = Runtime(compiled, roster, keep_log=False)
         return rt
 
     def version(self, unit: str) -> str:
@@ -152,11 +177,11 @@ class VersionedRuntime:
 
     def _move(self, unit: str, event: Mapping[str, Any]) -> Any:
         body = event["payload"]
-        row = self._plans[int(body["migration"])]
+        row = self._versions.plans[int(body["migration"])]
         if (body["from"], body["to"]) != (self._at[unit], row.to_sha256) or \
                 row.from_sha256 != self._at[unit]:
             return REJECTED[Reason.WRONG_STATE]
-        old, new = self._spec(row.from_sha256), self._spec(row.to_sha256)
+        old, new = self._versions.spec(row.from_sha256), self._versions.spec(row.to_sha256)
         plan = plan_from_text(row.plan_json, old, new, row.plan_source)
         expected = migrate_snapshot(plan, self.snapshot(unit),
                                     at=dt.datetime.fromisoformat(event["at"]), unit=unit)
@@ -248,7 +273,7 @@ def migrate_store(store: Any, spec: Spec, plan: Plan, *, at: dt.datetime | None 
     try:
         roster = roster_from_document(store.roster.to_document(), spec,
                                       source=store.roster.source)
-        compile_workflow(spec)
+        compile_workflow(spec, store._compiled.predicates)
     except (LoadError, SfdWorkflowError) as exc:
         raise StoreError(f"{spec.source} cannot judge the store's units: {exc}") from None
     engine: sa.Engine = store._engine  # a function of the store package, beside EventStore
@@ -265,7 +290,7 @@ def migrate_store(store: Any, spec: Spec, plan: Plan, *, at: dt.datetime | None 
 
 def _replayed(conn: sa.Connection, store: Any
               ) -> tuple[VersionedRuntime, dict[str, tuple[int, str]]]:
-    vr = VersionedRuntime(conn, store.roster)
+    vr = VersionedRuntime(Versions(conn, store._compiled), store.roster)
     heads: dict[str, tuple[int, str]] = {}
     rows = conn.execute(sa.select(t.events).order_by(t.events.c.gseq)
                         .execution_options(yield_per=2000))

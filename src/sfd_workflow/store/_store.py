@@ -41,7 +41,13 @@ from ..errors import LoadError, StoreError
 from . import _schema as t
 from ._canonical import canonical_json, event_hash, genesis_hash, sha256_hex
 from ._database import is_retryable, make_engine, read_options, write_options
-from ._migrate import VersionedRuntime, check_versions, current_spec, restore_migrated
+from ._migrate import (
+    VersionedRuntime,
+    Versions,
+    check_versions,
+    current_spec,
+    restore_migrated,
+)
 from ._records import Attempt, AuditEntry, StoredEvent, prepare, roster_document
 from ._replica import Head, Replica, subtree, subtree_roster
 from ._snapshots import reads_children, restore, snapshot_row
@@ -578,7 +584,8 @@ class EventStore:
                 if not replay:
                     return report
                 # each event judged by the spec version its unit's chain says (issue 14)
-                roots = ((u.id, VersionedRuntime(conn, subtree_roster(self.roster, u.id)),
+                stored = Versions(conn, self._compiled)
+                roots = ((u.id, VersionedRuntime(stored, subtree_roster(self.roster, u.id)),
                           subtree(self.roster, u.id))
                          for u in self.roster.units if u.parent is None)
                 found = replay_check(conn, roots)
