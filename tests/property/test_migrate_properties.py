@@ -7,14 +7,17 @@
   automatic plan is complete for every unit wherever the log left it, and every line of a log
   gets the same acceptance and reason whether judged by the old version, by the new one, or
   by the old one up to any point and the new one after it; only `late` may turn false.
+* A migration applied to an event store and to a runtime gives the same states, and the
+  same verdicts after it; the store then verifies with a full replay.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from typing import Any
 
-from hypothesis import given, note
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from sfd_workflow import (
@@ -27,6 +30,7 @@ from sfd_workflow import (
     roster_from_document,
     spec_from_document,
 )
+from sfd_workflow.store import EventStore, migrate_store
 from sfd_workflow.testing import event_logs, rosters, specs
 from support.versions import add_only
 
@@ -100,3 +104,30 @@ def test_an_add_only_version_takes_every_unit_and_every_log(
         assert new[2] <= old[2] and mix[2] <= old[2]
     assert {u: s[0] for u, s in _observed(moved).items()} == {
         u: s[0] for u, s in _observed(new_rt).items()}
+
+
+@settings(max_examples=15)
+@given(campaigns(), st.integers(0, 30))
+def test_a_store_and_a_runtime_migrate_alike(
+        campaign: tuple[dict[str, Any], dict[str, Any], list[str], int], days: int) -> None:
+    """The same plan at the same point of the same log: same states, same later verdicts."""
+    spec_doc, roster_doc, log, cut = campaign
+    rt = _runtime(spec_doc, roster_doc)
+    _judge(rt, log[:cut])
+    new = spec_from_document(add_only(spec_doc, days))
+    plan = auto_plan(rt.spec, new)
+    moved = migrate_runtime(rt, plan, predicates=PREDICATES, at=AT)
+    expected = _judge(moved, log[cut:])
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/store.db"
+        with EventStore.create(url, rt.spec, rt.roster, predicates=PREDICATES) as store:
+            for line in log[:cut]:
+                store.submit(line)
+            migrate_store(store, new, plan, at=AT)
+        with EventStore.open(url, predicates=PREDICATES, snapshot_every=2) as store:
+            got = [(v.accepted, v.reason, v.late) for v in map(store.submit, log[cut:])]
+            states = {u: store.state(u) for u in moved.unit_ids()}
+            report = store.verify(replay=True)
+    assert got == expected
+    assert states == {u: moved.state(u) for u in moved.unit_ids()}
+    assert report.ok, report.lines()
