@@ -96,11 +96,13 @@ def unknown_units(units: Sequence[str], known: Any, where: str) -> None:
 @click.argument("plan")
 @click.option("--roster", "roster_path", metavar="R", help="The units (with --events).")
 @click.option("--events", metavar="LOG", help="Replay this log by OLD to find where units are.")
+@click.option("--url", metavar="URL", help="The units of this event store, where they stand.")
 @click.option("--units", "units", multiple=True, metavar="U[,U…]",
-              help="Only these units (default: all of the roster).")
+              help="Only these units (default: all of the roster or store).")
 def check_command(old: str, new: str, plan: str, roster_path: str | None, events: str | None,
-                  units: tuple[str, ...]) -> None:
-    """Say whether PLAN is complete for the units (all possible units without --roster)."""
+                  url: str | None, units: tuple[str, ...]) -> None:
+    """Say whether PLAN is complete for the units (all possible units without --roster or
+    --url)."""
     from ._engine import Runtime, replay
     from ._plan import load_plan
     from .errors import LoadError
@@ -113,9 +115,14 @@ def check_command(old: str, new: str, plan: str, roster_path: str | None, events
         c._load_error(exc)
     snaps: dict[str, Any] | None = None
     chosen = split_units(units)
-    if roster_path is None:
+    if url is not None:
+        if roster_path is not None or events is not None:
+            c._fail("--url cannot be combined with --roster or --events")
+        snaps = _store_snapshots(url, old_spec, chosen)
+        what = f"{len(snaps)} unit{'s' if len(snaps) != 1 else ''}"
+    elif roster_path is None:
         if events is not None or chosen:
-            c._fail("--events and --units need --roster")
+            c._fail("--events and --units need --roster (or --url)")
         what = "any unit"
     else:
         roster = c._roster(roster_path, old_spec)
@@ -135,6 +142,24 @@ def check_command(old: str, new: str, plan: str, roster_path: str | None, events
     click.echo(f"{plan}: incomplete for {what}: {len(missing)} item"
                f"{'s' if len(missing) != 1 else ''} without a target", err=True)
     sys.exit(1)
+
+
+def _store_snapshots(url: str, old: Any, chosen: list[str]) -> dict[str, Any]:
+    """Each unit's snapshot in the store at `url`, which must judge by `old`."""
+    from ._plan import same_spec
+    from .store._cli import _open
+    from .store._replica import subtree
+
+    with _open(url) as store:
+        if not same_spec(store.spec, old):
+            _cli()._fail(f"the store at {store.url} does not judge by {old.source}")
+        unknown_units(chosen, store.roster.by_id, store.url)
+        wanted = set(chosen or store.roster.by_id)
+        snaps = {}
+        for root in (u.id for u in store.roster.units if u.parent is None):
+            rt = store.runtime(root)
+            snaps.update({u: rt.snapshot(u) for u in subtree(store.roster, root) if u in wanted})
+    return snaps
 
 
 @click.command(name="migrate")

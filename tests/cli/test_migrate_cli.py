@@ -80,7 +80,7 @@ def test_migrate_plan_then_check_for_the_sample_units(renamed: str, tmp_path: Pa
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--units", "nobody"], "--units: no unit 'nobody' in {roster}"),
-    (["--events", "{events}"], "--events and --units need --roster"),
+    (["--events", "{events}"], "--events and --units need --roster (or --url)"),
 ])
 def test_check_refuses_bad_options(renamed: str, tmp_path: Path, args: list[str], message: str,
                                    capsys: pytest.CaptureFixture[str]) -> None:

@@ -169,6 +169,11 @@ def test_store_migrate_on_the_command_line(tmp_path: Path, new: Spec, log: list[
     plan = tmp_path / "plan.yaml"
     assert main(["migrate", "plan", BUILTIN, str(spec_file), "-o", str(plan)]) == 0
     capsys.readouterr()
+    assert main(["migrate", "check", BUILTIN, str(spec_file), str(plan), "--url", url]) == 1
+    assert "(held by 1 unit: xh-ms-01)" in capsys.readouterr().out
+    assert main(["migrate", "check", BUILTIN, str(spec_file), str(plan), "--url", url,
+                 "--units", "xh-ps-01"]) == 0
+    assert capsys.readouterr().out.strip() == f"{plan}: complete for 1 unit"
     before = _tables(url)
     args = ["store", "migrate", "--url", url, "--to", str(spec_file), "--plan", str(plan)]
     assert main(args) == 2
@@ -186,3 +191,19 @@ def test_store_migrate_on_the_command_line(tmp_path: Path, new: Spec, log: list[
     assert main(args) == 0
     assert "migration 1: 9 units moved" in capsys.readouterr().err
     assert main(["store", "verify", "--url", url, "--replay"]) == 0
+
+
+def test_a_writer_left_on_the_old_version_stops_instead_of_judging_by_it(
+        tmp_path: Path, old: Spec, new: Spec, roster: Roster, log: list[str]) -> None:
+    """A store object opened before the migration refuses to go on at its next submit."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    with EventStore.create(url, old, roster) as stale:
+        for line in log[:30]:
+            stale.submit(line)
+        with EventStore.open(url) as other:
+            migrate_store(other, new, plan_from_text(PLAN, old, new), at=AT)
+        with pytest.raises(StoreError, match="refused on replay"):
+            stale.submit(log[30])
+    with EventStore.open(url) as store:
+        assert store.counts()[0] == 30 + len(roster)
+        assert store.verify(replay=True).ok
