@@ -306,9 +306,18 @@ def load_plan(path: str | Path, old: Spec, new: Spec) -> Plan:
 
 
 # ------------------------------------------------------------------ writing
+def _q(name: str) -> str:
+    """`name` as a YAML scalar that reads back as this string (``on``, ``123``: quoted)."""
+    import json
+
+    import yaml
+
+    return name if yaml.safe_load(name) == name else json.dumps(name)
+
+
 def _side_yaml(spec: Spec) -> str:
     sha = spec_sha256(spec)
-    return f"{{id: {spec.id}" + (f", sha256: {sha}}}" if sha else "}")
+    return f"{{id: {_q(spec.id)}" + (f", sha256: {sha}}}" if sha else "}")
 
 
 def _write(plan: Plan) -> str:
@@ -320,28 +329,29 @@ def _write(plan: Plan) -> str:
     steps = list(new.step_by_id)
     for s in old.steps:
         to = plan.step_target(s.id)
-        out.append(f"  {s.id}: {to or 'null'}" + (
+        out.append(f"  {_q(s.id)}: {_q(to) if to else 'null'}" + (
             "" if to else f"  # decide: drop, or one of {', '.join(steps)}"))
     out.append("states:")
     for s in old.steps:
         to = plan.step_target(s.id)
         if to == DROP and all(plan.state_target(s.id, x) == () for x in s.states):
             continue
-        out.append(f"  {s.id}:")
+        out.append(f"  {_q(s.id)}:")
         for x in s.states:
             target = plan.state_target(s.id, x)
             if target is None:
                 hint = (known_list(new.step_by_id[to].states) if to and to != DROP
                         else "(map the step first, or write {NEW_STEP: STATE})")
-                out.append(f"    {x}: null  # decide: {hint}")
+                out.append(f"    {_q(x)}: null  # decide: {hint}")
             elif len(target) == 1 and target[0][0] == to:
-                out.append(f"    {x}: {target[0][1]}")
+                out.append(f"    {_q(x)}: {_q(target[0][1])}")
             else:
-                out.append(f"    {x}: {{{', '.join(f'{a}: {b}' for a, b in target)}}}")
+                pairs = ", ".join(f"{_q(a)}: {_q(b)}" for a, b in target)
+                out.append(f"    {_q(x)}: {{{pairs}}}")
     out.append("records:")
     kinds = list(new.record_kinds)
     for k in old.record_kinds:
         to = plan.record_target(k)
-        out.append(f"  {k}: {to or 'null'}" + (
+        out.append(f"  {_q(k)}: {_q(to) if to else 'null'}" + (
             "" if to else f"  # decide: drop, or one of {', '.join(kinds)}"))
     return "\n".join(out) + "\n"

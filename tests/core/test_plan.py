@@ -157,3 +157,16 @@ def test_an_unreadable_plan_file_is_a_plan_error(old: Spec, tmp_path: Path) -> N
     """A missing file names the file."""
     with pytest.raises(PlanError, match="no such file"):
         load_plan(tmp_path / "nope.yaml", old, old)
+
+
+def test_a_written_plan_quotes_ids_yaml_would_misread() -> None:
+    """States called `on` or `123` are strings in a spec; the written plan keeps them so."""
+    doc = rename_state(rename_state(builtin_document(), "report", "evaluating", "on"),
+                       "plan", "drafting", "123")
+    spec = version(doc)
+    text = auto_plan(spec, spec).to_yaml()
+    assert '"on": "on"' in text
+    plan = plan_from_text(text, spec, spec)
+    assert plan.state_target("report", "on") == (("report", "on"),)
+    assert plan.state_target("plan", "123") == (("plan", "123"),)
+    assert plan.missing() == []
