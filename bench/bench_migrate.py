@@ -7,11 +7,13 @@ simulator gives its event log, and the first half of it is judged. The new versi
 `report.evaluating` and moves the report's approval due (the scenario of docs/migration.md),
 with a plan naming the renamed state.
 
-| line | measured | floor beside it |
-|---|---|---|
-| `diff(old, new)` | the API call | `spec_from_document` of the new version (loading it) |
-| `migrate_runtime` | the API call over N units | `snapshot` + `restore` of every unit into a new `Runtime` (a copy with no plan), and replaying the half log from scratch |
-| `store migrate` | the whole command (`main([...])`, opening the store included) on SQLite | `store verify --replay`, the whole command: the same full replay, no writes |
+Lines (measured: floor beside it):
+
+* `diff(old, new)`: `spec_from_document` of the new version (loading it);
+* `migrate_runtime` over N units: `snapshot` + `restore` of every unit into a new `Runtime`
+  (a copy with no plan), and replaying the half log from scratch;
+* `store migrate`, the whole command (`main([...])`, opening the store included) on SQLite:
+  `store verify --replay`, the whole command (the same full replay, no writes).
 
 Best of R runs (default 3), wall clock; nothing is asserted. Prints ratios to the floors.
 """

@@ -16,18 +16,17 @@ from typing import Any
 from ._plan import DROP, Plan, same_spec, spec_sha256
 from .errors import PlanError, Problem
 
-__all__ = ["MIGRATION_KIND", "migrate_runtime", "migrate_snapshot"]
+__all__ = ["MIGRATION_KIND", "migrate_runtime", "migrate_snapshot", "moved_snapshot",
+           "note_head"]
 
 #: The kind of the record a migration leaves in each unit's history.
 MIGRATION_KIND = "sfd:migration"
 
 
-def _note(plan: Plan, moved: Mapping[str, Any], at: dt.datetime) -> dict[str, Any]:
-    payload = {"from": {"id": plan.old.id, "sha256": spec_sha256(plan.old)},
-               "to": {"id": plan.new.id, "sha256": spec_sha256(plan.new)},
-               "plan": plan.source, **moved}
-    return {"kind": MIGRATION_KIND, "actor": "", "at": at.isoformat(), "payload": payload,
-            "event": "", "retired": True}
+def note_head(plan: Plan) -> dict[str, Any]:
+    """What every migration record of `plan` says about the versions and the plan."""
+    return {"from": {"id": plan.old.id, "sha256": spec_sha256(plan.old)},
+            "to": {"id": plan.new.id, "sha256": spec_sha256(plan.new)}, "plan": plan.source}
 
 
 def migrate_snapshot(plan: Plan, snapshot: Mapping[str, Any], *,
@@ -44,15 +43,20 @@ def migrate_snapshot(plan: Plan, snapshot: Mapping[str, Any], *,
     problems = plan.missing({unit: snapshot})
     if problems:
         raise PlanError(problems)
-    new = plan.new
-    states = {s.id: s.initial for s in new.steps}
+    return moved_snapshot(plan, snapshot, at if at is not None else dt.datetime.now(dt.UTC),
+                  note_head(plan))
+
+
+def moved_snapshot(plan: Plan, snapshot: Mapping[str, Any], at: dt.datetime,
+           head: Mapping[str, Any]) -> dict[str, Any]:
+    """`migrate_snapshot` for a plan already known to be complete for the unit."""
+    states = {s.id: s.initial for s in plan.new.steps}
     moved_states: dict[str, list[str]] = {}
     for step, state in snapshot["states"].items():
         for ns, nx in plan.state_target(step, state) or ():
             states[ns] = nx
             if (ns, nx) != (step, state):
-                moved_states[f"{step}.{state}"] = [*moved_states.get(f"{step}.{state}", []),
-                                                   f"{ns}.{nx}"]
+                moved_states.setdefault(f"{step}.{state}", []).append(f"{ns}.{nx}")
     records = []
     moved_records: dict[str, str] = {}
     for r in snapshot["records"]:
@@ -66,8 +70,9 @@ def migrate_snapshot(plan: Plan, snapshot: Mapping[str, Any], *,
             if to is not None and to != DROP:
                 rec["kind"] = to
         records.append(rec)
-    when = at if at is not None else dt.datetime.now(dt.UTC)
-    records.append(_note(plan, {"states": moved_states, "records": moved_records}, when))
+    records.append({"kind": MIGRATION_KIND, "actor": "", "at": at.isoformat(),
+                    "payload": {**head, "states": moved_states, "records": moved_records},
+                    "event": "", "retired": True})
     return {"states": states, "last_at": snapshot.get("last_at"), "records": records}
 
 
@@ -102,7 +107,8 @@ def migrate_runtime(rt: Any, plan: Plan, *, predicates: Any = None,
     compiled = compile_workflow(plan.new, predicates)
     out = Runtime(compiled, roster, keep_log=rt.keep_log)
     when = at if at is not None else dt.datetime.now(dt.UTC)
+    head = note_head(plan)
     for u, snap in snaps.items():
-        out.restore(u, migrate_snapshot(plan, snap, at=when, unit=u))
+        out.restore(u, moved_snapshot(plan, snap, when, head))
     out.log = list(rt.log)
     return out

@@ -28,7 +28,7 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
-from .._migrate import migrate_snapshot
+from .._migrate import moved_snapshot, note_head
 from .._plan import Plan, plan_from_text, spec_sha256
 from .._spec._model import Roster, Spec
 from .._verdict import ACCEPTED, REJECTED, Reason
@@ -111,6 +111,7 @@ class Versions:
         self._predicates = compiled.predicates
         self._compiled = {spec_sha256(compiled.spec): compiled}
         self._specs: dict[str, Spec] = {}
+        self._plans: dict[int, tuple[Plan, dict[str, Any]]] = {}
 
     def spec(self, sha: str) -> Spec:
         """The stored spec version with this SHA-256."""
@@ -120,6 +121,15 @@ class Versions:
             self._specs[sha] = spec_from_document(json.loads(self._json[sha]),
                                                   source=f"sfd_specs#{sha[:12]}")
         return self._specs[sha]
+
+    def plan(self, number: int) -> tuple[Plan, dict[str, Any]]:
+        """Migration `number`'s plan, and what its history records say of it."""
+        if number not in self._plans:
+            row = self.plans[number]
+            plan = plan_from_text(row.plan_json, self.spec(row.from_sha256),
+                                  self.spec(row.to_sha256), row.plan_source)
+            self._plans[number] = (plan, note_head(plan))
+        return self._plans[number]
 
     def compiled(self, sha: str) -> Any:
         """The stored spec version with this SHA-256, compiled."""
@@ -181,10 +191,11 @@ class VersionedRuntime:
         if (body["from"], body["to"]) != (self._at[unit], row.to_sha256) or \
                 row.from_sha256 != self._at[unit]:
             return REJECTED[Reason.WRONG_STATE]
-        old, new = self._versions.spec(row.from_sha256), self._versions.spec(row.to_sha256)
-        plan = plan_from_text(row.plan_json, old, new, row.plan_source)
-        expected = migrate_snapshot(plan, self.snapshot(unit),
-                                    at=dt.datetime.fromisoformat(event["at"]), unit=unit)
+        plan, head = self._versions.plan(int(body["migration"]))
+        before = self.snapshot(unit)
+        if plan.missing({unit: before}):
+            return REJECTED[Reason.WRONG_STATE]
+        expected = moved_snapshot(plan, before, dt.datetime.fromisoformat(event["at"]), head)
         if canonical_json(expected) != canonical_json(body["state"]):
             return REJECTED[Reason.WRONG_STATE]
         self._rt(row.to_sha256).restore(unit, body["state"])
@@ -321,9 +332,10 @@ def _write(conn: sa.Connection, store: Any, roster: Roster, spec: Spec, plan: Pl
                  .scalar_one()) + 1
     meta = dict(conn.execute(sa.select(t.meta.c.key, t.meta.c.value)).all())
     first = last = 0
+    head = note_head(plan)
     for u in roster.units:
         seq, prev = heads.get(u.id, (0, genesis_hash(meta["spec_sha256"], u.id)))
-        state = migrate_snapshot(plan, snaps[u.id], at=when, unit=u.id)
+        state = moved_snapshot(plan, snaps[u.id], when, head)
         gseq = conn.execute(t.clock.update().where(t.clock.c.id == 1)
                             .values(gseq=t.clock.c.gseq + 1).returning(t.clock.c.gseq)
                             ).scalar_one()
