@@ -141,11 +141,13 @@ class EventStore:
         self.url = url
         """The database URL (password hidden)."""
         self.spec = spec
-        """The spec this store judges by."""
+        """The spec this store judges by (the latest version after a `store migrate`)."""
         self.roster = roster
         """The roster of units this store judges by."""
         self.spec_sha256 = spec_sha256
-        """SHA-256 of the canonical JSON of the spec's document."""
+        """SHA-256 of the canonical JSON of the document of the spec the store was created
+        with: every unit's hash chain starts from it (after a `store migrate`, `spec` is a
+        later version)."""
         self.store_id = store_id
         """A random id given to the store when it was created."""
         self._compiled = (core.compile_workflow(spec) if predicates is None
