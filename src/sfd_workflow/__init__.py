@@ -10,6 +10,9 @@ Load a format-1 spec, compile it onto `transitions`, and judge events unit by un
     verdict = rt.submit({"unit": "xh-ps-01", "event": "hold_mobilisation",
                          "actor": "p1", "at": "2009-03-10T14:00:00+08:00"})
 
+A new version of a spec: `diff(old, new)` says what changed; a `Plan` (`auto_plan`,
+`load_plan`) moves units under way (`migrate_runtime`, docs/migration.md).
+
 Opt-in areas are subpackages: `sfd_workflow.testing` (Hypothesis strategies),
 `sfd_workflow.diagrams`, `sfd_workflow.sim`, `sfd_workflow.store`.
 """

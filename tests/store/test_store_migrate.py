@@ -207,3 +207,35 @@ def test_a_writer_left_on_the_old_version_stops_instead_of_judging_by_it(
     with EventStore.open(url) as store:
         assert store.counts()[0] == 30 + len(roster)
         assert store.verify(replay=True).ok
+
+
+def test_replay_catches_an_entry_rewritten_with_its_hash_recomputed(
+        tmp_path: Path, old: Spec, new: Spec, roster: Roster, log: list[str]) -> None:
+    """An entry whose state is not what its plan gives passes the chain check once its hash
+    is recomputed, and is refused by `verify(replay=True)`."""
+    from sfd_workflow.store._canonical import canonical_json, event_hash
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    with EventStore.create(url, old, roster) as store:
+        for line in log[:30]:
+            store.submit(line)
+        migrate_store(store, new, plan_from_text(PLAN, old, new), at=AT)
+        entry = store.history("xh-ps-01")[-1]
+    assert entry.event == "sfd:migrate"
+    body = dict(entry.payload)
+    assert body["state"]["states"]["study_research"] == "preparing"
+    body["state"]["states"]["study_research"] = "researched"
+    row = {"gseq": entry.gseq, "unit": entry.unit, "seq": entry.seq, "event": entry.event,
+           "actor": entry.actor, "at": entry.at, "payload": canonical_json(body),
+           "late": entry.late, "recorded_at": entry.recorded_at}
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE sfd_events SET payload = :p, hash = :h WHERE gseq = :g"),
+                     {"p": row["payload"], "h": event_hash(entry.prev_hash, row),
+                      "g": entry.gseq})
+    engine.dispose()
+    with EventStore.open(url) as store:
+        assert store.verify().ok
+        report = store.verify(replay=True)
+    assert [str(b) for b in report.broken] == [
+        f"xh-ps-01 event {entry.seq}: it is refused on replay (wrong_state)"]
