@@ -174,6 +174,9 @@ def test_store_migrate_on_the_command_line(tmp_path: Path, new: Spec, log: list[
     assert main(["migrate", "check", BUILTIN, str(spec_file), str(plan), "--url", url,
                  "--units", "xh-ps-01"]) == 0
     assert capsys.readouterr().out.strip() == f"{plan}: complete for 1 unit"
+    assert main(["migrate", "check", BUILTIN, str(spec_file), str(plan), "--url", url,
+                 "--units", "xh-ps-01,nobody"]) == 2
+    assert capsys.readouterr().err == f"sfd-workflow: error: --units: no unit 'nobody' in {url}\n"
     before = _tables(url)
     args = ["store", "migrate", "--url", url, "--to", str(spec_file), "--plan", str(plan)]
     assert main(args) == 2
