@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from ._checks import GUARD_KEYS
 from ._spec._model import Guard, Spec, Step, Text, Transition
 
 __all__ = ["Change", "SpecDiff", "diff"]
@@ -185,8 +186,7 @@ def _looser_set(old: Iterable[str], new: Iterable[str], *, more_is_looser: bool)
 
 
 def _guard(c: _Collector, where: str, old: Guard, new: Guard) -> None:
-    for key in ("role", "not_before", "has", "once_per_actor", "fields", "quorum",
-                "per_person", "children", "custom"):
+    for key in GUARD_KEYS:  # the guard's checks, in the check table's order
         a, b = getattr(old, key), getattr(new, key)
         if a == b:
             continue
