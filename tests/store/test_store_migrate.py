@@ -242,3 +242,28 @@ def test_replay_catches_an_entry_rewritten_with_its_hash_recomputed(
         report = store.verify(replay=True)
     assert [str(b) for b in report.broken] == [
         f"xh-ps-01 event {entry.seq}: it is refused on replay (wrong_state)"]
+
+
+def test_after_a_migration_import_stores_what_submit_stores(
+        store_url: str, tmp_path: Path, old: Spec, new: Spec, roster: Roster,
+        log: list[str]) -> None:
+    """The batch path (`submit_many`) starts migrated units at their entries like `submit`
+    does: same verdicts and states, and `verify --replay` judges the audit rows written after
+    the migration by the new version."""
+    bad = [json.dumps({**json.loads(line), "actor": "nobody"}) for line in log[80:90]]
+    rest = [*bad, *log[80:], "not json"]
+    plan = plan_from_text(PLAN, old, new)
+    got = {}
+    for mode, url in (("submit", f"sqlite:///{tmp_path / 'one.db'}"), ("import", store_url)):
+        with EventStore.create(url, old, roster, snapshot_every=4) as store:
+            for line in log[:80]:
+                store.submit(line)
+            migrate_store(store, new, plan, at=AT)
+        with EventStore.open(url, snapshot_every=4) as store:
+            verdicts = ([store.submit(line) for line in rest] if mode == "submit"
+                        else store.submit_many(rest, batch=7))
+            report = store.verify(replay=True)
+            assert report.ok, report.lines()
+            got[mode] = (verdicts, {u.id: store.state(u.id) for u in roster.units})
+    assert got["submit"] == got["import"]
+    assert not any(v.accepted for v in got["import"][0][:len(bad)])
