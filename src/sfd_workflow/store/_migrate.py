@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -36,11 +36,11 @@ from ..errors import LoadError, MigrationPlanError, SfdWorkflowError, StoreError
 from . import _schema as t
 from ._canonical import canonical_json, chain_genesis, event_hash, sha256_hex
 from ._database import make_durable, write_options
+from ._report import BrokenLink
 from ._rows import hashed, now
-from ._verify import BrokenLink
 
 __all__ = ["MIGRATION_EVENT", "MigrationReport", "VersionedRuntime", "Versions", "check_versions",
-           "current_spec", "migrate_store", "restore_migrated", "upgrade_schema"]
+           "current_spec", "judged_spec", "migrate_store", "restore_migrated", "versioned_roots"]
 
 #: The refusals a `VersionedRuntime` gives of its own.
 REJECTED = {r: Verdict(False, r, False) for r in (Reason.UNKNOWN_UNIT, Reason.WRONG_STATE)}
@@ -48,32 +48,8 @@ REJECTED = {r: Verdict(False, r, False) for r in (Reason.UNKNOWN_UNIT, Reason.WR
 #: The event name of a migration entry in a unit's hash chain.
 MIGRATION_EVENT = "sfd:migrate"
 
-versions = sa.Table(
-    "sfd_specs", t.metadata,
-    sa.Column("sha256", sa.Text, primary_key=True),
-    sa.Column("spec_id", sa.Text, nullable=False),
-    sa.Column("spec_json", sa.Text, nullable=False),
-    sa.Column("added_at", sa.Text, nullable=False),
-)
-
-migrations = sa.Table(
-    "sfd_migrations", t.metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("from_sha256", sa.Text, nullable=False),
-    sa.Column("to_sha256", sa.Text, nullable=False),
-    # The plan written out in full (`Plan.to_yaml`), and the file it was read from.
-    sa.Column("plan_json", sa.Text, nullable=False),
-    sa.Column("plan_source", sa.Text, nullable=False),
-    # The commit numbers of its entries: every unit's, consecutive.
-    sa.Column("first_gseq", sa.BigInteger, nullable=False),
-    sa.Column("last_gseq", sa.BigInteger, nullable=False),
-    sa.Column("applied_at", sa.Text, nullable=False),
-)
-
-
-def upgrade_schema(conn: sa.Connection) -> None:
-    """The schema upgrade of issue 14: the spec versions and migrations tables (empty)."""
-    t.metadata.create_all(conn, tables=[versions, migrations])
+versions = t.specs
+migrations = t.migrations
 
 
 def current_spec(meta: Mapping[str, str]) -> tuple[str, str]:
@@ -81,6 +57,32 @@ def current_spec(meta: Mapping[str, str]) -> tuple[str, str]:
     if "current_spec_json" in meta:
         return meta["current_spec_json"], meta.get("current_spec_sha256", "")
     return meta["spec_json"], meta["spec_sha256"]
+
+
+def judged_spec(meta: Mapping[str, str], shown: str) -> tuple[str, str]:
+    """`current_spec`, checked against its SHA-256.
+
+    Raises:
+        StoreError: the current spec stored at `shown` was edited.
+    """
+    text, sha = current_spec(meta)
+    if sha256_hex(text) != sha:
+        msg = (f"the current spec stored at {shown} does not match its SHA-256: "
+               "the store was altered; run verify")
+        raise StoreError(msg)
+    return text, sha
+
+
+def versioned_roots(conn: sa.Connection, compiled: Any, roster: Roster,
+                    roots: Iterable[str]) -> Iterator[tuple[str, VersionedRuntime,
+                                                            tuple[str, ...]]]:
+    """The `roots` argument of `replay_check` for `roots`: each event judged by the spec
+    version its unit's chain says."""
+    from ._replica import subtree, subtree_roster
+
+    stored = Versions(conn, compiled)
+    for r in roots:
+        yield r, VersionedRuntime(stored, subtree_roster(roster, r)), subtree(roster, r)
 
 
 @attrs.frozen

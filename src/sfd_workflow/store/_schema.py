@@ -46,8 +46,8 @@ import sqlalchemy as sa
 from ._canonical import CHAIN, CHAIN_SPEC_ONLY, audit_genesis, audit_hash, canonical_json
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "audit", "audit_head_text", "chain_meta", "clock",
-           "events", "ids", "meta", "metadata", "pending", "read_audit_head", "schema",
-           "snapshots", "units"]
+           "events", "ids", "meta", "metadata", "migrations", "pending", "read_audit_head",
+           "schema", "snapshots", "specs", "units"]
 
 metadata = sa.MetaData()
 
@@ -150,6 +150,29 @@ ids = sa.Table(
     sa.Column("gseq", sa.BigInteger, nullable=False),
 )
 
+# Version 5 (issue 14): the spec versions a store was migrated between, and its migrations.
+specs = sa.Table(
+    "sfd_specs", metadata,
+    sa.Column("sha256", sa.Text, primary_key=True),
+    sa.Column("spec_id", sa.Text, nullable=False),
+    sa.Column("spec_json", sa.Text, nullable=False),
+    sa.Column("added_at", sa.Text, nullable=False),
+)
+
+migrations = sa.Table(
+    "sfd_migrations", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("from_sha256", sa.Text, nullable=False),
+    sa.Column("to_sha256", sa.Text, nullable=False),
+    # The plan written out in full (`Plan.to_yaml`), and the file it was read from.
+    sa.Column("plan_json", sa.Text, nullable=False),
+    sa.Column("plan_source", sa.Text, nullable=False),
+    # The commit numbers of its entries: every unit's, consecutive.
+    sa.Column("first_gseq", sa.BigInteger, nullable=False),
+    sa.Column("last_gseq", sa.BigInteger, nullable=False),
+    sa.Column("applied_at", sa.Text, nullable=False),
+)
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
@@ -232,11 +255,9 @@ def chain_meta(spec_sha256: str, roster_sha256: str) -> dict[str, str]:
 
 
 def _to_v5(conn: sa.Connection) -> None:
-    """Version 5: spec versions and migrations (``sfd_specs``, ``sfd_migrations``; issue 14,
-    `_migrate.upgrade_schema`)."""
-    from ._migrate import upgrade_schema
-
-    upgrade_schema(conn)
+    """Version 5: spec versions and migrations (``sfd_specs``, ``sfd_migrations``, empty; filled
+    by ``store migrate``, `_migrate.py`). No stored row changes."""
+    metadata.create_all(conn, tables=[specs, migrations])
 
 
 #: version -> (description, upgrade from the version before it)

@@ -27,9 +27,9 @@ from . import _schema as t
 from ._batch import BATCH, Batches
 from ._canonical import canonical_json, chain_genesis, sha256_hex
 from ._database import make_durable, make_engine, read_options, write_options
-from ._migrate import VersionedRuntime, Versions, check_versions, current_spec
+from ._migrate import judged_spec, versioned_roots
 from ._records import MAX_SKEW, AuditEntry, StoredEvent, prepare, roster_document, utc_now
-from ._replica import Replica, subtree, subtree_roster
+from ._replica import Replica, subtree
 from ._rows import now
 from ._snapshots import reads_children
 from ._submit import why
@@ -101,8 +101,7 @@ class EventStore(Batches):
         """The roster of units this store judges by."""
         self.spec_sha256 = spec_sha256
         """SHA-256 of the canonical JSON of the document of the spec the store was created
-        with: every unit's hash chain starts from it (after a `store migrate`, `spec` is a
-        later version)."""
+        with, which every unit's hash chain starts from (`spec` may be a later version)."""
         self.store_id = store_id
         """A random id given to the store when it was created."""
         self._predicates = predicates
@@ -110,8 +109,6 @@ class EventStore(Batches):
                           else core.compile_workflow(spec, predicates))
         chain = chain_genesis(genesis)
         self._genesis = {u.id: chain(u.id) for u in roster.units}
-        # SHA-256 of the spec judged by now (`spec_sha256` after a `store migrate`, issue 14)
-        self._judged_by = sha256_hex(canonical_json(dict(spec.document)))
         self._lobby = core.Runtime(self._compiled, Roster(units=(), source="<none>"),
                                    keep_log=False)
         self._replicas: dict[str, Replica] = {}
@@ -221,11 +218,7 @@ class EventStore(Batches):
             msg = (f"the spec stored at {shown} does not match its SHA-256: "
                    "the store was altered; run verify")
             raise StoreError(msg)
-        judged_json, judged_sha = current_spec(meta)  # the latest version (issue 14)
-        if sha256_hex(judged_json) != judged_sha:
-            msg = (f"the current spec stored at {shown} does not match its SHA-256: "
-                   "the store was altered; run verify")
-            raise StoreError(msg)
+        judged_json, judged_sha = judged_spec(meta, shown)  # the latest version (issue 14)
         if spec is not None:
             given = sha256_hex(_spec_json(spec))
             if given != judged_sha:
@@ -413,7 +406,6 @@ class EventStore(Batches):
         try:
             with self._engine.connect() as conn:
                 report = verify(conn, anchor)
-                report = attrs.evolve(report, broken=(*report.broken, *check_versions(conn)))
             if not replay and dask is None:
                 return report
             roots = [u.id for u in self.roster.units if u.parent is None]
@@ -434,10 +426,7 @@ class EventStore(Batches):
         from ._verify import replay_check
 
         with self._engine.connect() as conn:
-            # each event judged by the spec version its unit's chain says (issue 14)
-            stored = Versions(conn, self._compiled)
-            return replay_check(conn, ((r, VersionedRuntime(stored, subtree_roster(self.roster, r)),
-                                        subtree(self.roster, r)) for r in roots),
+            return replay_check(conn, versioned_roots(conn, self._compiled, self.roster, roots),
                                 roster_units=self.roster.by_id, strangers=strangers)
 
     def _subtree_sizes(self) -> dict[str, int]:

@@ -37,11 +37,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .._spec._model import Roster
+from .._spec._model import Roster, Spec
 from .._verdict import Reason, Verdict
 from ..errors import StoreError
 from . import _schema as t
-from ._canonical import canonical_json
+from ._canonical import canonical_json, sha256_hex
 from ._database import is_retryable, make_durable, write_options
 from ._ids import answer, check_id, event_digest, id_row, known_ids
 from ._migrate import restore_migrated
@@ -105,7 +105,6 @@ class Writes:
     _engine: sa.Engine
     _compiled: Any
     _genesis: dict[str, str]
-    _judged_by: str
     _lobby: Any
     _replicas: dict[str, Replica]
     _lock_replicas: threading.RLock
@@ -114,6 +113,7 @@ class Writes:
     _children_read: bool
     url: str
     roster: Roster
+    spec: Spec
     spec_sha256: str
     snapshot_every: int
     conflicts: int
@@ -190,7 +190,8 @@ class Writes:
 
     def _restore(self, conn: sa.Connection, rep: Replica) -> int:
         # A migrated unit starts at its latest migration entry (issue 14).
-        moved = restore_migrated(conn, rep, self._judged_by)
+        judged_by = sha256_hex(canonical_json(dict(self.spec.document)))
+        moved = restore_migrated(conn, rep, judged_by)
         if not self.snapshot_every:
             return moved
         return max(moved, restore(conn, rep, self.roster, self.spec_sha256,
