@@ -3,7 +3,7 @@
 A unit keeps its time of last accepted event (`last_at`) and its history; its step states and
 live records are mapped by the plan (`_plan.py`); steps the old version did not have start in
 their initial state. Each unit's history gains one retired record of kind `MIGRATION_KIND`
-saying what moved: retired, it never counts for a guard (SPEC-FORMAT §4), and its kind cannot
+saying what moved: retired, it never counts for a guard (docs/format.md §4), and its kind cannot
 be a spec's record kind (ids match ``[a-z0-9][a-z0-9_-]*``, this one has a colon).
 """
 
