@@ -31,6 +31,7 @@ from ._cli_kit import (
 )
 from ._engine import Runtime, replay
 from ._eventlog import load_json
+from ._migrate_cli import diff_command, migrate_group, store_migrate_command
 from ._roster import roster_warnings
 from ._spec._builtin import PREFIX, builtin_ids, builtin_path, sample_paths
 from ._spec._model import Roster, Spec
@@ -60,6 +61,10 @@ cli.add_command(slides_command)
 cli.add_command(simulate_command)
 cli.add_command(store_group)
 cli.add_command(report_command)
+# Spec versions (issue 14): `diff`, `migrate plan|check`, and `store migrate`.
+cli.add_command(diff_command)
+cli.add_command(migrate_group)
+store_group.add_command(store_migrate_command)
 
 
 @cli.command()

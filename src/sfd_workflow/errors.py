@@ -7,6 +7,8 @@ The tree::
     │   ├── SpecError                    a workflow spec breaks SPEC-FORMAT §1
     │   ├── RosterError                  a roster breaks SPEC-FORMAT §2
     │   ├── EventLogError                an event log cannot be read at all
+    │   ├── PlanError                    a migration plan breaks docs/format.md, or lacks
+    │   │                                targets for the units it is applied to
     │   └── SimModelError                a simulation model breaks docs/simulation.md
     ├── CompileError(ValueError)         a spec that loads but cannot be compiled
     │                                    (an unregistered custom predicate)
@@ -118,6 +120,11 @@ class RosterError(LoadError):
 
 class EventLogError(LoadError):
     """An event log that cannot be read at all (a malformed line is a verdict, not this)."""
+
+
+class MigrationPlanError(LoadError):
+    """A migration plan that breaks docs/format.md §6, or lacks targets for the units it moves
+    (not `PlanError`, the planner of `sfd_workflow.testing`)."""
 
 
 class SimModelError(LoadError):

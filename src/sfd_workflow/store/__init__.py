@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .._extras import require as _require
 
 if TYPE_CHECKING:
+    from ._migrate import MigrationReport, migrate_store
     from ._records import AuditEntry, StoredEvent
     from ._schema import SCHEMA_VERSION
     from ._status import UnitStatus
@@ -33,9 +34,11 @@ __all__ = [
     "AuditEntry",
     "BrokenLink",
     "EventStore",
+    "MigrationReport",
     "StoredEvent",
     "UnitStatus",
     "VerifyReport",
+    "migrate_store",
     "verify_store",
 ]
 
@@ -44,9 +47,11 @@ _HOME = {
     "AuditEntry": "_records",
     "BrokenLink": "_verify",
     "EventStore": "_store",
+    "MigrationReport": "_migrate",
     "StoredEvent": "_records",
     "UnitStatus": "_status",
     "VerifyReport": "_verify",
+    "migrate_store": "_migrate",
     "verify_store": "_verify",
 }
 

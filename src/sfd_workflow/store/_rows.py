@@ -13,7 +13,7 @@ from typing import Any
 from ._canonical import event_hash
 from ._records import Attempt
 
-__all__ = ["audit_row", "event_row", "now"]
+__all__ = ["audit_row", "event_row", "hashed", "now"]
 
 _HASHED = ("gseq", "unit", "seq", "event", "actor", "at", "payload", "late", "recorded_at")
 
@@ -31,11 +31,12 @@ def event_row(attempt: Attempt, late: bool, seq: int, gseq: int, prev: str) -> d
                            "payload": attempt.payload, "late": bool(late),
                            "recorded_at": now()}
     row["prev_hash"] = prev
-    row["hash"] = event_hash(prev, _hashed(row))
+    row["hash"] = event_hash(prev, hashed(row))
     return row
 
 
-def _hashed(row: Mapping[str, Any]) -> dict[str, Any]:
+def hashed(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns of an ``sfd_events`` row its hash covers (all but the hashes)."""
     return {k: row[k] for k in _HASHED}
 
 

@@ -1,12 +1,13 @@
 """The tables of an event store, and the upgrade path between schema versions.
 
-Schema version 4 (``SCHEMA_VERSION``)::
+Schema version 5 (``SCHEMA_VERSION``)::
 
     sfd_schema   version ─ applied_at ─ description       one row per applied version
     sfd_meta     key ─ value                               spec and roster (canonical JSON,
                                                            SHA-256), store id, creation time;
                                                            (version 4) chain format, head of
-                                                           the audit chain
+                                                           the audit chain; after a migration
+                                                           current_spec_json, _sha256
     sfd_units    unit ─ head_seq                           one row per roster unit: its number
                                                            of events, the optimistic-
                                                            concurrency token
@@ -23,6 +24,10 @@ Schema version 4 (``SCHEMA_VERSION``)::
     sfd_ids      id ─ digest ─ unit ─ accepted ─ reason ─ late ─ gseq
                                                            (version 3) event ids, unique: the
                                                            verdict each id got (idempotency)
+    sfd_specs    sha256 ─ spec_id ─ spec_json ─ added_at   (version 5) spec versions
+    sfd_migrations id ─ from_sha256 ─ to_sha256 ─ plan_json ─ plan_source ─ first_gseq
+                 ─ last_gseq ─ applied_at                  (version 5) one per store migrate
+                                                           (`_migrate.py`)
 
 Upgrades: ``MIGRATIONS`` maps each version to the function that brings a store from the
 version before it; `migrate` applies the missing ones in order, each in its own transaction,
@@ -41,13 +46,13 @@ import sqlalchemy as sa
 from ._canonical import CHAIN, CHAIN_SPEC_ONLY, audit_genesis, audit_hash, canonical_json
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "audit", "audit_head_text", "chain_meta", "clock",
-           "events", "ids", "meta", "metadata", "pending", "read_audit_head", "schema",
-           "snapshots", "units"]
+           "events", "ids", "meta", "metadata", "migrations", "pending", "read_audit_head",
+           "schema", "snapshots", "specs", "units"]
 
 metadata = sa.MetaData()
 
 #: The version of the schema this module writes.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 schema = sa.Table(
     "sfd_schema", metadata,
@@ -145,6 +150,29 @@ ids = sa.Table(
     sa.Column("gseq", sa.BigInteger, nullable=False),
 )
 
+# Version 5 (issue 14): the spec versions a store was migrated between, and its migrations.
+specs = sa.Table(
+    "sfd_specs", metadata,
+    sa.Column("sha256", sa.Text, primary_key=True),
+    sa.Column("spec_id", sa.Text, nullable=False),
+    sa.Column("spec_json", sa.Text, nullable=False),
+    sa.Column("added_at", sa.Text, nullable=False),
+)
+
+migrations = sa.Table(
+    "sfd_migrations", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("from_sha256", sa.Text, nullable=False),
+    sa.Column("to_sha256", sa.Text, nullable=False),
+    # The plan written out in full (`Plan.to_yaml`), and the file it was read from.
+    sa.Column("plan_json", sa.Text, nullable=False),
+    sa.Column("plan_source", sa.Text, nullable=False),
+    # The commit numbers of its entries: every unit's, consecutive.
+    sa.Column("first_gseq", sa.BigInteger, nullable=False),
+    sa.Column("last_gseq", sa.BigInteger, nullable=False),
+    sa.Column("applied_at", sa.Text, nullable=False),
+)
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
@@ -226,12 +254,19 @@ def chain_meta(spec_sha256: str, roster_sha256: str) -> dict[str, str]:
             "audit_head": audit_head_text(0, audit_genesis(spec_sha256, roster_sha256))}
 
 
+def _to_v5(conn: sa.Connection) -> None:
+    """Version 5: spec versions and migrations (``sfd_specs``, ``sfd_migrations``, empty; filled
+    by ``store migrate``, `_migrate.py`). No stored row changes."""
+    metadata.create_all(conn, tables=[specs, migrations])
+
+
 #: version -> (description, upgrade from the version before it)
 MIGRATIONS: dict[int, tuple[str, Callable[[sa.Connection], None]]] = {
     1: ("events, audit, units, clock, meta", _create_v1),
     2: ("per-unit snapshots (sfd_snapshots), index on sfd_events (unit, gseq)", _to_v2),
     3: ("event ids for idempotent retries (sfd_ids)", _to_v3),
     4: ("a hash chain of the audit rows; chains cover the spec and the roster", _to_v4),
+    5: ("spec versions and migrations (sfd_specs, sfd_migrations)", _to_v5),
 }
 
 

@@ -27,11 +27,12 @@ from . import _schema as t
 from ._batch import BATCH, Batches
 from ._canonical import canonical_json, chain_genesis, sha256_hex
 from ._database import make_durable, make_engine, read_options, write_options
+from ._migrate import judged_spec, versioned_roots
 from ._records import MAX_SKEW, AuditEntry, StoredEvent, prepare, roster_document, utc_now
-from ._replica import Replica, subtree, subtree_roster
+from ._replica import Replica, subtree
 from ._rows import now
 from ._snapshots import reads_children
-from ._submit import runtime, why
+from ._submit import why
 
 __all__ = ["EventStore"]
 
@@ -95,11 +96,12 @@ class EventStore(Batches):
         self.url = url
         """The database URL (password hidden)."""
         self.spec = spec
-        """The spec this store judges by."""
+        """The spec this store judges by (the latest version after a `store migrate`)."""
         self.roster = roster
         """The roster of units this store judges by."""
         self.spec_sha256 = spec_sha256
-        """SHA-256 of the canonical JSON of the spec's document."""
+        """SHA-256 of the canonical JSON of the document of the spec the store was created
+        with, which every unit's hash chain starts from (`spec` may be a later version)."""
         self.store_id = store_id
         """A random id given to the store when it was created."""
         self._predicates = predicates
@@ -216,15 +218,17 @@ class EventStore(Batches):
             msg = (f"the spec stored at {shown} does not match its SHA-256: "
                    "the store was altered; run verify")
             raise StoreError(msg)
+        judged_json, judged_sha = judged_spec(meta, shown)  # the latest version (issue 14)
         if spec is not None:
             given = sha256_hex(_spec_json(spec))
-            if given != stored_sha:
+            if given != judged_sha:
                 msg = (f"the store at {shown} judges by spec {meta.get('spec_id', '?')!r} "
-                       f"sha256:{stored_sha[:12]}, not the spec you passed ({spec.id!r} "
-                       f"sha256:{given[:12]}): a store keeps the spec it was created with")
+                       f"sha256:{judged_sha[:12]}, not the spec you passed ({spec.id!r} "
+                       f"sha256:{given[:12]}): a store keeps its spec until "
+                       "`store migrate` moves it to another")
                 raise StoreError(msg)
         try:
-            stored_spec = core.spec_from_document(json.loads(meta["spec_json"]),
+            stored_spec = core.spec_from_document(json.loads(judged_json),
                                                   source=f"{shown}#spec")
             roster = core.roster_from_document(json.loads(meta["roster_json"]), stored_spec,
                                                source=f"{shown}#roster")
@@ -422,8 +426,7 @@ class EventStore(Batches):
         from ._verify import replay_check
 
         with self._engine.connect() as conn:
-            return replay_check(conn, ((r, runtime(self._compiled, subtree_roster(self.roster, r)),
-                                        subtree(self.roster, r)) for r in roots),
+            return replay_check(conn, versioned_roots(conn, self._compiled, self.roster, roots),
                                 roster_units=self.roster.by_id, strangers=strangers)
 
     def _subtree_sizes(self) -> dict[str, int]:

@@ -37,13 +37,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .._spec._model import Roster
+from .._spec._model import Roster, Spec
 from .._verdict import Reason, Verdict
 from ..errors import StoreError
 from . import _schema as t
-from ._canonical import canonical_json
+from ._canonical import canonical_json, sha256_hex
 from ._database import is_retryable, make_durable, write_options
 from ._ids import answer, check_id, event_digest, id_row, known_ids
+from ._migrate import restore_migrated
 from ._records import Attempt, append_audit, from_future
 from ._replica import Head, Replica, subtree, subtree_roster
 from ._rows import audit_row, event_row
@@ -112,6 +113,7 @@ class Writes:
     _children_read: bool
     url: str
     roster: Roster
+    spec: Spec
     spec_sha256: str
     snapshot_every: int
     conflicts: int
@@ -175,7 +177,7 @@ class Writes:
             units = subtree(self.roster, unit)
             rt = runtime(self._compiled, subtree_roster(self.roster, unit))
             rep = Replica(rt, units, self._genesis, whole=len(units) == len(self.roster),
-                          start=self._restore if self.snapshot_every else None)
+                          start=self._restore)
             self._replicas[unit] = rep
         return rep
 
@@ -187,8 +189,13 @@ class Writes:
         return unit
 
     def _restore(self, conn: sa.Connection, rep: Replica) -> int:
-        return restore(conn, rep, self.roster, self.spec_sha256,
-                       children_read=self._children_read)
+        # A migrated unit starts at its latest migration entry (issue 14).
+        judged_by = sha256_hex(canonical_json(dict(self.spec.document)))
+        moved = restore_migrated(conn, rep, judged_by)
+        if not self.snapshot_every:
+            return moved
+        return max(moved, restore(conn, rep, self.roster, self.spec_sha256,
+                                  children_read=self._children_read))
 
     def _snapshot_due(self, rep: Replica, unit: str, seq: int, verdict: Verdict) -> str | None:
         """The unit's state after `verdict`'s event as canonical JSON, when that event (its

@@ -26,6 +26,7 @@ from ._canonical import (
     sha256_hex,
 )
 from ._ids import check_id, event_digest, known_ids
+from ._migrate import check_versions
 from ._records import prepare
 from ._report import AUDIT, STORE, BrokenLink, Pin, VerifyReport, read_anchor
 from ._snapshots import digest_ok
@@ -233,7 +234,7 @@ def verify(conn: sa.Connection, anchor: Any = None) -> VerifyReport:
     """
     pins, audit_pin = read_anchor(anchor)
     meta = dict(conn.execute(sa.select(t.meta.c.key, t.meta.c.value)).all())
-    broken = _check_meta(meta)
+    broken = [*_check_meta(meta), *check_versions(conn)]
     spec_sha = meta.get("spec_sha256", "")
     genesis = chain_genesis(meta)
     heads, clock_problems = _heads_and_clock(conn)

@@ -1,0 +1,143 @@
+"""New versions of a spec, made by editing its document: the changes of issue 14's examples.
+
+Each function takes a spec document (a dict, as YAML or JSON gives it), copies it and returns
+the edited copy; `version` loads one.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from sfd_workflow import Spec, load_spec, spec_from_document
+
+BUILTIN = "builtin:xuhui-edu-2009"
+
+
+def builtin_document() -> dict[str, Any]:
+    """A copy of the built-in spec's document."""
+    return copy.deepcopy(dict(load_spec(BUILTIN).document))
+
+
+def version(doc: dict[str, Any], source: str = "<new version>") -> Spec:
+    """Load an edited document."""
+    return spec_from_document(doc, source=source)
+
+
+def _steps(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for phase in doc["phases"]:
+        yield from phase["steps"]
+
+
+def _as_list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _renamed(state: Any, old: str, new: str) -> Any:
+    """A state of a step's ``states`` (an id, or ``{id, title}``) with id `old` renamed."""
+    if isinstance(state, dict):
+        return {**state, "id": new} if state.get("id") == old else state
+    return new if state == old else state
+
+
+def rename_state(doc: dict[str, Any], step: str, old: str, new: str) -> dict[str, Any]:
+    """Rename a state of a step (its transitions follow)."""
+    doc = copy.deepcopy(doc)
+    for s in _steps(doc):
+        if s["id"] != step:
+            continue
+        s["states"] = [_renamed(x, old, new) for x in s["states"]]
+        for t in s["transitions"]:
+            t["from"] = [new if x == old else x for x in _as_list(t["from"])]
+            if t["to"] == old:
+                t["to"] = new
+    return doc
+
+
+def move_due(doc: dict[str, Any], event: str, day: str) -> dict[str, Any]:
+    """Set the due date of every transition of `event`."""
+    doc = copy.deepcopy(doc)
+    for s in _steps(doc):
+        for t in s["transitions"]:
+            if t["event"] == event:
+                t["due"] = day
+    return doc
+
+
+def rename_record(doc: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """Rename a record kind wherever a transition records, clears or asks for it."""
+    doc = copy.deepcopy(doc)
+
+    def swap(names: list[str]) -> list[str]:
+        return [new if x == old else x for x in names]
+
+    for s in _steps(doc):
+        for t in s["transitions"]:
+            if t.get("records") == old:
+                t["records"] = new
+            if "clears" in t:
+                t["clears"] = swap(t["clears"])
+            g = t.get("guard", {})
+            if "has" in g:
+                g["has"] = swap(g["has"])
+            for key in ("quorum", "per_person"):
+                if key in g and g[key]["record"] == old:
+                    g[key]["record"] = new
+    if old in doc.get("records", {}):
+        doc["records"][new] = doc["records"].pop(old)
+    return doc
+
+
+def split_life_meetings(doc: dict[str, Any]) -> dict[str, Any]:
+    """The built-in's `life_meetings` split in two: the democratic life meeting ends the
+    first step (`life_meetings`), the organisational life meeting is a new step `org_life`."""
+    doc = copy.deepcopy(doc)
+    for phase in doc["phases"]:
+        steps = phase["steps"]
+        for i, s in enumerate(steps):
+            if s["id"] != "life_meetings":
+                continue
+            org = next(t for t in s["transitions"] if t["event"] == "hold_org_life_meeting")
+            s["transitions"].remove(org)
+            s["states"] = ["preparing", "held"]
+            for t in s["transitions"]:
+                if t["to"] == "life_meeting_held":
+                    t["to"] = "held"
+            org["from"], org["to"] = "preparing", "held"
+            steps.insert(i + 1, {"id": "org_life",
+                                 "title": {"zh": "主题组织生活会",
+                                           "en": "Themed organisational life meeting"},
+                                 "states": ["preparing", "held"], "transitions": [org]})
+            return doc
+    raise AssertionError("no step life_meetings")
+
+
+def _later(day: Any, days: int) -> str:
+    d = day if isinstance(day, dt.date) else dt.date.fromisoformat(day)
+    return (d + dt.timedelta(days=days)).isoformat()
+
+
+def add_only(doc: dict[str, Any], days: int = 7) -> dict[str, Any]:
+    """A version that only adds: a role, a unit kind, a state reached by a new optional
+    event (recording a new kind), a new phase with a step no other step waits for, and every
+    due `days` later."""
+    doc = copy.deepcopy(doc)
+    doc["roles"]["added_role"] = "Added role"
+    doc["unit_kinds"]["added_kind"] = {"title": "Added kind"}
+    for s in _steps(doc):
+        for t in s["transitions"]:
+            if "due" in t:
+                t["due"] = _later(t["due"], days)
+    for s in _steps(doc):
+        sources = [x for t in s["transitions"] for x in _as_list(t["from"])]
+        if sources:
+            s["states"] = [*s["states"], "added_state"]
+            s["transitions"].append({"event": "added_event", "from": sources[0],
+                                     "to": "added_state", "records": "added_record"})
+            break
+    doc["phases"].append({"id": "added_phase", "title": "Added phase", "steps": [
+        {"id": "added_step", "title": "Added step", "after": [], "states": ["open", "closed"],
+         "transitions": [{"event": "close_added", "from": "open", "to": "closed"}]}]})
+    return doc
