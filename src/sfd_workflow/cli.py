@@ -116,7 +116,7 @@ def validate(spec: str, roster_path: str | None, strict: bool) -> None:
 @click.option("--lang", type=Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of each line's \"detail\" (what is wrong).")
 def replay_command(spec: str, roster: str, events: str, summary: bool, lang: str) -> None:
-    """Judge every line of EVENTS; one JSON object a line (SPEC-FORMAT §5).
+    """Judge every line of EVENTS; one JSON object a line (docs/format.md §5).
 
     Each object has the six keys of §5 and a seventh, "detail": what is wrong with a
     rejected line (null when accepted).
@@ -158,7 +158,7 @@ def explain(spec: str, roster: str, events: str, unit: str, event: str, actor: s
         pass
     body: Any = None
     if payload is not None:
-        body = load_json(payload)  # the reader of every event line (SPEC-FORMAT §3)
+        body = load_json(payload)  # the reader of every event line (docs/format.md §3)
         if isinstance(body, Requirement):
             fail(f"--payload: {body.en}")
         if not isinstance(body, dict):

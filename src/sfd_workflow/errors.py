@@ -4,8 +4,8 @@ The tree::
 
     SfdWorkflowError
     ├── LoadError(ValueError)            a file that cannot be used
-    │   ├── SpecError                    a workflow spec breaks SPEC-FORMAT §1
-    │   ├── RosterError                  a roster breaks SPEC-FORMAT §2
+    │   ├── SpecError                    a workflow spec breaks docs/format.md §1
+    │   ├── RosterError                  a roster breaks docs/format.md §2
     │   ├── EventLogError                an event log cannot be read at all
     │   ├── PlanError                    a migration plan breaks docs/format.md, or lacks
     │   │                                targets for the units it is applied to
@@ -28,7 +28,7 @@ The tree::
                                          (an as-of date before the campaign, a run with
                                          no events)
 
-Rejected *events* are never exceptions: they are `Verdict` values (SPEC-FORMAT §4).
+Rejected *events* are never exceptions: they are `Verdict` values (docs/format.md §4).
 """
 
 from __future__ import annotations
@@ -111,11 +111,11 @@ class LoadError(SfdWorkflowError, ValueError):
 
 
 class SpecError(LoadError):
-    """A workflow spec that breaks SPEC-FORMAT §1."""
+    """A workflow spec that breaks docs/format.md §1."""
 
 
 class RosterError(LoadError):
-    """A roster that breaks SPEC-FORMAT §2."""
+    """A roster that breaks docs/format.md §2."""
 
 
 class EventLogError(LoadError):

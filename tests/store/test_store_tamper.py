@@ -8,8 +8,7 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
-from sfd_workflow.store import EventStore
-from sfd_workflow.store._verify import verify_store
+from sfd_workflow.store import EventStore, verify_store
 from support.store import (  # noqa: F401
     approval_script,
     spec_and_roster,

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from sfd_workflow.errors import StoreError
-from sfd_workflow.store import SCHEMA_VERSION, EventStore
+from sfd_workflow.store import SCHEMA_VERSION, EventStore, verify_store
 from sfd_workflow.store._canonical import (
     audit_genesis,
     audit_hash,
@@ -22,7 +22,6 @@ from sfd_workflow.store._canonical import (
     sha256_hex,
 )
 from sfd_workflow.store._snapshots import snapshot_digest
-from sfd_workflow.store._verify import verify_store
 from support.store import (  # noqa: F401
     approval_script,
     ev,

@@ -1,4 +1,4 @@
-"""A durable, concurrent, tamper-evident event store (issue 6; needs the ``store`` extra).
+"""A durable, concurrent, tamper-evident event store (needs the ``store`` extra).
 
 `EventStore` judges each event by a workflow spec and roster and appends it, in the same
 transaction, to its unit's history (or records the rejected attempt with its reason), on
@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from ._schema import SCHEMA_VERSION
     from ._status import UnitStatus
     from ._store import EventStore
-    from ._verify import BrokenLink, VerifyReport, verify_store
+    from ._verify import BrokenLink, VerifyReport
+    from ._verify_url import verify_store
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -52,7 +53,7 @@ _HOME = {
     "UnitStatus": "_status",
     "VerifyReport": "_verify",
     "migrate_store": "_migrate",
-    "verify_store": "_verify",
+    "verify_store": "_verify_url",
 }
 
 

@@ -260,7 +260,8 @@ def verify(url: str, as_json: bool, replay: bool, anchor_file: Path | None,
     from ..errors import SfdWorkflowError
 
     _store_module()
-    from ._verify import read_anchor, verify_store
+    from ._verify import read_anchor
+    from ._verify_url import verify_store
 
     anchor = None
     if anchor_file is not None:

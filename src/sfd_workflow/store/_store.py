@@ -258,7 +258,7 @@ class EventStore(Batches):
 
         Args:
             event: a mapping with ``unit``, ``event``, ``actor``, ``at`` and optional
-                ``payload``, or one JSON Lines line of an event log (SPEC-FORMAT §3).
+                ``payload``, or one JSON Lines line of an event log (docs/format.md §3).
 
         Returns:
             The `Verdict`, exactly as some serial order of all concurrent submits gives it.
@@ -335,7 +335,7 @@ class EventStore(Batches):
         return self._rows(sa.select(t.events).order_by(t.events.c.gseq))
 
     def events(self) -> Iterator[dict[str, Any]]:
-        """The accepted events in commit order, as event mappings (SPEC-FORMAT §3)."""
+        """The accepted events in commit order, as event mappings (docs/format.md §3)."""
         return (e.to_event() for e in self.stored_events())
 
     def _rows(self, q: sa.Select[Any]) -> Iterator[StoredEvent]:
@@ -439,7 +439,7 @@ class EventStore(Batches):
     def export(self, fmt: str, out: IO[str] | str | Path) -> int:
         """Write the accepted events as ``jsonl``, ``csv`` or ``xes``; returns how many.
 
-        JSON Lines is an event log ``sfd-workflow replay`` reads (SPEC-FORMAT §3); CSV has one
+        JSON Lines is an event log ``sfd-workflow replay`` reads (docs/format.md §3); CSV has one
         row per event with its place and hash; XES (IEEE 1849) has one trace per unit for
         process-mining tools.
         """

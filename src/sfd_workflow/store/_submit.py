@@ -1,6 +1,6 @@
 """The write path of `EventStore`: one event a transaction, exact under concurrency.
 
-How a submit stays exact under concurrency (issue 6 §2), for an event of unit U:
+How a submit stays exact under concurrency, for an event of unit U:
 
 1. *Optimistic judging.* The unit's replica (`_replica.py`) is synced from the database and
    judges the event; this runs outside any write transaction, so writers judge in parallel.

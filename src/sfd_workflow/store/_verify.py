@@ -9,11 +9,9 @@ import json
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-import attrs
 import sqlalchemy as sa
 
 from .._verdict import Reason
-from ..errors import StoreError
 from . import _schema as t
 from ._canonical import (
     CHAIN,
@@ -31,7 +29,7 @@ from ._records import prepare
 from ._report import AUDIT, STORE, BrokenLink, Pin, VerifyReport, read_anchor
 from ._snapshots import digest_ok
 
-__all__ = ["AUDIT", "BrokenLink", "VerifyReport", "read_anchor", "verify", "verify_store"]
+__all__ = ["AUDIT", "BrokenLink", "VerifyReport", "read_anchor", "verify"]
 
 _HASHED = ("gseq", "unit", "seq", "event", "actor", "at", "payload", "late", "recorded_at")
 
@@ -435,40 +433,3 @@ def _judge_attempt(rt: Any, row: Any, dead: set[str]) -> list[BrokenLink]:
         return []
     return [BrokenLink(unit=AUDIT, seq=row.id, problem=(
         f"it is rejected as {got} on replay, not {row.reason} (fabricated or edited)"))]
-
-
-def verify_store(url: str, anchor: Any = None, *, replay: bool = False,
-                 dask: Any = None) -> VerifyReport:
-    """Verify the store at `url` (``store verify``): `EventStore.verify` when the store opens;
-    when it does not because its spec or roster was altered, the chains are still checked
-    and the report says what was altered (nothing can be replayed). `dask` (a scheduler
-    address or client) does the replay check on a Dask cluster, as `EventStore.verify`.
-
-    Raises:
-        StoreError: no store there, or one that cannot be opened and whose chains check out
-            (the reason it cannot be opened is the message), or `anchor` is not an anchor.
-    """
-    from ._database import make_engine
-    from ._store import EventStore
-
-    read_anchor(anchor)
-    try:
-        store = EventStore.open(url)
-    except StoreError as refused:
-        engine = make_engine(url)
-        try:
-            with engine.connect() as conn:
-                if t.current_version(conn) != t.SCHEMA_VERSION:
-                    raise
-                report = verify(conn, anchor)
-        except sa.exc.SQLAlchemyError:
-            raise refused from None
-        finally:
-            engine.dispose()
-        if report.ok:
-            raise
-        why = BrokenLink(unit=STORE, seq=None, problem=f"the store cannot be opened: {refused}")
-        return attrs.evolve(report, broken=(*report.broken, why))
-    with store:
-        report = store.verify(anchor, replay=replay, dask=dask)
-    return report  # type: ignore[no-any-return]
