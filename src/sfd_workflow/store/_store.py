@@ -154,7 +154,8 @@ class EventStore(Batches):
         with _disposed_on_error(engine, f"cannot create a store at {shown}"), \
                 engine.connect().execution_options(**write_options()) as conn, conn.begin():
             if t.current_version(conn) != 0 or sa.inspect(conn).has_table("sfd_events"):
-                msg = f"{shown} already holds an event store: open it instead"
+                msg = (f"{shown} already holds an event store: use it (store submit, status, "
+                       "verify) or give another URL")
                 raise StoreError(msg)
             for version in sorted(t.MIGRATIONS):
                 t.apply_migration(conn, version)
