@@ -15,11 +15,10 @@ from typing import Any
 import click
 
 from ._cli_kit import (
-    LANGS,
-    Choice,
     compile_arg,
     fail,
     fail_load,
+    lang_option,
     load_roster_arg,
     load_spec_arg,
     read_events_arg,
@@ -29,8 +28,7 @@ from ._spec._reader import suggest
 __all__ = ["diff_command", "migrate_group", "split_units", "store_migrate_command",
            "unknown_units"]
 
-_LANG = click.option("--lang", type=Choice(LANGS), default="both",
-                     help="Language of the sentences.")
+_LANG = lang_option("Language of the sentences.")
 
 
 @click.command(name="diff")

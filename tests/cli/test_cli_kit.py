@@ -82,7 +82,7 @@ def test_a_near_miss_gets_did_you_mean_and_exit_2(
 def test_every_lang_option_has_one_default_shown_in_help(
         capsys: pytest.CaptureFixture[str]) -> None:
     """--lang is zh by default on every command that has it, and --help says so."""
-    for command in (["explain"], ["render"], ["slides"]):
+    for command in (["explain"], ["render"], ["slides"], ["diff"], ["report"]):
         assert main([*command, "--help"]) == 0
         out = " ".join(capsys.readouterr().out.split())
         assert "--lang [zh|en|both]" in out, command

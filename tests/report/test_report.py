@@ -14,6 +14,7 @@ import pytest
 
 import sfd_workflow as sfd
 from sfd_workflow import report
+from sfd_workflow._spec._builtin import sample_paths
 from sfd_workflow.cli import main
 
 pytest.importorskip("jinja2", reason="the report extra is not installed")
@@ -130,6 +131,24 @@ def test_as_of_leaves_later_events_out(inputs: tuple[sfd.Spec, sfd.Roster, list[
     assert later > 0 and page.intake.after_as_of == later
     assert page.as_of is not None and page.as_of.date() == day
     assert "2009-03-20 23:59" in page.html
+
+
+def test_events_outside_the_plans_months_are_counted() -> None:
+    """R6 (issue 16): accepted events outside a flagged phase window are counted on the page,
+    as many as replay flags; none when nothing is outside."""
+    spec = sfd.load_spec(SPEC)
+    roster_path, events_path = sample_paths("xuhui-edu-2009")
+    assert roster_path is not None and events_path is not None
+    roster = sfd.load_roster(roster_path, spec)
+    lines = sfd.read_event_lines(events_path)
+    flagged = sum(1 for r in sfd.replay(sfd.compile_workflow(spec), roster, lines)
+                  if r.verdict.outside_window)
+    assert flagged > 0
+    page = report.build_report(spec, roster, lines, diagrams=False)
+    assert page.intake.outside_window == flagged
+    assert f'<span id="outside-count">{flagged}</span>' in page.html
+    early = report.build_report(spec, roster, lines[:3], diagrams=False)
+    assert early.intake.outside_window == 0 and "outside-count" not in early.html
 
 
 def test_as_of_before_the_campaign_is_an_error(

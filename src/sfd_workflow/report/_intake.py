@@ -41,6 +41,9 @@ class Intake:
     accepted: int = 0
     rejected: Mapping[str, int] = attrs.field(factory=dict)
     after_as_of: int = 0
+    #: accepted events outside a phase window (or period) that asks for a flag (R6: flagged,
+    #: never refused)
+    outside_window: int = 0
     bad: tuple[BadLine, ...] = ()
 
     @property
@@ -110,7 +113,7 @@ def judge(spec: Spec, roster: Roster, items: Iterable[str | Mapping[str, Any]], 
     end = cutoff(spec, as_of, tz) if as_of is not None else None
     rejected: Counter[str] = Counter()
     bad: list[BadLine] = []
-    total = accepted = after = 0
+    total = accepted = after = outside = 0
     for n, item in enumerate(items, 1):
         total += 1
         if _after(item, end, tz):
@@ -119,10 +122,11 @@ def judge(spec: Spec, roster: Roster, items: Iterable[str | Mapping[str, Any]], 
         verdict = rt.judge_line(item)[1] if isinstance(item, str) else rt.submit(item)
         if verdict.accepted:
             accepted += 1
+            outside += verdict.outside_window
             continue
         reason = str(verdict.reason)
         rejected[reason] += 1
         if len(bad) < LISTED:
             bad.append(BadLine(line=n, reason=reason, text=_excerpt(item)))
     return rt, Intake(total=total, accepted=accepted, rejected=dict(rejected),
-                      after_as_of=after, bad=tuple(bad))
+                      after_as_of=after, outside_window=outside, bad=tuple(bad))

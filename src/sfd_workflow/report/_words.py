@@ -82,6 +82,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "rejected": ("未受理", "rejected"),
     "bad_lines": ("无法读取的行", "lines that cannot be read"),
     "after_as_of": ("晚于截至日期、未计入", "after the as-of date, not counted"),
+    "outside_window": ("已受理但在计划月份之外（标记，不退回）",
+                       "accepted outside the plan's months (flagged, never refused)"),
     "line": ("行号", "Line"),
     "reason": ("原因", "Reason"),
     "text": ("内容", "Text"),
