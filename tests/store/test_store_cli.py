@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from sfd_workflow._spec._builtin import sample_paths
 from sfd_workflow.cli import main
 from support.store import ROSTER, SPEC, approval_script
 
@@ -159,3 +160,29 @@ def test_submit_snapshot_every_sets_how_often_states_are_persisted(
     assert snapshots() == 1
     assert main(["store", "submit", "--url", url, "--snapshot-every", "-1", "--event",
                  json.dumps(event)]) == 2
+
+
+def test_status_counts_events_outside_the_plans_months(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    """R6 (the window flag): `store status` counts, per unit, the accepted events that
+    `replay` flags as outside a flagged phase window; a flagged event is never refused."""
+    spec = "builtin:xuhui-edu-2009"
+    roster, events = sample_paths("xuhui-edu-2009")
+    assert roster is not None and events is not None
+    assert main(["replay", spec, str(roster), str(events)]) == 0
+    flagged: dict[str, int] = {}
+    for line in capsys.readouterr().out.splitlines():
+        row = json.loads(line)
+        assert row["verdict"] == "accepted"
+        if row.get("outside_window"):
+            flagged[row["unit"]] = flagged.get(row["unit"], 0) + 1
+    assert flagged
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    assert main(["store", "init", "--url", url, spec, str(roster)]) == 0
+    assert main(["store", "import", "--url", url, str(events)]) == 0
+    capsys.readouterr()
+    assert main(["store", "status", "--url", url, "--as-of", "2009-09-01T00:00",
+                 "--json"]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert {r["unit"]: r["outside_window"] for r in rows if r["outside_window"]} == flagged

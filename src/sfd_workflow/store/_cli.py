@@ -239,6 +239,8 @@ def status(url: str, as_of: str | None, as_json: bool) -> None:
     for row in rows:
         current = ", ".join(row.current) or "—"
         over = f"  overdue: {', '.join(row.overdue)}" if row.overdue else ""
+        if row.outside_window:
+            over += f"  outside the plan's months: {row.outside_window}"
         wait = "".join(f"  [{k}] {v}" for k, v in row.waiting.items())
         click.echo(f"{row.unit:<16} {row.kind:<14} {row.done:>3}/{row.total:<3} "
                    f"{row.events:>6}  {current}{over}{wait}")

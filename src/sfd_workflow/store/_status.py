@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 
+from .._eventlog import parse_at
 from .._spec._model import Roster, Spec
 
-__all__ = ["UnitStatus", "unit_status"]
+__all__ = ["UnitStatus", "outside_counts", "unit_status"]
 
 
 @attrs.frozen(kw_only=True)
@@ -35,6 +38,9 @@ class UnitStatus:
     """Accepted events so far."""
     last_at: str | None
     """The time of its last accepted event."""
+    outside_window: int = 0
+    """Accepted events outside a phase window (or the period) that asks for a flag: counted,
+    never refused (docs/format.md, the window flag)."""
 
     @property
     def complete(self) -> bool:
@@ -46,7 +52,7 @@ class UnitStatus:
         return {"unit": self.unit, "kind": self.kind, "done": self.done, "total": self.total,
                 "current": list(self.current), "overdue": list(self.overdue),
                 "waiting": dict(self.waiting), "events": self.events,
-                "last_at": self.last_at}
+                "last_at": self.last_at, "outside_window": self.outside_window}
 
 
 def _due_passed(due: dt.date, as_of: dt.datetime, tz: dt.tzinfo) -> bool:
@@ -54,8 +60,24 @@ def _due_passed(due: dt.date, as_of: dt.datetime, tz: dt.tzinfo) -> bool:
     return as_of >= dt.datetime.combine(due + dt.timedelta(days=1), dt.time(), tzinfo=tz)
 
 
+def outside_counts(compiled: Any, rows: Iterable[tuple[str, str, str]]) -> Counter[str]:
+    """Per unit, the stored events (unit, event, at) outside their step's flagged windows:
+    the flag the runtime gave each when it accepted it (`Verdict.outside_window`)."""
+    out: Counter[str] = Counter()
+    windows = {name: cs.window for name, cs in compiled.event_step.items()}
+    tz = compiled.tz
+    for unit, event, at in rows:
+        window = windows.get(event)
+        if window is None or window == (-math.inf, math.inf):
+            continue
+        when = parse_at(at, tz)
+        if isinstance(when, dt.datetime) and not window[0] <= when.timestamp() < window[1]:
+            out[unit] += 1
+    return out
+
+
 def unit_status(spec: Spec, roster: Roster, rt: Any, unit: str, as_of: dt.datetime | None,
-                *, events: int) -> UnitStatus:
+                *, events: int, outside: int = 0) -> UnitStatus:
     """The status of `unit` read from runtime `rt` at `as_of` (default now); `events` is
     its number of accepted events."""
     tz = zoneinfo.ZoneInfo(spec.timezone)
@@ -93,4 +115,5 @@ def unit_status(spec: Spec, roster: Roster, rt: Any, unit: str, as_of: dt.dateti
     return UnitStatus(unit=unit, kind=u.kind, done=done, total=len(applicable),
                       current=tuple(s.id for s in current), overdue=tuple(overdue),
                       waiting=waiting, events=events,
-                      last_at=None if last is None else last.isoformat())
+                      last_at=None if last is None else last.isoformat(),
+                      outside_window=outside)

@@ -371,16 +371,19 @@ class EventStore(Batches):
         Args:
             as_of: the moment "overdue" is judged at (default: now).
         """
-        from ._status import unit_status
+        from ._status import outside_counts, unit_status
 
         rows: list[Any] = []
         with self._engine.connect() as conn:
             counts = dict(conn.execute(sa.select(t.units.c.unit, t.units.c.head_seq))
                           .all())
+            stored = sa.select(t.events.c.unit, t.events.c.event, t.events.c.at)
+            streamed = conn.execution_options(yield_per=5000)  # a server-side cursor
+            outside = outside_counts(self._compiled, streamed.execute(stored))
         for root in (u.id for u in self.roster.units if u.parent is None):
             rt = self._synced(root).rt
             rows.extend(unit_status(self.spec, self.roster, rt, uid, as_of,
-                                    events=counts.get(uid, 0))
+                                    events=counts.get(uid, 0), outside=outside[uid])
                         for uid in subtree(self.roster, root))
         order = {u.id: i for i, u in enumerate(self.roster.units)}
         return sorted(rows, key=lambda r: order[r.unit])
