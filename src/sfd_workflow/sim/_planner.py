@@ -91,6 +91,7 @@ class Planner:
         self._people = [p.id for p in unit.people]
         self._hours: dict[str, Dist] = {}
         self._events: dict[str, EventParams] = {}
+        self._layouts: dict[int, tuple[tuple[str, str | None], ...]] = {}
         self._eligible: dict[tuple[str, ...], list[str]] = {}
         self._by_role: dict[str, list[str]] = {}
         for role in spec.roles:
@@ -119,16 +120,25 @@ class Planner:
     # -- payloads -------------------------------------------------------------------------
     def payload(self, t: Transition) -> dict[str, Any]:
         """A payload with every field the guard asks for (numbers for per-person sums)."""
-        if not t.guard.fields and not t.records:
+        layout = self._layouts.get(id(t))  # the spec's transitions live as long as the planner
+        if layout is None:
+            layout = self._layouts[id(t)] = self._layout(t)
+        if not layout:
             return {}
+        return {f: self.hours(t.event) if text is None else text for f, text in layout}
+
+    def _layout(self, t: Transition) -> tuple[tuple[str, str | None], ...]:
+        """A payload's fields in order, each with its text (None: drawn hours)."""
+        if not t.guard.fields and not t.records:
+            return ()
         numeric = self.numeric_fields.get(t.records or "", frozenset())
-        out: dict[str, Any] = {}
+        out: dict[str, str | None] = {}
         for f in t.guard.fields:
-            out[f] = self.hours(t.event) if f in numeric else f"{f} ({self.unit.id})"
-        for f in numeric:
+            out[f] = None if f in numeric else f"{f} ({self.unit.id})"
+        for f in sorted(numeric):
             if f not in out:
-                out[f] = self.hours(t.event)
-        return out
+                out[f] = None
+        return tuple(out.items())
 
     def hours(self, event: str) -> float:
         """Hours of one activity, in half hours, at least half an hour (R27)."""
