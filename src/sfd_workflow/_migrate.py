@@ -13,7 +13,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from ._compile import compile_workflow
+from ._engine import Runtime
 from ._plan import DROP, Plan, same_spec, spec_sha256
+from ._roster import roster_from_document
 from .errors import MigrationPlanError, Problem
 
 __all__ = ["MIGRATION_KIND", "migrate_runtime", "migrate_snapshot", "moved_snapshot",
@@ -92,10 +95,6 @@ def migrate_runtime(rt: Any, plan: Plan, *, predicates: Any = None,
         MigrationPlanError: `rt` does not run `plan.old`, or the plan has no target for a state or
             live record some unit holds; nothing is built then.
     """
-    from ._compile import compile_workflow
-    from ._engine import Runtime
-    from ._roster import roster_from_document
-
     if not same_spec(rt.spec, plan.old):
         raise MigrationPlanError([Problem(plan.source, "from", f"the plan moves units of "
                                  f"{plan.old.source}, not of the runtime's spec {rt.spec.source}")])

@@ -23,7 +23,12 @@ from ._cli_kit import (
     load_spec_arg,
     read_events_arg,
 )
+from ._diff import diff
+from ._engine import Runtime, replay
+from ._extras import require
+from ._plan import auto_plan, load_plan, same_spec
 from ._spec._reader import suggest
+from .errors import LoadError, MissingExtraError, SfdWorkflowError
 
 __all__ = ["diff_command", "migrate_group", "split_units", "store_migrate_command",
            "unknown_units"]
@@ -38,8 +43,6 @@ _LANG = lang_option("Language of the sentences.")
 @_LANG
 def diff_command(old: str, new: str, as_json: bool, lang: str) -> None:
     """What changed from spec OLD to spec NEW, each change safe or needing a plan."""
-    from ._diff import diff
-
     d = diff(load_spec_arg(old), load_spec_arg(new))
     if as_json:
         click.echo(json.dumps(d.to_json(), ensure_ascii=False))
@@ -61,8 +64,6 @@ def migrate_group() -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing OUTPUT.")
 def plan_command(old: str, new: str, output: Path | None, force: bool) -> None:
     """Write a plan mapping every same id of OLD to NEW; `null` marks what is yours to decide."""
-    from ._plan import auto_plan
-
     plan = auto_plan(load_spec_arg(old), load_spec_arg(new))
     text = plan.to_yaml()
     undecided = len(plan.missing())
@@ -106,10 +107,6 @@ def check_command(old: str, new: str, plan: str, roster_path: str | None, events
                   url: str | None, units: tuple[str, ...]) -> None:
     """Say whether PLAN is complete for the units (all possible units without --roster or
     --url)."""
-    from ._engine import Runtime, replay
-    from ._plan import load_plan
-    from .errors import LoadError
-
     old_spec, new_spec = load_spec_arg(old), load_spec_arg(new)
     try:
         p = load_plan(plan, old_spec, new_spec)
@@ -146,12 +143,26 @@ def check_command(old: str, new: str, plan: str, roster_path: str | None, events
     sys.exit(1)
 
 
+def _store_part(module: str) -> Any:
+    """A module of the event store through the gate; a missing extra fails naming it."""
+    try:
+        return require(module, feature="the event store", extra="store")
+    except MissingExtraError as exc:
+        fail(str(exc))
+
+
+def _open(url: str) -> Any:
+    """The event store at `url`; a missing extra or a bad store fails the command."""
+    mod = _store_part("sfd_workflow.store._store")
+    try:
+        return mod.EventStore.open(url)
+    except SfdWorkflowError as exc:
+        fail(str(exc))
+
+
 def _store_snapshots(url: str, old: Any, chosen: list[str]) -> dict[str, Any]:
     """Each unit's snapshot in the store at `url`, which must judge by `old`."""
-    from ._plan import same_spec
-    from .store._cli import _open
-    from .store._replica import subtree
-
+    subtree = _store_part("sfd_workflow.store._replica").subtree
     with _open(url) as store:
         if not same_spec(store.spec, old):
             fail(f"the store at {store.url} does not judge by {old.source}")
@@ -176,14 +187,9 @@ def store_migrate_command(url: str, to: str, plan_path: str) -> None:
     Each unit's hash chain gets a migration entry; nothing is written when the plan is for
     another spec or lacks a target some unit needs (docs/migration.md).
     """
-    from ._plan import load_plan
-    from .errors import LoadError, SfdWorkflowError
-    from .store._cli import _open
-
     new = load_spec_arg(to)
     with _open(url) as store:  # fails naming the extra when SQLAlchemy is missing
-        from .store._migrate import migrate_store
-
+        migrate_store = _store_part("sfd_workflow.store._migrate").migrate_store
         try:
             plan = load_plan(plan_path, store.spec, new)
             report = migrate_store(store, new, plan)

@@ -11,16 +11,19 @@ each state they occupy and each kind of live record they hold has a target (`Pla
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
+import yaml
 
 from ._spec._document import Document, PathKey, parse_text, read_text
 from ._spec._model import Spec
 from ._spec._reader import Reader, known_list, suggest
 from .errors import MigrationPlanError, Problem
+from .store._canonical import canonical_json, sha256_hex
 
 __all__ = ["DROP", "Plan", "auto_plan", "load_plan", "plan_from_text", "same_spec",
            "spec_sha256"]
@@ -34,8 +37,6 @@ _KEYS = ("from", "to", "steps", "states", "records", "description")
 
 def spec_sha256(spec: Spec) -> str:
     """SHA-256 of the canonical JSON of the spec's document (as an event store keeps it)."""
-    from .store._canonical import canonical_json, sha256_hex
-
     return sha256_hex(canonical_json(dict(spec.document))) if spec.document else ""
 
 
@@ -308,10 +309,6 @@ def load_plan(path: str | Path, old: Spec, new: Spec) -> Plan:
 # ------------------------------------------------------------------ writing
 def _q(name: str) -> str:
     """`name` as a YAML scalar that reads back as this string (``on``, ``123``: quoted)."""
-    import json
-
-    import yaml
-
     return name if yaml.safe_load(name) == name else json.dumps(name)
 
 

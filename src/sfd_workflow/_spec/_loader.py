@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from ..errors import SpecError
+from ._builtin import PREFIX, builtin_path
 from ._document import Document, PathKey, format_path, parse_text, read_document
 from ._linker import link, lint
 from ._marks import plain_problems
@@ -366,8 +367,6 @@ def load_spec(path_or_builtin: str | Path) -> Spec:
         >>> [p.id for p in spec.phases]
         ['study', 'analysis', 'rectification']
     """
-    from ._builtin import PREFIX, builtin_path
-
     if isinstance(path_or_builtin, str) and path_or_builtin.startswith(PREFIX):
         path = builtin_path(path_or_builtin[len(PREFIX):])
         spec = load_spec_file(path)

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from attrs import evolve
+
 from sfd_workflow._spec._model import Spec
 from sfd_workflow.diagrams._diagram import Diagram
 from sfd_workflow.diagrams._ir import Graph
@@ -31,8 +33,6 @@ DEFAULT_FONT = "WenQuanYi Micro Hei"
 
 def _diagram(graph: Graph, view: str, lang: str, fontname: str) -> Diagram:
     if fontname != graph.fontname:
-        from attrs import evolve
-
         graph = evolve(graph, fontname=fontname)
     return Diagram(graph=graph, view=view, lang=lang)
 

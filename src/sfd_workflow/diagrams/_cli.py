@@ -13,10 +13,17 @@ from typing import Any
 import click
 
 from sfd_workflow._cli_kit import Choice, fail, fail_load, lang_option, pick
+from sfd_workflow._eventlog import read_event_lines
+from sfd_workflow._roster import load_roster
+from sfd_workflow._spec._loader import load_spec
+from sfd_workflow.diagrams import _api as diagrams
 from sfd_workflow.diagrams._api import DEFAULT_FONT, VIEWS
 from sfd_workflow.diagrams._critical import WEIGHTS
+from sfd_workflow.diagrams._deck import _pptx_part
 from sfd_workflow.diagrams._diagram import Diagram, format_of
+from sfd_workflow.diagrams._progress import runtime_from_lines
 from sfd_workflow.diagrams._render import FORMATS
+from sfd_workflow.diagrams._slides import build_deck
 from sfd_workflow.errors import LoadError, SfdWorkflowError
 
 __all__ = ["render_command", "slides_command"]
@@ -24,9 +31,6 @@ __all__ = ["render_command", "slides_command"]
 
 def _load(spec_arg: str, roster_arg: str | None, events_arg: str | None) -> tuple[Any, Any]:
     """The spec, and a runtime that judged EVENTS when both ROSTER and EVENTS are given."""
-    from sfd_workflow import load_roster, load_spec, read_event_lines
-    from sfd_workflow.diagrams._progress import runtime_from_lines
-
     if (roster_arg is None) != (events_arg is None):
         fail("--roster and --events go together: give both or neither")
     try:
@@ -45,8 +49,6 @@ def _load(spec_arg: str, roster_arg: str | None, events_arg: str | None) -> tupl
 def _diagram(view: str, spec: Any, rt: Any, kind: str | None, unit: str | None,
              lang: str, weight: str, font: str,
              phase: str | None = None, steps: tuple[str, ...] = ()) -> Diagram:
-    from sfd_workflow import diagrams
-
     if (phase is not None or steps) and view != "machine":
         fail("--phase and --step go with --view machine")
     if kind is not None:
@@ -140,8 +142,6 @@ def render_command(spec: str, view: str, kind: str | None, phase: str | None,
 def slides_command(spec: str, output: str, roster_path: str | None, events_path: str | None,
                    kind: str | None, lang: str, font: str) -> None:
     """Write a training deck for SPEC (python-pptx): overview, timeline, phases, steps."""
-    from sfd_workflow.diagrams._slides import build_deck
-
     s, rt = _load(spec, roster_path, events_path)
     if kind is not None:
         pick("--kind", kind, s.unit_kinds, "unit kind")
@@ -151,7 +151,6 @@ def slides_command(spec: str, output: str, roster_path: str | None, events_path:
         fail(str(exc))
     except OSError as exc:
         fail(f"{output}: cannot write: {exc.strerror}")
-    import pptx  # build_deck succeeded, so the extra is installed
-
+    pptx = _pptx_part("pptx")  # build_deck succeeded, so the extra is installed
     count = len(pptx.Presentation(str(path)).slides)
     click.echo(f"wrote {path} ({count} slides)", err=True)

@@ -35,13 +35,16 @@ _MARGIN_IN = 0.15
 
 def rgb(hex_colour: str) -> Any:
     """A python-pptx colour from ``RRGGBB``."""
-    from pptx.dml.color import RGBColor
-
-    return RGBColor.from_string(hex_colour)  # type: ignore[no-untyped-call]
+    return _pptx_part("pptx.dml.color").RGBColor.from_string(hex_colour)
 
 
 def _pptx() -> Any:
-    return require("pptx", feature="building slides", extra="slides", package="python-pptx")
+    return _pptx_part("pptx")
+
+
+def _pptx_part(module: str) -> Any:
+    """`module` of python-pptx through the gate (the ``slides`` extra)."""
+    return require(module, feature="building slides", extra="slides", package="python-pptx")
 
 
 def _ems(text: str) -> float:
@@ -54,9 +57,9 @@ class Deck:
 
     def __init__(self, fontname: str) -> None:
         self.pptx = _pptx()
-        from pptx.util import Emu, Inches, Pt
-
-        self.Emu, self.Inches, self.Pt = Emu, Inches, Pt
+        util = _pptx_part("pptx.util")
+        Inches = util.Inches
+        self.Emu, self.Inches, self.Pt = util.Emu, Inches, util.Pt
         self.prs = self.pptx.Presentation()
         self.prs.slide_width = Inches(SLIDE_W_IN)
         self.prs.slide_height = Inches(SLIDE_H_IN)
@@ -66,8 +69,7 @@ class Deck:
     def style_run(self, run: Any, size: float, *, bold: bool = False,
                   colour: str | None = None) -> None:
         """Size, weight, colour and the CJK font (``a:ea``) of one text run."""
-        from pptx.oxml.ns import qn
-
+        qn = _pptx_part("pptx.oxml.ns").qn
         run.font.size = self.Pt(size)
         run.font.bold = bold
         run.font.name = self.font
@@ -171,8 +173,7 @@ class Deck:
     def table(self, slide: Any, rows: Sequence[Sequence[str]], widths: Sequence[float],
               top: float, size: float = MIN_PT) -> None:
         """A table; the first row is the heading (bold)."""
-        from pptx.util import Inches
-
+        Inches = _pptx_part("pptx.util").Inches
         # rows start low and grow with their text in PowerPoint and LibreOffice
         row_h = 0.4
         shape = slide.shapes.add_table(len(rows), len(widths), Inches(0.5), Inches(top),

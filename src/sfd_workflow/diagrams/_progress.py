@@ -23,6 +23,8 @@ from typing import Any
 
 import attrs
 
+from sfd_workflow._compile import compile_workflow
+from sfd_workflow._engine import Runtime
 from sfd_workflow._spec._model import Roster, Spec, Step
 
 __all__ = [
@@ -96,8 +98,6 @@ def runtime_from_lines(spec: Spec, roster: Roster, lines: Iterable[str]) -> Any:
     they are passed over; every other line goes through ``Runtime.submit`` and its
     verdict (with ``late``) is kept in ``runtime.log``.
     """
-    from sfd_workflow import Runtime, compile_workflow  # the core; lazy to keep layers apart
-
     rt = Runtime(compile_workflow(spec), roster, keep_log=True)
     for line in lines:
         try:

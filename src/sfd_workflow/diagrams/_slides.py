@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from sfd_workflow._spec._model import Phase, Spec, Step, Transition
 from sfd_workflow.diagrams._api import (
     DEFAULT_FONT,
@@ -23,7 +25,8 @@ from sfd_workflow.diagrams._api import (
     overview,
     progress,
 )
-from sfd_workflow.diagrams._deck import MIN_PT, SLIDE_H_IN, SLIDE_W_IN, Deck, rgb
+from sfd_workflow.diagrams._critical import critical_path, step_weights, weight_mode
+from sfd_workflow.diagrams._deck import MIN_PT, SLIDE_H_IN, SLIDE_W_IN, Deck, _pptx_part, rgb
 from sfd_workflow.diagrams._labels import phase_heading, step_number, window_words
 from sfd_workflow.diagrams._progress import cohort_counts
 from sfd_workflow.diagrams._views import acting_roles
@@ -221,8 +224,7 @@ def _machine_slides(deck: Deck, spec: Spec, index: int, kind: str, lang: str,
 
 
 def _gantt_slide(deck: Deck, spec: Spec, lang: str) -> None:
-    from pptx.enum.shapes import MSO_SHAPE
-
+    MSO_SHAPE = _pptx_part("pptx.enum.shapes").MSO_SHAPE
     one = _one(lang)
     slide = deck.slide_in("时间安排", "Timeline", lang)
     dates = [d for p in spec.phases if p.window for d in (p.window.start, p.window.end)]
@@ -329,8 +331,6 @@ def _overview_slides(deck: Deck, spec: Spec, lang: str, fontname: str,
 
 def _dependencies_slides(deck: Deck, spec: Spec, lang: str, fontname: str) -> None:
     """The step graph left to right, else top to bottom, else the critical path as a table."""
-    import attrs
-
     d = dependencies(spec, lang=lang, fontname=fontname).without_title()
     options = [[("", "", attrs.evolve(d, graph=attrs.evolve(d.graph, direction=direction)),
                  {"view": "dependencies", "lang": lang, "direction": direction})]
@@ -338,8 +338,6 @@ def _dependencies_slides(deck: Deck, spec: Spec, lang: str, fontname: str) -> No
     zh, en = "环节依赖与关键路径", "Dependencies and critical path"
     if _picture_slides(deck, spec, zh, en, lang, options):
         return
-    from sfd_workflow.diagrams._critical import critical_path, step_weights, weight_mode
-
     mode = weight_mode(spec)
     weights = step_weights(spec, mode)
     path = set(critical_path(spec, weight=mode))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sfd_workflow._graph import unit_graph
 from sfd_workflow._spec._model import Roster, Spec, Unit
 from sfd_workflow.diagrams._ir import Cell, Cluster, Edge, Graph, Line, Node, Style
 from sfd_workflow.diagrams._labels import (
@@ -162,8 +163,6 @@ def progress_graph(spec: Spec, roster: Roster, progress: Mapping[str, UnitProgre
     steps; units with units under them keep their own box.
     """
     check_lang(lang)
-    from sfd_workflow import unit_graph  # the core's hierarchy (lazy: keeps layers apart)
-
     graph = unit_graph(roster)
     ids = Ids()
     root = ids("district")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
+from sfd_workflow._graph import step_graph
 from sfd_workflow._spec._model import Spec, Step, Transition, UnitKind
 from sfd_workflow.diagrams._critical import critical_path, step_weights, weight_mode
 from sfd_workflow.diagrams._ir import Cluster, Edge, Graph, Line, Node, Style
@@ -214,8 +215,6 @@ def dependencies_graph(spec: Spec, *, lang: str = "zh", weight: str = "auto") ->
     See `critical_path` for the weights (``days``, ``events`` or ``auto``).
     """
     check_lang(lang)
-    from sfd_workflow import step_graph  # the core's graph of `after` (lazy: no import cycle)
-
     graph = step_graph(spec)
     mode = weight_mode(spec, weight)
     weights = step_weights(spec, mode)

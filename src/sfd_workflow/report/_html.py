@@ -13,6 +13,8 @@ from importlib import resources
 from typing import Any
 
 from sfd_workflow._extras import require
+from sfd_workflow.diagrams import _api as diagram_api
+from sfd_workflow.diagrams._api import all_progress
 from sfd_workflow.diagrams._progress import UnitProgress
 from sfd_workflow.errors import MissingExtraError, MissingToolError
 from sfd_workflow.report._intake import LISTED, Intake
@@ -50,13 +52,11 @@ def _inline_svg(svg: str) -> str:
 
 def _pictures(rt: Any, lang: str, at: dt.datetime | None) -> tuple[list[tuple[str, str]], str]:
     """(title, inline SVG) of the overview, dependencies and progress; or why none."""
-    from sfd_workflow import diagrams
-
     try:
         views = [
-            (word("glance", lang), diagrams.overview(rt.spec, lang=lang, runtime=rt)),
-            (word("critical", lang), diagrams.dependencies(rt.spec, lang=lang)),
-            (word("by_parent", lang), diagrams.progress(rt, lang=lang, at=at)),
+            (word("glance", lang), diagram_api.overview(rt.spec, lang=lang, runtime=rt)),
+            (word("critical", lang), diagram_api.dependencies(rt.spec, lang=lang)),
+            (word("by_parent", lang), diagram_api.progress(rt, lang=lang, at=at)),
         ]
         return [(t, _inline_svg(d.render("svg").decode("utf-8"))) for t, d in views], ""
     except (MissingExtraError, MissingToolError) as exc:
@@ -67,8 +67,6 @@ def render_page(rt: Any, intake: Intake, log: Mapping[str, Sequence[Mapping[str,
                 lang: str, at: dt.datetime | None, source: str, listed: bool,
                 max_units: int, diagrams: bool) -> str:
     """The HTML of the report of runtime `rt` (see `build_report`)."""
-    from sfd_workflow.diagrams._api import all_progress
-
     env = _environment()
     spec, roster = rt.spec, rt.roster
     progress: dict[str, UnitProgress] = all_progress(rt, at=at, explain=listed)

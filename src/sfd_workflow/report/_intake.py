@@ -16,6 +16,9 @@ from typing import Any
 
 import attrs
 
+from sfd_workflow._compile import compile_workflow
+from sfd_workflow._engine import Runtime
+from sfd_workflow._eventlog import parse_at
 from sfd_workflow._spec._model import Roster, Spec
 from sfd_workflow.errors import ReportError
 
@@ -75,8 +78,6 @@ def cutoff(spec: Spec, as_of: dt.date, tz: dt.tzinfo) -> dt.datetime:
 
 
 def _after(item: str | Mapping[str, Any], end: dt.datetime | None, tz: dt.tzinfo) -> bool:
-    from sfd_workflow._eventlog import parse_at
-
     if end is None:
         return False
     if isinstance(item, str):
@@ -106,8 +107,6 @@ def judge(spec: Spec, roster: Roster, items: Iterable[str | Mapping[str, Any]], 
     Raises:
         ReportError: `as_of` is before the campaign.
     """
-    from sfd_workflow import Runtime, compile_workflow  # the core; lazy keeps layers apart
-
     rt = Runtime(compile_workflow(spec), roster, keep_log=True)
     tz = rt.compiled.tz
     end = cutoff(spec, as_of, tz) if as_of is not None else None

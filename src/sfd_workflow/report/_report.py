@@ -11,8 +11,13 @@ from typing import Any
 
 import attrs
 
+from sfd_workflow._eventlog import parse_at
+from sfd_workflow._extras import require
 from sfd_workflow._spec._model import Roster, Spec
+from sfd_workflow.diagrams._progress import reference_time
+from sfd_workflow.diagrams._words import check_lang
 from sfd_workflow.errors import ReportError
+from sfd_workflow.report._html import render_page
 from sfd_workflow.report._intake import Intake, judge
 
 __all__ = ["MAX_UNITS", "Report", "build_report", "report_from_simulation",
@@ -56,8 +61,6 @@ class Report:
 
 
 def _log_by_unit(rt: Any) -> dict[str, list[dict[str, Any]]]:
-    from sfd_workflow._eventlog import parse_at
-
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entry in rt.log:
         if entry.verdict.accepted:
@@ -93,16 +96,11 @@ def build_report(spec: Spec, roster: Roster, events: Iterable[str | Mapping[str,
         ValueError: an unknown `lang`.
         MissingExtraError: Jinja2 is not installed (``report`` extra).
     """
-    from sfd_workflow.diagrams._words import check_lang
-    from sfd_workflow.report._html import render_page
-
     check_lang(lang)
     rt, intake = judge(spec, roster, events, as_of=as_of)
     when = None
     if as_of is not None:
         when = dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=rt.compiled.tz)
-    from sfd_workflow.diagrams._progress import reference_time
-
     when = when or reference_time(rt)
     listed = len(roster.units) <= max_units
     page = render_page(rt, intake, _log_by_unit(rt) if listed else {}, lang=lang, at=when,
@@ -121,9 +119,9 @@ def report_from_store(url: str, *, lang: str = "zh", as_of: dt.date | None = Non
         StoreError: no store at `url`, or it cannot be opened.
         ReportError: as for `build_report`.
     """
-    from sfd_workflow.store import EventStore
-
-    store = EventStore.open(url)
+    store_module = require("sfd_workflow.store._store", feature="a report from an event store",
+                           extra="store")
+    store = store_module.EventStore.open(url)
     try:
         events = list(store.events())
         return build_report(store.spec, store.roster, events, lang=lang, as_of=as_of,

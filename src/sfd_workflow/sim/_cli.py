@@ -14,6 +14,9 @@ from typing import Any
 import click
 
 from sfd_workflow._cli_kit import Choice, fail, fail_load
+from sfd_workflow._extras import require
+from sfd_workflow._roster import load_roster
+from sfd_workflow._spec._loader import load_spec
 from sfd_workflow.errors import LoadError, SfdWorkflowError
 
 __all__ = ["simulate_command"]
@@ -77,20 +80,22 @@ def simulate_command(spec: str, roster_path: str | None, district_n: int | None,
         fail(f"{exc.filename or out_dir}: {exc.strerror}")
 
 
+def _sim(module: str) -> Any:
+    """`sfd_workflow.sim.<module>` through the gate (the ``sim`` extra)."""
+    return require(f"sfd_workflow.sim.{module}", feature="simulation", extra="sim")
+
+
 def _simulate(spec_arg: str, roster_path: str | None, district_n: int | None, national: bool,
               n_units: int, engine: str | None, model_path: str | None,
               hierarchy_path: str | None, start: Any, seed: int, runs: int,
               dask_address: str | None, out_dir: str, progress: bool) -> None:
-    from sfd_workflow._extras import require
-    from sfd_workflow._roster import load_roster
-    from sfd_workflow._spec._loader import load_spec
-    from sfd_workflow.sim._behaviour import default_sim_model, load_sim_model
-    from sfd_workflow.sim._hierarchy import default_hierarchy, load_hierarchy
-    from sfd_workflow.sim._output import write_outputs
-    from sfd_workflow.sim._rosters import district
-    from sfd_workflow.sim._rosters import national as national_units
-    from sfd_workflow.sim._simulate import run, simulate
-
+    # the simulation's modules import numpy and pandas: through the gate, here
+    behaviour, hierarchies = _sim("_behaviour"), _sim("_hierarchy")
+    default_sim_model, load_sim_model = behaviour.default_sim_model, behaviour.load_sim_model
+    default_hierarchy, load_hierarchy = hierarchies.default_hierarchy, hierarchies.load_hierarchy
+    write_outputs = _sim("_output").write_outputs
+    district, national_units = _sim("_rosters").district, _sim("_rosters").national
+    run, simulate = _sim("_simulate").run, _sim("_simulate").simulate
     tqdm_module: Any = require("tqdm", feature="the progress bar", extra="sim")
     spec = load_spec(spec_arg)
     model = (load_sim_model(model_path, spec, start=start) if model_path
@@ -115,7 +120,7 @@ def _simulate(spec_arg: str, roster_path: str | None, district_n: int | None, na
     bar = tqdm_module.tqdm(disable=not progress, file=sys.stderr, unit=unit, total=total,
                            desc=f"simulate ({engine})")
     try:
-        result = run(spec, units, model=model, engine=engine,  # type: ignore[arg-type]
+        result = run(spec, units, model=model, engine=engine,
                      seed=seed, progress=bar.update if runs == 1 else None)
         ensemble = None
         if runs > 1:
@@ -128,7 +133,7 @@ def _simulate(spec_arg: str, roster_path: str | None, district_n: int | None, na
                 client = distributed.Client(dask_address)
                 executor = client.get_executor()
             try:
-                ensemble = simulate(spec, units, model=model, engine=engine,  # type: ignore[arg-type]
+                ensemble = simulate(spec, units, model=model, engine=engine,
                                     seed=seed, runs=runs, executor=executor,
                                     progress=lambda k: None, first=result)
             finally:

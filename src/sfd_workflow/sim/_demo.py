@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sfd_workflow._spec._loader import load_spec
+from sfd_workflow.sim._output import summary_lines, write_outputs
+from sfd_workflow.sim._rosters import district
+from sfd_workflow.sim._simulate import run
+
 __all__ = ["demo_main"]
 
 
@@ -15,11 +20,6 @@ def demo_main(out_dir: str | Path = "demo-out/sim", *, n_units: int = 140,
     `out_dir`, and returns human-readable lines (a per-step summary, then the files) for the
     caller to print.
     """
-    from sfd_workflow._spec._loader import load_spec
-    from sfd_workflow.sim._output import summary_lines, write_outputs
-    from sfd_workflow.sim._rosters import district
-    from sfd_workflow.sim._simulate import run
-
     spec = load_spec("builtin:xuhui-edu-2009")
     roster = district(n_units, seed, spec=spec)
     result = run(spec, roster, engine="exact", seed=seed)

@@ -10,6 +10,7 @@ import yaml
 
 from sfd_workflow._extras import require
 from sfd_workflow._spec._model import Roster
+from sfd_workflow.sim._plots import write_plots
 from sfd_workflow.sim._results import KPI_DEFINITIONS, SimResult
 
 __all__ = ["roster_document", "summary_lines", "write_outputs"]
@@ -43,8 +44,6 @@ def write_outputs(result: SimResult, out_dir: str | Path, *, ensemble: Any = Non
     `max_step_rows` rows), ``events`` and ``ensemble`` tables as CSV and Parquet, and the
     PNG plots of `write_plots`.
     """
-    from sfd_workflow.sim._plots import write_plots
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}

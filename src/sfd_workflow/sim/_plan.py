@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from sfd_workflow._spec._model import Spec
 from sfd_workflow.sim._calendar import CalendarKind, WorkCalendar
 from sfd_workflow.sim._dist import Dist
+from sfd_workflow.sim._shape import shape_of
 
 __all__ = ["LATE_START", "LOOP", "UNDATED_MEDIAN", "campaign_calendar", "planned_durations",
            "spread"]
@@ -71,8 +72,6 @@ def planned_durations(spec: Spec, cal: WorkCalendar, first_day: int, *,
                       wait_for_window: bool) -> tuple[Mapping[str, Dist], frozenset[str]]:
     """The planned duration of every step, and the steps with a revision loop (see the
     module docstring)."""
-    from sfd_workflow.sim._shape import shape_of
-
     shape = shape_of(spec)
     first = int(cal.index_on_or_after(first_day))
     last = len(cal.workdays) - 1

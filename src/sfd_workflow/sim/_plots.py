@@ -25,21 +25,19 @@ _CJK_FILES = ("wqy-microhei.ttc", "wqy-zenhei.ttc", "NotoSansCJK-Regular.ttc",
               "NotoSansCJKsc-Regular.otf", "NotoSansSC-Regular.otf")
 
 
-def _mpl() -> Any:
-    return require("matplotlib", feature="simulation plots", extra="sim")
+def _mpl(module: str = "matplotlib") -> Any:
+    """`module` of matplotlib through the gate (the ``sim`` extra)."""
+    return require(module, feature="simulation plots", extra="sim")
 
 
 @functools.cache
 def cjk_font() -> str | None:
     """The family name of an installed CJK font, registered with matplotlib (None if none)."""
-    mpl = _mpl()
-    from matplotlib import font_manager
-
+    font_manager = _mpl("matplotlib.font_manager")
     for path in font_manager.findSystemFonts():
         if Path(path).name in _CJK_FILES:
             font_manager.fontManager.addfont(path)
             return str(font_manager.FontProperties(fname=path).get_name())
-    del mpl
     return None
 
 
@@ -54,9 +52,7 @@ def _lang() -> str:
 
 
 def _figure(w: float, h: float) -> Any:
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(w, h), layout="constrained")
+    return _mpl("matplotlib.figure").Figure(figsize=(w, h), layout="constrained")
 
 
 def _title(result: SimResult, sid: str) -> str:

@@ -25,6 +25,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from sfd_workflow._spec._loader import load_spec
 from sfd_workflow._spec._model import Person, Roster, Spec, Text, Unit
 from sfd_workflow.sim._dist import Dist
 from sfd_workflow.sim._errors import SimulationError
@@ -102,8 +103,6 @@ MAX_MEMBERS = 10_000
 
 def _spec_and_model(spec: Spec | None, hierarchy: Hierarchy | None) -> tuple[Spec, Hierarchy]:
     if spec is None:
-        from sfd_workflow._spec._loader import load_spec
-
         spec = load_spec("builtin:xuhui-edu-2009")
     model = hierarchy if hierarchy is not None else default_hierarchy(spec)
     if model.spec_id != spec.id:

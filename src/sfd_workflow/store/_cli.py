@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from .._cli_kit import Choice, fail, load_roster_arg, load_spec_arg
+from .._eventlog import read_event_lines
 from .._extras import require
-from ..errors import MissingExtraError
+from ..errors import LoadError, MissingExtraError, SfdWorkflowError
 
 if TYPE_CHECKING:
     from ._store import EventStore
@@ -35,16 +36,15 @@ def _fail(message: str) -> NoReturn:
     fail(message)
 
 
-def _store_module() -> Any:
+def _store_module(module: str = "sfd_workflow.store._store") -> Any:
+    """`module` of the event store through the gate; a missing extra fails the command."""
     try:
-        return require("sfd_workflow.store._store", feature="the event store", extra="store")
+        return require(module, feature="the event store", extra="store")
     except MissingExtraError as exc:
         _fail(str(exc))
 
 
 def _open(url: str, **options: Any) -> EventStore:
-    from ..errors import SfdWorkflowError
-
     mod = _store_module()
     try:
         store: EventStore = mod.EventStore.open(url, **options)
@@ -65,8 +65,6 @@ def store_group() -> None:
 @click.argument("roster")
 def init(url: str, spec: str, roster: str) -> None:
     """Create a store at URL judging by SPEC and ROSTER."""
-    from ..errors import SfdWorkflowError
-
     mod = _store_module()
     s = load_spec_arg(spec)
     r = load_roster_arg(roster, s)
@@ -84,9 +82,6 @@ def _event_lines(source: str) -> Iterator[str]:
         for line in sys.stdin:
             yield line.rstrip("\n").rstrip("\r")
         return
-    from .._eventlog import read_event_lines
-    from ..errors import LoadError
-
     try:
         lines = read_event_lines(source)
     except LoadError as exc:
@@ -118,9 +113,7 @@ def submit(url: str, events: str | None, one: str | None, snapshot_every: int,
     """
     if (events is None) == (one is None):
         _fail("give either EVENTS (a file, or - for standard input) or --event JSON")
-    from ..errors import SfdWorkflowError
-    from ._records import prepare
-
+    prepare = _store_module("sfd_workflow.store._records").prepare
     lines: Iterator[str] = iter([one]) if one is not None else _event_lines(events or "-")
     with _open(url, snapshot_every=snapshot_every) as store:
         store.max_skew = dt.timedelta(minutes=max_skew)
@@ -177,8 +170,6 @@ def import_(url: str, events: str, batch: int, snapshot_every: int, lang: str) -
     interruption: ids already stored are answered, not stored twice. Writes one JSON object
     a line, as `submit` does; a progress bar on standard error when it is a terminal.
     """
-    from ..errors import SfdWorkflowError
-
     lines = list(_event_lines(events))
     with _open(url, snapshot_every=snapshot_every) as store, _progress(len(lines)) as bar:
         written = _Written(lang)
@@ -203,8 +194,8 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
         yield lambda _n: None
         return
     try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover - tqdm ships with the store extra
+        tqdm = require("tqdm", feature="the progress bar", extra="store").tqdm
+    except MissingExtraError:  # pragma: no cover - tqdm ships with the store extra
         yield lambda _n: None
         return
     with tqdm(total=total, unit="event", file=sys.stderr) as bar:
@@ -224,8 +215,6 @@ def status(url: str, as_of: str | None, as_json: bool) -> None:
             when = dt.datetime.fromisoformat(as_of)
         except ValueError:
             _fail(f"--as-of: not an ISO 8601 date-time: {as_of!r}")
-    from ..errors import SfdWorkflowError
-
     with _open(url) as store:
         try:
             rows = store.status(when)
@@ -259,11 +248,8 @@ def status(url: str, as_of: str | None, as_json: bool) -> None:
 def verify(url: str, as_json: bool, replay: bool, anchor_file: Path | None,
            dask: str | None) -> None:
     """Check every chain, counter and snapshot; exit 1 when anything was altered."""
-    from ..errors import SfdWorkflowError
-
-    _store_module()
-    from ._verify import read_anchor
-    from ._verify_url import verify_store
+    read_anchor = _store_module("sfd_workflow.store._verify").read_anchor
+    verify_store = _store_module("sfd_workflow.store._verify_url").verify_store
 
     anchor = None
     if anchor_file is not None:
@@ -301,8 +287,6 @@ def verify(url: str, as_json: bool, replay: bool, anchor_file: Path | None,
               help="Write to this file (default: standard output).")
 def export(url: str, fmt: str, output: Path | None) -> None:
     """Write the accepted events in commit order."""
-    from ..errors import SfdWorkflowError
-
     with _open(url) as store:
         try:
             n = store.export(fmt, output if output is not None else sys.stdout)

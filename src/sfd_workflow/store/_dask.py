@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import MissingExtraError, StoreError
+from .._extras import require
+from ..errors import StoreError
 
 __all__ = ["partitions", "replay_on_dask"]
 
@@ -43,14 +44,11 @@ def _check_part(store_class: Any, url: str, roots: list[str], predicates: Any,
 def replay_on_dask(store: Any, dask: Any, url: str, predicates: Any) -> list[Any]:
     """The broken links the replay check finds, computed on the Dask cluster `dask` (a
     scheduler address or a ``distributed.Client``), sorted as the serial check sorts them."""
-    try:
-        from distributed import Client
-    except ImportError:
-        raise MissingExtraError("store verify on a Dask cluster", "dask",
-                                "distributed") from None
+    Client = require("distributed", feature="store verify on a Dask cluster", extra="dask",
+                     package="distributed").Client
     own = not isinstance(dask, Client)
     try:
-        client = Client(dask) if own else dask  # type: ignore[no-untyped-call]
+        client = Client(dask) if own else dask
     except (OSError, TimeoutError, ValueError) as exc:
         raise StoreError(f"cannot reach the Dask scheduler {dask!r}: {exc}") from None
     try:

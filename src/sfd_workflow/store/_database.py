@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
-from ..errors import StoreError
+from ..errors import MissingExtraError, StoreError
 
 __all__ = ["BUSY_TIMEOUT_MS", "is_retryable", "make_durable", "make_engine", "read_options",
            "write_options"]
@@ -104,8 +104,6 @@ def make_engine(url: str) -> sa.Engine:
         try:
             engine = sa.create_engine(parsed)
         except ImportError:  # pragma: no cover - psycopg ships with the store extra
-            from ..errors import MissingExtraError
-
             raise MissingExtraError("an event store on PostgreSQL", "store", "psycopg") from None
         sa.event.listen(engine, "begin", _postgres_begin)
         return engine

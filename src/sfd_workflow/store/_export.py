@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from ..errors import StoreError
 from ._canonical import canonical_json
+from ._submit import why
 
 if TYPE_CHECKING:
     from ._store import EventStore
@@ -111,8 +112,6 @@ def export(store: EventStore, fmt: str, out: IO[str] | str | Path) -> int:
     try:
         return write(store, out)
     except sa.exc.SQLAlchemyError as exc:
-        from ._submit import why
-
         raise StoreError(f"cannot read {store.url}: {why(exc)}") from None
 
 

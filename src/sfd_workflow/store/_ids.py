@@ -16,6 +16,7 @@ An id that is not such a string makes the event ``malformed`` (audited, its id n
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -66,8 +67,6 @@ def event_digest(attempt: Attempt) -> str:
     """SHA-256 of the event without its id (an absent or null payload counts as ``{}``)."""
     judged = attempt.judged
     if isinstance(judged, str):  # a line holding a JSON object: prepare read it
-        import json
-
         judged = json.loads(judged)
     body = {k: v for k, v in judged.items() if k != "id"}
     if body.get("payload") is None:

@@ -28,14 +28,19 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
+from .._compile import compile_workflow
+from .._engine import Runtime
 from .._migrate import moved_snapshot, note_head
 from .._plan import Plan, plan_from_text, spec_sha256
+from .._roster import roster_from_document
+from .._spec._loader import spec_from_document
 from .._spec._model import Roster, Spec
 from .._verdict import ACCEPTED, Reason, Verdict
 from ..errors import LoadError, MigrationPlanError, SfdWorkflowError, StoreError
 from . import _schema as t
 from ._canonical import canonical_json, chain_genesis, event_hash, sha256_hex
 from ._database import make_durable, write_options
+from ._replica import subtree, subtree_roster
 from ._report import BrokenLink
 from ._rows import hashed, now
 
@@ -78,8 +83,6 @@ def versioned_roots(conn: sa.Connection, compiled: Any, roster: Roster,
                                                             tuple[str, ...]]]:
     """The `roots` argument of `replay_check` for `roots`: each event judged by the spec
     version its unit's chain says."""
-    from ._replica import subtree, subtree_roster
-
     stored = Versions(conn, compiled)
     for r in roots:
         yield r, VersionedRuntime(stored, subtree_roster(roster, r)), subtree(roster, r)
@@ -122,8 +125,6 @@ class Versions:
     def spec(self, sha: str) -> Spec:
         """The stored spec version with this SHA-256."""
         if sha not in self._specs:
-            from .._spec._loader import spec_from_document
-
             self._specs[sha] = spec_from_document(json.loads(self._json[sha]),
                                                   source=f"sfd_specs#{sha[:12]}")
         return self._specs[sha]
@@ -140,8 +141,6 @@ class Versions:
     def compiled(self, sha: str) -> Any:
         """The stored spec version with this SHA-256, compiled."""
         if sha not in self._compiled:
-            from .._compile import compile_workflow
-
             self._compiled[sha] = compile_workflow(self.spec(sha), self._predicates)
         return self._compiled[sha]
 
@@ -166,9 +165,6 @@ class VersionedRuntime:
     def _rt(self, sha: str) -> Any:
         rt = self._rts.get(sha)
         if rt is None:
-            from .._engine import Runtime
-            from .._roster import roster_from_document
-
             compiled = self._versions.compiled(sha)
             roster = (self._roster if sha == self._versions.origin else
                       roster_from_document(self._roster_doc, compiled.spec,
@@ -298,9 +294,6 @@ def migrate_store(store: Any, spec: Spec, plan: Plan, *, at: dt.datetime | None 
         StoreError: the roster does not fit `spec`, the history does not replay, or the
             database failed.
     """
-    from .._compile import compile_workflow
-    from .._roster import roster_from_document
-
     old_sha, new_sha = spec_sha256(store.spec), spec_sha256(spec)
     if spec_sha256(plan.old) != old_sha:
         raise _plan_problem(plan, f"the plan moves units of {plan.old.source} (sha256:"

@@ -17,33 +17,36 @@ from types import TracebackType
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from .._compile import compile_workflow
+from .._engine import Runtime
+from .._roster import roster_from_document
+from .._spec._loader import spec_from_document
 from .._spec._model import Roster, Spec
 from .._verdict import Verdict
-from ..errors import StoreError
+from ..errors import StoreError, UnknownUnitError
 from . import _schema as t
 from ._batch import BATCH, Batches
 from ._canonical import canonical_json, chain_genesis, sha256_hex
+from ._dask import replay_on_dask
 from ._database import make_durable, make_engine, read_options, write_options
+from ._export import export
 from ._migrate import judged_spec, versioned_roots
 from ._records import MAX_SKEW, AuditEntry, StoredEvent, prepare, roster_document, utc_now
 from ._replica import Replica, subtree
 from ._rows import now
 from ._snapshots import reads_children
+from ._status import outside_counts, unit_status
 from ._submit import why
+from ._verify import replay_check, verify
 
 __all__ = ["EventStore"]
 
 #: A unit's state is persisted after every this many of its accepted events, by default.
 SNAPSHOT_EVERY = 100
-
-
-def _core() -> Any:
-    import sfd_workflow
-
-    return sfd_workflow
 
 
 def _spec_json(spec: Spec) -> str:
@@ -87,7 +90,6 @@ class EventStore(Batches):
                  snapshot_every: int = SNAPSHOT_EVERY, *,
                  genesis: Mapping[str, str]) -> None:
         # Use `create` or `open`.
-        core = _core()
         self.snapshot_every = _check_every(snapshot_every)
         """Persist a unit's state after every this many of its accepted events, and start
         rebuilding a unit from its newest usable snapshot; 0: neither (replay everything)."""
@@ -105,12 +107,11 @@ class EventStore(Batches):
         self.store_id = store_id
         """A random id given to the store when it was created."""
         self._predicates = predicates
-        self._compiled = (core.compile_workflow(spec) if predicates is None
-                          else core.compile_workflow(spec, predicates))
+        self._compiled = (compile_workflow(spec) if predicates is None
+                          else compile_workflow(spec, predicates))
         chain = chain_genesis(genesis)
         self._genesis = {u.id: chain(u.id) for u in roster.units}
-        self._lobby = core.Runtime(self._compiled, Roster(units=(), source="<none>"),
-                                   keep_log=False)
+        self._lobby = Runtime(self._compiled, Roster(units=(), source="<none>"), keep_log=False)
         self._replicas: dict[str, Replica] = {}
         # Replicas (Runtimes) are not thread-safe: threads sharing this object take turns.
         self._lock_replicas = threading.RLock()
@@ -208,7 +209,6 @@ class EventStore(Batches):
     @classmethod
     def _from_meta(cls, engine: sa.Engine, shown: str, meta: Mapping[str, str],
                    spec: Spec | None, predicates: Any, snapshot_every: int) -> EventStore:
-        core = _core()
         missing = [k for k in ("spec_json", "spec_sha256", "roster_json", "store_id")
                    if k not in meta]
         if missing:
@@ -229,10 +229,10 @@ class EventStore(Batches):
                        "`store migrate` moves it to another")
                 raise StoreError(msg)
         try:
-            stored_spec = core.spec_from_document(json.loads(judged_json),
-                                                  source=f"{shown}#spec")
-            roster = core.roster_from_document(json.loads(meta["roster_json"]), stored_spec,
-                                               source=f"{shown}#roster")
+            stored_spec = spec_from_document(json.loads(judged_json),
+                                             source=f"{shown}#spec")
+            roster = roster_from_document(json.loads(meta["roster_json"]), stored_spec,
+                                          source=f"{shown}#roster")
         except (ValueError, RecursionError) as exc:  # LoadError, or not JSON at all
             msg = f"the store at {shown} holds a spec or roster that no longer loads: {exc}"
             raise StoreError(msg) from None
@@ -303,8 +303,6 @@ class EventStore(Batches):
     # ------------------------------------------------------------------ reading
     def _synced(self, unit: str) -> Replica:
         if unit not in self.roster.by_id:
-            from ..errors import UnknownUnitError
-
             raise UnknownUnitError(f"no unit {unit!r} in the store's roster")
         try:
             with self._lock_replicas, self._engine.connect() as conn:
@@ -325,8 +323,6 @@ class EventStore(Batches):
     def history(self, unit: str) -> list[StoredEvent]:
         """The accepted events of `unit`, oldest first."""
         if unit not in self.roster.by_id:
-            from ..errors import UnknownUnitError
-
             raise UnknownUnitError(f"no unit {unit!r} in the store's roster")
         q = sa.select(t.events).where(t.events.c.unit == unit).order_by(t.events.c.seq)
         return list(self._rows(q))
@@ -371,8 +367,6 @@ class EventStore(Batches):
         Args:
             as_of: the moment "overdue" is judged at (default: now).
         """
-        from ._status import outside_counts, unit_status
-
         rows: list[Any] = []
         with self._engine.connect() as conn:
             counts = dict(conn.execute(sa.select(t.units.c.unit, t.units.c.head_seq))
@@ -403,10 +397,6 @@ class EventStore(Batches):
                 replay check there, split by root subtree (implies `replay`); the report is
                 the one the serial check gives.
         """
-        import attrs
-
-        from ._verify import verify
-
         try:
             with self._engine.connect() as conn:
                 report = verify(conn, anchor)
@@ -416,8 +406,6 @@ class EventStore(Batches):
             if dask is None:
                 found = self._replay_roots(roots)
             else:
-                from ._dask import replay_on_dask
-
                 found = replay_on_dask(self, dask, self._engine.url.render_as_string(
                     hide_password=False), self._predicates)
             return attrs.evolve(report, broken=(*report.broken, *found), replayed=True)
@@ -427,8 +415,6 @@ class EventStore(Batches):
     def _replay_roots(self, roots: Iterable[str], *, strangers: bool = True) -> list[Any]:
         """The replay check of the subtrees of `roots` (see `verify`); `strangers`: also the
         audit rows of units the roster does not have (one part of a split check does)."""
-        from ._verify import replay_check
-
         with self._engine.connect() as conn:
             return replay_check(conn, versioned_roots(conn, self._compiled, self.roster, roots),
                                 roster_units=self.roster.by_id, strangers=strangers)
@@ -447,8 +433,6 @@ class EventStore(Batches):
         row per event with its place and hash; XES (IEEE 1849) has one trace per unit for
         process-mining tools.
         """
-        from ._export import export
-
         return export(self, fmt, out)
 
 

@@ -37,6 +37,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .._engine import Runtime
 from .._spec._model import Roster, Spec
 from .._verdict import Reason, Verdict
 from ..errors import StoreError
@@ -86,10 +87,8 @@ def judge(rt: Any, attempt: Attempt) -> Verdict:
 
 
 def runtime(compiled: Any, roster: Roster) -> Any:
-    """A new `Runtime` (imported late: the core package imports this one lazily)."""
-    import sfd_workflow
-
-    return sfd_workflow.Runtime(compiled, roster, keep_log=False)
+    """A new `Runtime` that keeps no log."""
+    return Runtime(compiled, roster, keep_log=False)
 
 
 def why(exc: sa.exc.SQLAlchemyError) -> str:
