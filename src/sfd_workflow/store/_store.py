@@ -368,12 +368,15 @@ class EventStore(Batches):
             as_of: the moment "overdue" is judged at (default: now).
         """
         rows: list[Any] = []
-        with self._engine.connect() as conn:
-            counts = dict(conn.execute(sa.select(t.units.c.unit, t.units.c.head_seq))
-                          .all())
-            stored = sa.select(t.events.c.unit, t.events.c.event, t.events.c.at)
-            streamed = conn.execution_options(yield_per=5000)  # a server-side cursor
-            outside = outside_counts(self._compiled, streamed.execute(stored))
+        try:
+            with self._engine.connect() as conn:
+                counts = dict(conn.execute(sa.select(t.units.c.unit, t.units.c.head_seq))
+                              .all())
+                stored = sa.select(t.events.c.unit, t.events.c.event, t.events.c.at)
+                streamed = conn.execution_options(yield_per=5000)  # a server-side cursor
+                outside = outside_counts(self._compiled, streamed.execute(stored))
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot read {self.url}: {why(exc)}") from None
         for root in (u.id for u in self.roster.units if u.parent is None):
             rt = self._synced(root).rt
             rows.extend(unit_status(self.spec, self.roster, rt, uid, as_of,
