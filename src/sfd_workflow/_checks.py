@@ -190,10 +190,14 @@ class RightState(EventCheck):
         return (ctx.event, state) in ctx.unit.kind.candidates
 
     def _words(self, ctx: Context, lang: str) -> str:
-        sources = sorted({s for t in ctx.step.step.transitions if t.event == ctx.event
+        step = ctx.step.step
+        sources = sorted({s for t in step.transitions if t.event == ctx.event
                           for s in t.sources})
-        return sentence("wrong_state", lang, state=ctx.unit.st[ctx.step.index],
-                        event=ctx.event, sources=list_words(sources, lang))
+        return sentence("wrong_state", lang,
+                        state=step.state_title(ctx.unit.st[ctx.step.index]).get(lang),
+                        event=ctx.event,
+                        sources=list_words((step.state_title(s).get(lang) for s in sources),
+                                           lang))
 
 
 #: docs/format.md §4 steps 1–8, in order
