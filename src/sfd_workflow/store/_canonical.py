@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = ["AUDIT_HASHED", "CHAIN", "CHAIN_SPEC_ONLY", "audit_genesis", "audit_hash",
-           "canonical_json", "chain_genesis", "event_hash", "genesis_hash", "sha256_hex"]
+           "canonical_json", "chain_genesis", "event_hash", "event_hash_text", "genesis_hash",
+           "sha256_hex"]
 
 #: The chain format of stores created since schema version 4: a unit's genesis hash covers
 #: the spec's and the roster's SHA-256, so editing either breaks every chain.
@@ -94,4 +95,9 @@ def event_hash(prev: str, row: Mapping[str, Any]) -> str:
     moving the event to another place in its unit's history or in the commit order, breaks
     the chain from that event on.
     """
-    return sha256_hex(canonical_json({"prev": prev, "event": dict(row)}))
+    return sha256_hex(event_hash_text(prev, row))
+
+
+def event_hash_text(prev: str, row: Mapping[str, Any]) -> str:
+    """The text `event_hash` hashes (UTF-8)."""
+    return canonical_json({"prev": prev, "event": dict(row)})

@@ -7,18 +7,22 @@ timeout so writers queue instead of failing, and ``BEGIN IMMEDIATE`` for write t
 between; taking the write lock up front makes the write transaction itself never conflict).
 PostgreSQL (``postgresql+psycopg://...``): READ COMMITTED with row locks, see `_submit.py`.
 
-Durability on PostgreSQL without holding locks through the disk write: the store's write
-transactions (`write_options`) commit with ``SET LOCAL synchronous_commit = off``, so their
-row locks, among them the commit counter's, are released as soon as the commit is in the WAL
-buffers; before a write is acknowledged, `make_durable` runs one statement, a transaction of
-its own with the session's setting (the server's, ``on`` by default) that writes a commit
-record: flushing the WAL up to that record flushes every commit before it, ours included. A
-crash in between loses only a write that was not acknowledged; concurrent writers' flushes
-are grouped by the server into shared disk writes. Other transactions are left alone.
+Durability on PostgreSQL without holding locks through the disk write: the store's
+connections commit with ``synchronous_commit = off`` (set once, when a connection is opened),
+so a write transaction's row locks, among them the commit counter's, are released as soon as
+the commit is in the WAL buffers. Before a write is acknowledged, `make_durable` runs one
+statement, a transaction of its own that commits with the setting the server gives the
+store's role and database (``on`` by default, read when the connection was opened) and
+writes a commit record: flushing the WAL up to that record flushes every commit before it,
+ours included. A crash in between loses only a write that was not acknowledged; concurrent
+writers' flushes are grouped by the server into shared disk writes. When the server's setting
+is ``off`` already, there is nothing to wait for and `make_durable` sends nothing. Other
+clients' transactions are left alone.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,27 +53,51 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cur.close()
 
 
-def _postgres_begin(conn: sa.Connection) -> None:
-    if conn.get_execution_options().get(_WRITE, False):
-        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+#: Engine -> the ``synchronous_commit`` the server gives the store's connections, read when
+#: the first one was opened (before it is turned off for the connection).
+_SERVER_SYNC: weakref.WeakKeyDictionary[sa.Engine, str] = weakref.WeakKeyDictionary()
+
+
+def _postgres_connect(engine: sa.Engine) -> Any:
+    def connect(dbapi_connection: Any, _record: Any) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        try:
+            with dbapi_connection.cursor() as cur:
+                cur.execute("SELECT current_setting('synchronous_commit')")
+                row = cur.fetchone()
+                _SERVER_SYNC.setdefault(engine, str(row[0]) if row else "on")
+                cur.execute("SET synchronous_commit = off")
+        finally:
+            dbapi_connection.autocommit = autocommit
+    return connect
 
 
 def make_durable(engine: sa.Engine) -> None:
-    """On PostgreSQL, wait until every commit made so far is as durable as the session's
+    """On PostgreSQL, wait until every commit made so far is as durable as the server's
     ``synchronous_commit`` makes a commit (see the module's documentation); elsewhere nothing.
 
     Raises:
         StoreError: the server failed meanwhile: the write is committed but may be lost if
             the server crashed (never retried: retrying would store it twice).
     """
-    if engine.dialect.name == "postgresql":
-        try:
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("SELECT txid_current()")
-        except sa.exc.SQLAlchemyError as exc:
-            msg = (f"the write was committed but not confirmed durable: {exc.__class__.__name__}"
-                   " (check the store: with an event id, submit it again)")
-            raise StoreError(msg) from None
+    if engine.dialect.name != "postgresql":
+        return
+    server = _SERVER_SYNC.get(engine, "on")
+    if server == "off":
+        return  # the server would not wait for the disk either
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # set_config(..., true): for this statement's own transaction, whose commit then
+            # waits as the server's setting says.
+            conn.execute(_FLUSH, {"level": server})
+    except sa.exc.SQLAlchemyError as exc:
+        msg = (f"the write was committed but not confirmed durable: {exc.__class__.__name__}"
+               " (check the store: with an event id, submit it again)")
+        raise StoreError(msg) from None
+
+
+_FLUSH = sa.text("SELECT set_config('synchronous_commit', :level, true), txid_current()")
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
@@ -105,7 +133,7 @@ def make_engine(url: str) -> sa.Engine:
             engine = sa.create_engine(parsed)
         except ImportError:  # pragma: no cover - psycopg ships with the store extra
             raise MissingExtraError("an event store on PostgreSQL", "store", "psycopg") from None
-        sa.event.listen(engine, "begin", _postgres_begin)
+        sa.event.listen(engine, "connect", _postgres_connect(engine))
         return engine
     msg = f"unsupported database {backend!r} in {url!r}: use sqlite:/// or postgresql+psycopg://"
     raise StoreError(msg)

@@ -10,10 +10,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from ._canonical import event_hash
+from ._canonical import event_hash, event_hash_text
 from ._records import Attempt
 
-__all__ = ["audit_row", "event_row", "hashed", "now"]
+__all__ = ["audit_row", "event_fields", "event_row", "hash_around_gseq", "hashed", "now"]
 
 _HASHED = ("gseq", "unit", "seq", "event", "actor", "at", "payload", "late", "recorded_at")
 
@@ -26,13 +26,37 @@ def now() -> str:
 def event_row(attempt: Attempt, late: bool, seq: int, gseq: int, prev: str) -> dict[str, Any]:
     """The ``sfd_events`` row of accepted `attempt`: event `seq` of its unit, commit number
     `gseq`, chained to `prev` (the hash of the unit's event before it, or its genesis)."""
-    row: dict[str, Any] = {"gseq": gseq, "unit": attempt.unit, "seq": seq,
-                           "event": attempt.event, "actor": attempt.actor, "at": attempt.at,
-                           "payload": attempt.payload, "late": bool(late),
-                           "recorded_at": now()}
-    row["prev_hash"] = prev
+    row = event_fields(attempt, late, seq, prev)
+    row["gseq"] = gseq
     row["hash"] = event_hash(prev, hashed(row))
     return row
+
+
+def event_fields(attempt: Attempt, late: bool, seq: int, prev: str) -> dict[str, Any]:
+    """`event_row` without ``gseq`` and ``hash``."""
+    return {"unit": attempt.unit, "seq": seq, "event": attempt.event, "actor": attempt.actor,
+            "at": attempt.at, "payload": attempt.payload, "late": bool(late),
+            "recorded_at": now(), "prev_hash": prev}
+
+
+#: Where the commit number sits in the text `event_hash` hashes: the event's keys are sorted,
+#: and ``gseq`` comes right before ``late``.
+_GSEQ = ',"gseq":'
+_AFTER_GSEQ = ',"late":'
+
+
+def hash_around_gseq(row: Mapping[str, Any]) -> tuple[bytes, bytes]:
+    """The UTF-8 text `event_hash` hashes for `row` (an `event_row` whose ``gseq`` is not
+    known yet, and ``prev_hash``), split around the commit number: ``pre + str(gseq) + post``
+    is the text for any ``gseq``. For a write that takes its commit number and computes its
+    hash on the database server in one statement (PostgreSQL, `_submit.py`).
+
+    The split is found in the text of the row with ``gseq`` 0: every quote inside a string
+    value is escaped there, so the first ``,"gseq":0,"late":`` is the key itself.
+    """
+    text = event_hash_text(row["prev_hash"], hashed({**row, "gseq": 0}))
+    i = text.index(_GSEQ + "0" + _AFTER_GSEQ) + len(_GSEQ)
+    return text[:i].encode("utf-8"), text[i + 1:].encode("utf-8")
 
 
 def hashed(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,9 @@ How a submit stays exact under concurrency, for an event of unit U:
    heads of U's children (read by ``children`` guards) under ``FOR SHARE``, takes the next
    commit number from ``sfd_clock`` (a row lock held until commit, so commit numbers follow
    commit order) and inserts the event; the unique constraint on (unit, seq) backs up the
-   compare-and-set. A rejected event checks the same heads and goes to ``sfd_audit``.
+   compare-and-set. A rejected event checks the same heads and goes to ``sfd_audit``. On
+   PostgreSQL the usual accepted event (no children, no snapshot due) is all of this in one
+   statement on its own (`_append_at_once`): the clock is never held across a round trip.
    The replica catches up before judging unless its last write met no race: the heads
    check makes the verdict exact either way, the read only makes lost races rarer.
 3. *Retry.* When a head moved, the verdict may be stale: the replica is brought up to date
@@ -48,7 +50,7 @@ from ._ids import answer, check_id, event_digest, id_row, known_ids
 from ._migrate import restore_migrated
 from ._records import Attempt, append_audit, from_future
 from ._replica import Head, Replica, subtree, subtree_roster
-from ._rows import audit_row, event_row
+from ._rows import audit_row, event_fields, event_row, hash_around_gseq
 from ._snapshots import restore, snapshot_row
 
 __all__ = ["MAX_TRIES", "OPTIMISTIC_TRIES", "Writes", "judge", "runtime", "why"]
@@ -71,6 +73,51 @@ _CAS = (t.units.update()
 _TICK = (t.clock.update().where(t.clock.c.id == 1).values(gseq=t.clock.c.gseq + 1)
          .returning(t.clock.c.gseq))
 CLOCK = sa.select(t.clock.c.gseq).where(t.clock.c.id == 1)
+
+
+def _append_at_once(with_id: bool) -> sa.Executable:
+    """PostgreSQL, the usual accepted event (a unit without children, no snapshot due): one
+    statement does the whole write. It moves the unit's head (compare-and-set), takes the
+    next commit number, computes the event's hash around it (`hash_around_gseq`) and inserts
+    the event (and its ``sfd_ids`` row); it returns the event's commit number and hash, or no
+    row when the head had moved. Run on its own (autocommit), it is its own transaction: the
+    commit counter stays locked only while the server runs it and commits, never across a
+    round trip to the client."""
+    # Parameters are named v_*: a parameter named after a column of the table a statement
+    # writes would be read by SQLAlchemy as a value for that column.
+    def b(name: str, **kw: Any) -> Any:
+        return sa.bindparam(f"v_{name}", **kw)
+
+    e = t.events.c
+    cas = (t.units.update().where(t.units.c.unit == b("unit"), t.units.c.head_seq == b("old"))
+           .values(head_seq=b("seq")).returning(t.units.c.unit).cte("cas"))
+    tick = (t.clock.update().where(t.clock.c.id == 1, sa.exists(sa.select(cas.c.unit)))
+            .values(gseq=t.clock.c.gseq + 1).returning(t.clock.c.gseq).cte("tick"))
+    text = (b("pre", type_=sa.LargeBinary)
+            .op("||")(sa.func.convert_to(sa.cast(tick.c.gseq, sa.Text), "UTF8"))
+            .op("||")(b("post", type_=sa.LargeBinary)))
+    digest = sa.func.encode(sa.func.sha256(sa.type_coerce(text, sa.LargeBinary)), "hex")
+    fields = ("unit", "seq", "event", "actor", "at", "payload", "late", "recorded_at",
+              "prev_hash")
+    insert = (t.events.insert()
+              .from_select(["gseq", *fields, "hash"],
+                           sa.select(tick.c.gseq, *(b(f, type_=e[f].type) for f in fields),
+                                     digest))
+              .returning(e.gseq, e.hash))
+    if not with_id:
+        return insert.add_cte(cas).add_cte(tick)
+    ev = insert.cte("ev")
+    i = t.ids.c
+    id_row = (t.ids.insert()
+              .from_select(["id", "digest", "unit", "accepted", "reason", "late", "gseq"],
+                           sa.select(b("id", type_=i.id.type), b("digest", type_=i.digest.type),
+                                     b("unit", type_=i.unit.type), sa.true(),
+                                     sa.null(), b("late", type_=i.late.type), ev.c.gseq))
+              .cte("id_row"))
+    return sa.select(ev.c.gseq, ev.c.hash).add_cte(cas, tick, ev, id_row)
+
+
+_AT_ONCE = {False: _append_at_once(False), True: _append_at_once(True)}
 DROP_SNAPSHOT = t.snapshots.delete().where(t.snapshots.c.unit == sa.bindparam("u"),
                                            t.snapshots.c.seq == sa.bindparam("s"))
 
@@ -212,26 +259,22 @@ class Writes:
         judged = False  # True once the replica holds an event that may not be stored
         # The catch-up read only saves lost races: the write checks the heads the verdict
         # read anyway. A replica whose last write met no race skips it (one round trip).
-        catch_up = pessimistic or not rep.quiet
+        catch_up = pessimistic or not rep.quiet or len(watched) > 1
         try:
-            if pessimistic or self._postgres:
-                # Pessimistic: lock first, judge inside. PostgreSQL: reading inside the write
-                # transaction takes no lock (MVCC) and saves round trips; the heads are still
-                # checked before anything is written.
+            if pessimistic:
+                # Lock first, judge inside: cannot lose a race.
                 with self._engine.connect().execution_options(**write_options()) as conn, \
                         conn.begin():
-                    if pessimistic:
-                        self._lock(conn, watched)
-                    if catch_up:
-                        rep.sync(conn)
+                    self._lock(conn, watched)
+                    rep.sync(conn)
                     heads = {u: rep.heads[u] for u in watched}
                     verdict = judge(rep.rt, attempt)
                     judged = verdict.accepted
                     snap = self._snapshot_due(rep, unit, heads[unit][0] + 1, verdict)
                     head = self._write(conn, attempt, verdict, heads, watched, snap, digest)
             else:
-                # SQLite: BEGIN IMMEDIATE takes the database's write lock, so read and judge
-                # before it.
+                # Read and judge before the write transaction (SQLite: BEGIN IMMEDIATE takes
+                # the database's write lock); the write checks the heads the verdict read.
                 if catch_up:
                     with self._engine.connect().execution_options(**self._read) as conn:
                         rep.sync(conn)
@@ -239,9 +282,15 @@ class Writes:
                 verdict = judge(rep.rt, attempt)
                 judged = verdict.accepted
                 snap = self._snapshot_due(rep, unit, heads[unit][0] + 1, verdict)
-                with self._engine.connect().execution_options(**write_options()) as conn, \
-                        conn.begin():
-                    head = self._write(conn, attempt, verdict, heads, watched, snap, digest)
+                if self._postgres and judged and snap is None and len(watched) == 1:
+                    with self._engine.connect().execution_options(**self._read) as conn:
+                        head = self._append_at_once(conn, attempt, verdict, heads[unit],
+                                                    digest)
+                else:
+                    with self._engine.connect().execution_options(**write_options()) as conn, \
+                            conn.begin():
+                        head = self._write(conn, attempt, verdict, heads, watched, snap,
+                                           digest)
         except BaseException:
             rep.quiet = False
             if judged:
@@ -305,6 +354,22 @@ class Writes:
                 self.spec_sha256, unit, seq + 1, gseq, row["hash"], snapshot,
                 row["recorded_at"]))
         return seq + 1, row["hash"], gseq
+
+    def _append_at_once(self, conn: sa.Connection, attempt: Attempt, verdict: Verdict,
+                        head: Head, digest: str | None) -> Head:
+        """`_append` (and the id row) in one statement, `_AT_ONCE`, on an autocommit
+        connection (PostgreSQL)."""
+        seq, prev, _ = head
+        row = event_fields(attempt, verdict.late, seq + 1, prev)
+        pre, post = hash_around_gseq(row)
+        params = {f"v_{k}": v for k, v in row.items()}
+        params |= {"v_old": seq, "v_pre": pre, "v_post": post}
+        if digest is not None:
+            params |= {"v_id": attempt.id, "v_digest": digest}
+        stored = conn.execute(_AT_ONCE[digest is not None], params).first()
+        if stored is None:
+            raise _Conflict
+        return seq + 1, str(stored.hash), int(stored.gseq)
 
     def _write_audit(self, attempt: Attempt, verdict: Verdict, unit_seq: int | None,
                      digest: str | None, conn: sa.Connection | None = None,
