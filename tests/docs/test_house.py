@@ -2,14 +2,16 @@
 
 See ARCHITECTURE.md. The import walk (`support.imports`, shared with the core's own check in
 tests/core/test_check_table.py) reads the source, module-level and function-level imports,
-and fails on any cycle among the package's modules.
+and fails on any cycle among the package's modules. The benchmarks stand apart from the
+tests: neither imports the other.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 
-from support.imports import cycles, import_graph
+from support.imports import cycles, import_graph, runtime_imports
 from support.markdown import ROOT
 
 SRC = ROOT / "src" / "sfd_workflow"
@@ -35,3 +37,29 @@ def test_the_package_has_no_import_cycle() -> None:
     found = cycles(graph)
     assert not found, "import cycles, e.g.:\n" + "\n".join(found)
 
+
+def _tests_names() -> set[str]:
+    """What `import X` would find if tests/ were on sys.path: its packages and modules."""
+    tests = ROOT / "tests"
+    return {"tests"} | {p.stem for p in tests.iterdir()
+                        if p.suffix == ".py" or (p.is_dir() and any(p.glob("*.py")))}
+
+
+def test_no_benchmark_reaches_into_the_tests() -> None:
+    """No file under bench/ imports a module of tests/ or puts tests/ on sys.path: what
+    both need lives in the package (`sfd_workflow.testing`)."""
+    names = _tests_names()
+    assert "support" in names
+    found = []
+    for path in sorted((ROOT / "bench").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in runtime_imports(tree):
+            mods = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                    else [] if node.level else [node.module or ""])
+            found += [f"{path.name}:{node.lineno}: imports {m}" for m in mods
+                      if m.split(".")[0] in names]
+        found += [f"{path.name}:{node.lineno}: names the folder tests"
+                  for node in ast.walk(tree) if isinstance(node, ast.Constant)
+                  and isinstance(node.value, str)
+                  and re.search(r"(^|[/\\])tests([/\\]|$)", node.value)]
+    assert not found, "\n".join(found)
