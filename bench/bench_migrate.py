@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT / "src")]
 
 import json  # noqa: E402
 
@@ -38,7 +38,7 @@ import yaml  # noqa: E402
 import sfd_workflow as sfd  # noqa: E402
 from sfd_workflow.cli import main  # noqa: E402
 from sfd_workflow.sim import district, run  # noqa: E402
-from support.versions import builtin_document, move_due, rename_state, version  # noqa: E402
+from sfd_workflow.testing import move_due, rename_state, spec_document  # noqa: E402
 
 PLAN = ("from: {id: xuhui-edu-2009}\nto: {id: xuhui-edu-2009}\n"
         "states: {report: {evaluating: under_review}}\n")
@@ -64,9 +64,9 @@ def _judged(spec: sfd.Spec, roster: sfd.Roster, lines: list[str]) -> sfd.Runtime
 def main_bench(units: int, repeats: int) -> None:
     """Measure and print."""
     old = sfd.load_spec("builtin:xuhui-edu-2009")
-    new_doc = rename_state(move_due(builtin_document(), "approve_report", "2009-07-31"),
+    new_doc = rename_state(move_due(spec_document(old), "approve_report", "2009-07-31"),
                            "report", "evaluating", "under_review")
-    new = version(new_doc)
+    new = sfd.spec_from_document(new_doc, source="<new version>")
     roster = district(units, seed=1, spec=old)
     events = run(old, roster, engine="exact", seed=1).events or []
     lines = [json.dumps(e, ensure_ascii=False) for e in events]

@@ -3,17 +3,23 @@ with and without ``replay=True``, beside its floor: reading every stored row onc
 
     python bench/bench_verify.py [--events N] [--pg URL]
 
-A store is filled with N events of the contended workload of the store tests (20 units,
-review cycles, ~5 % bad events, so a few hundred rejected attempts go to the audit chain) by
-one writer; then, best of 3, a new `EventStore` is opened and `verify()` and
-`verify(replay=True)` are timed, and so is the floor: ``SELECT *`` of ``sfd_events``,
-``sfd_audit`` and ``sfd_snapshots`` with every row fetched. Prints a table with ratios.
+A store of the built-in spec is filled by one writer with N submitted lines: a simulated
+district's events (`sfd_workflow.sim`, the exact engine) in log order, each followed by up to
+three bad attempts (an unknown actor or unit, an event out of order, a truncated line, an
+`at` that is no date-time, a NaN in the payload), so that about 3 lines in 5 are rejected and
+the audit chain is longer than the events'. Then, best of 3, a new `EventStore` is opened and
+`verify()` and `verify(replay=True)` are timed, and so is the floor: ``SELECT *`` of
+``sfd_events``, ``sfd_audit`` and ``sfd_snapshots`` with every row fetched. Prints a table
+with ratios. PostgreSQL is measured too when --pg or $SFD_TEST_PG_URL names a server (in a
+scratch schema, dropped afterwards).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import random
 import sys
 import tempfile
 import time
@@ -22,12 +28,44 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT / "src")]
 
 import sqlalchemy as sa  # noqa: E402
 
+import sfd_workflow as sfd  # noqa: E402
+from sfd_workflow.sim import district, run  # noqa: E402
 from sfd_workflow.store import EventStore  # noqa: E402
-from support.store import fresh_pg_database, spec_and_roster, workload  # noqa: E402
+from sfd_workflow.testing import scratch_schema  # noqa: E402
+
+SPEC = "builtin:xuhui-edu-2009"
+
+
+def _bad(event: dict[str, Any], rng: random.Random) -> Any:
+    """A bad attempt at `event`: one the store audits as rejected."""
+    line = json.dumps(event, ensure_ascii=False)
+    return rng.choice([
+        {**event, "actor": "nobody"},                  # unknown_actor
+        {**event, "unit": "no-such-unit"},             # unknown_unit
+        {**event, "at": "2009-01-01T09:00:00+08:00"},  # out_of_order (or before the period)
+        line[: len(line) // 2],                        # a truncated line: malformed
+        {**event, "at": "yesterday"},                  # malformed
+        {**event, "payload": {"x": float("nan")}},     # not storable
+    ])
+
+
+def workload(n: int, seed: int = 1) -> tuple[sfd.Spec, sfd.Roster, list[Any]]:
+    """The spec, a district roster and `n` lines to submit: simulated events, each followed
+    by 0-3 bad attempts (1.5 on average)."""
+    spec = sfd.load_spec(SPEC)
+    roster = district(max(12, n // 300), seed=seed, spec=spec)
+    rng = random.Random(seed)
+    out: list[Any] = []
+    for event in run(spec, roster, engine="exact", seed=seed).events or []:
+        out.append(event)
+        out.extend(_bad(event, rng) for _ in range(rng.choice([0, 1, 1, 2, 2, 3])))
+        if len(out) >= n:
+            break
+    return spec, roster, out[:n]
 
 
 def _best(fn: Callable[[], Any], runs: int = 3) -> float:
@@ -55,11 +93,10 @@ def _verify(url: str, replay: bool) -> None:
 
 def measure(name: str, url: str, n: int) -> None:
     """Fill a store at `url` with `n` events and print verify's times beside the floor."""
-    spec, roster = spec_and_roster()
-    units = [u.id for u in roster.units]
+    spec, roster, lines = workload(n)
     with EventStore.create(url, spec, roster) as store:
-        for e in workload(1, n, units, roster):
-            store.submit(e)
+        for line in lines:
+            store.submit(line)
         events, rejected = store.counts()
     floor = _best(lambda: _floor(url))
     quick = _best(lambda: _verify(url, False))
@@ -71,7 +108,7 @@ def measure(name: str, url: str, n: int) -> None:
 def main() -> None:
     """Run the measurements the arguments ask for."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--events", type=int, default=4000, help="events submitted")
+    ap.add_argument("--events", type=int, default=4000, help="lines submitted")
     ap.add_argument("--pg", default=os.environ.get("SFD_TEST_PG_URL"))
     args = ap.parse_args()
     print(f"{'back end':<12} {'events':>7} {'rejected':>8} {'floor s':>8} {'verify s':>8} "
@@ -79,8 +116,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         measure("sqlite", f"sqlite:///{Path(tmp) / 'verify.db'}", args.events)
     if args.pg:
-        os.environ.setdefault("SFD_TEST_PG_URL", args.pg)
-        with fresh_pg_database() as url:
+        with scratch_schema(args.pg) as url:
             measure("postgresql", url, args.events)
 
 

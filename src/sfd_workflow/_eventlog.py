@@ -7,6 +7,10 @@ the only readers of an event. What is not an event is *malformed*: the parse ret
 lines cheap: a line longer than `MAX_LINE` characters or nested deeper than
 `_jsonvalue.MAX_DEPTH` levels is malformed before the JSON parser sees it.
 
+The ids of an event that name a unit and a person (``unit``, ``actor``) are read in Unicode
+normal form C, as the roster reads them (`event_id`), so that an id typed with a combining
+accent names the same unit or person; ASCII ids, the usual ones, are kept as they are.
+
 Numbers JSON cannot carry (NaN, ±Infinity, ``1e400``, which overflows to infinity), strings
 with a lone surrogate (``"\\ud800"``) and bytes that are not UTF-8 make an event malformed,
 wherever it comes from, so nothing downstream meets a value it cannot encode.
@@ -17,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -35,8 +40,8 @@ from ._jsonvalue import (
 from ._verdict import Reason, Requirement
 from .errors import EventLogError, Problem
 
-__all__ = ["MAX_LINE", "ParsedEvent", "decode_log", "load_json", "parse_at", "parse_event",
-           "parse_line", "read_event_lines", "split_lines"]
+__all__ = ["MAX_LINE", "ParsedEvent", "decode_log", "event_id", "load_json", "parse_at",
+           "parse_event", "parse_line", "read_event_lines", "split_lines"]
 
 #: the longest line (in characters) an event log may have
 MAX_LINE = 1_000_000
@@ -65,6 +70,12 @@ class ParsedEvent:
                           payload=self.payload)
 
 
+def event_id(value: str) -> str:
+    """A unit or actor id of an event as it is judged and kept: in Unicode normal form C, like
+    the roster's ids (an ASCII id is returned as it is, at no cost)."""
+    return value if value.isascii() else unicodedata.normalize("NFC", value)
+
+
 def _malformed(en: str, zh: str) -> Requirement:
     return Requirement(Reason.MALFORMED, zh, en)
 
@@ -90,6 +101,7 @@ def parse_event(event: Any, tz: dt.tzinfo) -> ParsedEvent | Requirement:
         why = _field_problem(event)
         if why is not None:
             return why
+        unit, actor = event_id(unit), event_id(actor)  # type: ignore[arg-type]  # str by now
     try:
         at = parse_iso_datetime(at_text, tz)  # type: ignore[arg-type]  # a str by now
     except BadTime:

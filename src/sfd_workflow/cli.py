@@ -30,7 +30,7 @@ from ._cli_kit import (
     read_events_arg,
 )
 from ._engine import Runtime, replay
-from ._eventlog import load_json
+from ._eventlog import event_id, load_json
 from ._migrate_cli import diff_command, migrate_group, store_migrate_command
 from ._roster import roster_warnings
 from ._spec._builtin import PREFIX, builtin_ids, builtin_path, sample_paths
@@ -163,6 +163,7 @@ def explain(spec: str, roster: str, events: str, unit: str, event: str, actor: s
             fail(f"--payload: {body.en}")
         if not isinstance(body, dict):
             fail("--payload: must be a JSON object")
+    unit, actor = event_id(unit), event_id(actor)  # as an event's ids are read
     _names_in_roster(s, r, unit, event, actor)
     ex = rt.explain(unit, event, actor, at=at, payload=body)
     if ex.reason is Reason.MALFORMED:  # the option the event's detail names

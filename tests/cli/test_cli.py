@@ -86,6 +86,20 @@ def test_explain_says_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixt
     assert [u["reason"] for u in body["unmet"]] == ["role", "per_person"]
 
 
+def test_explain_reads_unit_and_actor_in_normal_form_c(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--unit` and `--actor` typed with combining accents name the roster's composed ids."""
+    roster = tmp_path / "roster.yaml"
+    roster.write_text(Path(ROSTER).read_text(encoding="utf-8").replace(
+        "id: s1", "id: \u00e91").replace("{id: c,", "{id: \u00e9,"), encoding="utf-8")
+    events = tmp_path / "e.jsonl"
+    events.write_text("", encoding="utf-8")
+    assert main(["explain", SPEC, str(roster), str(events), "--unit", "e\u03011", "--event",
+                 "log_hours", "--actor", "e\u0301", "--at", "2009-03-02T09:00:00",
+                 "--payload", '{"hours": 1}', "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["allowed"] is True
+
+
 def test_specs_lists_and_exports_the_builtin(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     """`specs` lists built-ins; `--export` writes spec, roster and log that replay cleanly."""

@@ -12,8 +12,8 @@ import pytest
 import sfd_workflow as sfd
 from sfd_workflow import Reason
 from sfd_workflow._checks import EVENT_CHECKS, GUARD_CHECKS, GUARD_KEYS, TABLE
+from support.imports import PACKAGE, cycles, import_graph, imported, modules
 
-PACKAGE = Path(sfd.__file__).parent
 DATA = Path(__file__).parents[1] / "data" / "good"
 #: the core: the modules judging depends on (issue 9); the command line and the optional
 #: areas are not in it
@@ -132,89 +132,29 @@ def test_available_says_which_fields_each_event_needs(rt: sfd.Runtime) -> None:
 
 # --- imports --------------------------------------------------------------------------------
 
-def _module_name(path: Path) -> str:
-    rel = path.relative_to(PACKAGE.parent).with_suffix("")
-    parts = list(rel.parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def _imports(path: Path) -> set[str]:
-    """Every sfd_workflow module `path` imports, at module level or inside functions
-    (imports under ``if TYPE_CHECKING:`` are never executed and are left out)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    skip: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            skip.update(id(n) for n in ast.walk(node))
-    me = _module_name(path)
-    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
-    out = set()
-    for node in ast.walk(tree):
-        if id(node) in skip:
-            continue
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - node.level + 1]
-                mod = ".".join([*base, node.module] if node.module else base)
-            else:
-                mod = node.module or ""
-            names = [f"{mod}.{a.name}" for a in node.names] + [mod]
-        elif isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        else:
-            continue
-        out.update(n for n in names if n.startswith("sfd_workflow"))
-    return out
-
-
-def _core_modules() -> dict[str, Path]:
-    found = {}
-    for path in PACKAGE.rglob("*.py"):
-        name = _module_name(path)
-        top = name.split(".")[1] if "." in name else ""
-        if top in CORE:
-            found[name] = path
-    return found
+def _is_core(name: str) -> bool:
+    return name.split(".")[1] in CORE if "." in name else False
 
 
 def test_the_core_has_no_import_cycle() -> None:
-    """Walk module-level and function-level imports among the core modules: no cycle."""
-    modules = _core_modules()
-    assert "sfd_workflow._checks" in modules and "sfd_workflow._spec._model" in modules
-    graph = {m: {i for i in _imports(p) if i in modules and i != m} for m, p in modules.items()}
-    # a package's own __init__ imports its submodules; importing `sfd_workflow._spec` from a
-    # submodule is an import of that package
-    state: dict[str, int] = {}
-    cycle: list[str] = []
-
-    def visit(m: str, stack: list[str]) -> bool:
-        state[m] = 1
-        for n in sorted(graph[m]):
-            if state.get(n) == 1:
-                cycle.extend([*stack[stack.index(n):], n])
-                return True
-            if n not in state and visit(n, [*stack, n]):
-                return True
-        state[m] = 2
-        return False
-
-    for m in sorted(graph):
-        if m not in state and visit(m, [m]):
-            break
-    assert cycle == []
+    """Walk module-level and function-level imports among the core modules (the house's
+    walker, `support.imports`): no cycle."""
+    graph = import_graph(_is_core)
+    assert "sfd_workflow._checks" in graph and "sfd_workflow._spec._model" in graph
+    assert "sfd_workflow.store._store" not in graph and "sfd_workflow.cli" not in graph
+    assert graph.number_of_edges() > 30  # the walk sees the imports (not vacuous)
+    assert cycles(graph) == []
 
 
 def test_the_cycle_walker_sees_function_level_imports(tmp_path: Path) -> None:
-    """The walker finds an import inside a function (the kind that hid the old knot)."""
-    f = PACKAGE / "_engine.py"
-    assert "sfd_workflow._explain" in _imports(f)
+    """The walker finds an import inside a function (the kind that hid the old knot), and
+    importing a package's module runs the package first."""
+    assert "sfd_workflow._explain" in imported("sfd_workflow._engine", PACKAGE / "_engine.py",
+                                               modules())
     fake = tmp_path / "x.py"
-    fake.write_text("def f():\n    from sfd_workflow import _engine\n", encoding="utf-8")
-    tree = ast.parse(fake.read_text(encoding="utf-8"))
-    assert any(isinstance(n, ast.ImportFrom) for n in ast.walk(tree))
+    fake.write_text("def f():\n    from sfd_workflow._spec import _model\n", encoding="utf-8")
+    assert imported("sfd_workflow.x", fake, modules()) == {
+        "sfd_workflow._spec", "sfd_workflow._spec._model"}
 
 
 #: modules another branch is splitting at the time of writing (issue 12: the store's own split

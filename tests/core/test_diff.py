@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from sfd_workflow import diff, load_spec
+from sfd_workflow.testing import spec_document
 from support.versions import (
     BUILTIN,
     add_only,
@@ -118,3 +119,17 @@ def test_changes_read_in_both_languages_and_as_json() -> None:
     assert json.loads(json.dumps(d.to_json()))["changes"][0]["new"] == "2009-07-15"
     assert d.lines("en") == ["xuhui-edu-2009 → xuhui-edu-2009: 1 change, 0 need a plan",
                              "safe for units under way:", f"  - {c.text('en')}"]
+
+
+def test_the_testing_kits_edits_leave_their_input_alone() -> None:
+    """`sfd_workflow.testing`'s edits copy the document they are given; `spec_document`
+    reads a loaded spec or a source alike."""
+    spec = load_spec(BUILTIN)
+    doc = spec_document(spec)
+    assert doc == spec_document(BUILTIN) == spec.document and doc is not spec.document
+    before = copy.deepcopy(doc)
+    edited = move_due(rename_state(doc, "report", "evaluating", "under_review"),
+                      "approve_report", "2009-07-31")
+    edited = rename_record(edited, "mobilisation_report", "speech")
+    assert doc == before and edited != doc
+    assert diff(spec, version(edited)).needing_plan()

@@ -291,3 +291,40 @@ def test_the_store_records_a_hostile_event_as_malformed(tmp_path: Path, submitte
         entry.raw.encode("utf-8")
     finally:
         store.close()
+
+
+# --- ids in normal form C --------------------------------------------------------------------
+
+NFC_UNIT, NFD_UNIT = "\u00e91", "e\u03011"  # é1: one code point, or e and a combining accent
+NFC_ACTOR, NFD_ACTOR = "\u00e9", "e\u0301"
+
+
+@pytest.fixture
+def accented() -> tuple[sfd.Spec, sfd.Roster]:
+    """The review roster with unit s1 called é1 and its member c called é (NFC, as loaded)."""
+    spec = sfd.load_spec(SPEC)
+    text = Path(ROSTER).read_text(encoding="utf-8")
+    text = text.replace("id: s1", f"id: {NFD_UNIT}").replace("{id: c,", f"{{id: {NFD_ACTOR},")
+    roster = sfd.roster_from_text(text, spec)
+    assert NFC_UNIT in roster.by_id
+    return spec, roster
+
+
+@pytest.mark.parametrize("unit", [NFC_UNIT, NFD_UNIT])
+@pytest.mark.parametrize("actor", [NFC_ACTOR, NFD_ACTOR])
+def test_event_ids_are_read_in_normal_form_c(accented: tuple[sfd.Spec, sfd.Roster], unit: str,
+                                             actor: str) -> None:
+    """An event's unit and actor typed decomposed name the roster's (composed) unit and person
+    in replay, submit, submit_line and explain; what is kept is the composed form."""
+    spec, roster = accented
+    compiled = sfd.compile_workflow(spec)
+    text = line(unit=unit, actor=actor)
+    [out] = sfd.replay(compiled, roster, [text])
+    assert out.verdict.accepted and out.unit == NFC_UNIT
+    rt = sfd.Runtime(compiled, roster)
+    assert rt.submit(json.loads(text)).accepted
+    assert rt.log[-1].event["unit"] == NFC_UNIT and rt.log[-1].event["actor"] == NFC_ACTOR
+    assert rt.submit_line(line(unit=unit, actor=actor, at="2009-03-02T10:00:00")).accepted
+    assert rt.explain(unit, "log_hours", actor, at="2009-03-02T11:00:00",
+                      payload={"hours": 1}).allowed
+    assert [r.actor for r in rt.records(NFC_UNIT)] == [NFC_ACTOR, NFC_ACTOR]

@@ -20,7 +20,15 @@ import sfd_workflow as sfd
 from sfd_workflow.cli import main
 from sfd_workflow.errors import StoreError
 from sfd_workflow.store import EventStore
-from support.store import ROSTER, SPEC, approval_script, ev, spec_and_roster, sql_edit
+from support.store import (  # noqa: F401  (store_url: a fixture)
+    ROSTER,
+    SPEC,
+    approval_script,
+    ev,
+    spec_and_roster,
+    sql_edit,
+    store_url_fixture,
+)
 
 # --- URLs that would lose the store --------------------------------------------------------
 
@@ -432,3 +440,33 @@ def test_a_stored_spec_that_no_longer_loads_is_reported_as_altered(
     assert out[1] == ("ps-0-0 event 1: its chain does not start from the genesis of the stored "
                       "spec and roster (they, or the event, were edited)")
     assert out[-1].startswith("*: the store cannot be opened: the store at URL holds a spec")
+
+
+# --- ids in normal form C --------------------------------------------------------------------
+
+def test_decomposed_unit_and_actor_ids_are_stored_composed(store_url: str) -> None:
+    """An event naming unit pé-0-0 and its secretary é with combining accents is judged and
+    stored with the roster's composed ids, by submit (a mapping or a line) and submit_many;
+    an event id sent again with the other form is the same event; verify replays it alike."""
+    spec, _ = spec_and_roster()
+    text = ROSTER.read_text(encoding="utf-8").replace("id: ps-0-0", "id: pe\u0301-0-0")
+    text = text.replace("  - id: s\n    roles: [secretary, member]\n  - id: m1\n",
+                        "  - id: s\n    roles: [secretary, member]\n  - id: e\u0301\n", 2)
+    roster = sfd.roster_from_text(text, spec)
+    nfc, nfd = ("p\u00e9-0-0", "\u00e9"), ("pe\u0301-0-0", "e\u0301")
+    assert nfc[0] in roster.by_id and nfc[1] in {p.id for p in roster.by_id[nfc[0]].people}
+    with EventStore.create(store_url, spec, roster) as store:
+        assert store.submit(ev(nfd[0], "write_draft", "s", 1, {"text": "plan"})).accepted
+        assert store.submit(json.dumps(ev(nfd[0], "submit", "s", 2))).accepted
+        first = {**ev(nfd[0], "review", nfd[1], 3), "id": "r1"}
+        assert store.submit(first).accepted
+        again = store.submit({**first, "unit": nfc[0], "actor": nfc[1]})
+        assert again.duplicate_of == "event 3"  # type: ignore[attr-defined]
+        assert store.submit_many([ev(nfc[0], "review", "m2", 4),
+                                  ev(nfd[0], "review", nfd[1], 5)])[1].reason == (
+            sfd.Reason.DUPLICATE)
+        kept = store.history(nfc[0])
+        assert [(e.unit, e.actor) for e in kept] == [
+            (nfc[0], "s"), (nfc[0], "s"), nfc, (nfc[0], "m2")]
+        assert store.audit()[-1].actor == nfc[1]
+        assert store.verify(replay=True).ok

@@ -31,6 +31,7 @@ from support.store import (  # noqa: F401
 )
 
 Edit = Callable[[sa.Connection], None]
+NOT_A_COUNT = sql_edit("UPDATE sfd_units SET head_seq = 'x' WHERE unit = 'ps-0-0'")
 
 
 
@@ -175,8 +176,7 @@ CASES: list[tuple[str, Edit, str, str]] = [
     ("sfd_units.head_seq", sql_edit("UPDATE sfd_units SET head_seq = 5 WHERE unit = 'ps-0-0'"),
      "verify", "ps-0-0: the unit has had 5 events, 6 are stored (events deleted, or its event "
      "count edited)"),
-    ("sfd_units.head_seq not a number",
-     sql_edit("UPDATE sfd_units SET head_seq = 'x' WHERE unit = 'ps-0-0'"),
+    ("sfd_units.head_seq not a number", NOT_A_COUNT,  # and a submit is refused at once:
      SQLITE, "ps-0-0: its event count (sfd_units head_seq) is not a whole number: 'x'"),
     # --- sfd_clock
     ("sfd_clock.id", sql_edit("UPDATE sfd_clock SET id = 2"),
@@ -324,6 +324,27 @@ def test_every_edit_of_every_table_is_caught_or_carries_no_meaning(
         assert got[0] == how and first in got[1], got
     else:
         assert got == (how, first)
+
+
+def test_a_submit_to_a_unit_whose_event_count_is_not_a_number_is_refused_at_once(
+        tmp_path: Path) -> None:
+    """head_seq edited to text (SQLite keeps it): submit and submit_many stop at once with
+    one line saying the store was altered, instead of retrying until they give up."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    _make(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        NOT_A_COUNT(conn)
+    engine.dispose()
+    said = ("unit 'ps-0-0' has no whole-number event count in sfd_units (head_seq 'x'): the "
+            "store was altered; run verify")
+    with EventStore.open(url) as store:
+        for submit in (store.submit, lambda e: store.submit_many([e])):
+            with pytest.raises(StoreError) as got:
+                submit(ev("ps-0-0", "reopen", "s", 9))
+            assert str(got.value) == said
+        assert store.conflicts == 0  # no retry
+        assert store.submit(ev("ps-0-1", "submit", "s", 2)).accepted  # other units go on
 
 
 def _as_version_2(url: str) -> dict[str, list[Any]]:

@@ -1,4 +1,4 @@
-"""Shared helpers of the event-store tests (tests/test_store*.py) and bench/bench_store.py.
+"""Shared helpers of the event-store tests (tests/store/test_store*.py).
 
 Not a test module. Fixtures defined here are imported by the test modules that use them.
 """
@@ -9,7 +9,6 @@ import contextlib
 import functools
 import os
 import random
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 import sfd_workflow as sfd
+from sfd_workflow.testing import scratch_schema
 
 DATA = Path(__file__).parents[1] / "data" / "good"
 SPEC = DATA / "store-review.yaml"
@@ -73,22 +73,10 @@ def pg_base_url() -> str:
 
 @contextlib.contextmanager
 def fresh_pg_database() -> Iterator[str]:
-    """A URL whose connections see a new, empty schema of the test database (through
-    ``search_path``), dropped afterwards: cheaper than a database per test."""
-    import sqlalchemy as sa
-
-    base = pg_base_url()
-    name = f"sfd_t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
-        url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={name}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-        admin.dispose()
+    """A URL whose connections see a new, empty schema of the test database, dropped
+    afterwards (`sfd_workflow.testing.scratch_schema`); skips when there is no server."""
+    with scratch_schema(pg_base_url()) as url:
+        yield url
 
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

@@ -1,7 +1,8 @@
 """New versions of a spec, made by editing its document: the changes of issue 14's examples.
 
 Each function takes a spec document (a dict, as YAML or JSON gives it), copies it and returns
-the edited copy; `version` loads one.
+the edited copy; `version` loads one. The general edits are the testing kit's
+(`sfd_workflow.testing`); the ones here are the built-in spec's own or the tests'.
 """
 
 from __future__ import annotations
@@ -11,14 +12,18 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sfd_workflow import Spec, load_spec, spec_from_document
+from sfd_workflow import Spec, spec_from_document
+from sfd_workflow.testing import move_due, rename_record, rename_state, spec_document
+
+__all__ = ["BUILTIN", "add_only", "builtin_document", "move_due", "rename_record",
+           "rename_state", "split_life_meetings", "version"]
 
 BUILTIN = "builtin:xuhui-edu-2009"
 
 
 def builtin_document() -> dict[str, Any]:
     """A copy of the built-in spec's document."""
-    return copy.deepcopy(dict(load_spec(BUILTIN).document))
+    return spec_document(BUILTIN)
 
 
 def version(doc: dict[str, Any], source: str = "<new version>") -> Spec:
@@ -33,61 +38,6 @@ def _steps(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def _as_list(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
-
-
-def _renamed(state: Any, old: str, new: str) -> Any:
-    """A state of a step's ``states`` (an id, or ``{id, title}``) with id `old` renamed."""
-    if isinstance(state, dict):
-        return {**state, "id": new} if state.get("id") == old else state
-    return new if state == old else state
-
-
-def rename_state(doc: dict[str, Any], step: str, old: str, new: str) -> dict[str, Any]:
-    """Rename a state of a step (its transitions follow)."""
-    doc = copy.deepcopy(doc)
-    for s in _steps(doc):
-        if s["id"] != step:
-            continue
-        s["states"] = [_renamed(x, old, new) for x in s["states"]]
-        for t in s["transitions"]:
-            t["from"] = [new if x == old else x for x in _as_list(t["from"])]
-            if t["to"] == old:
-                t["to"] = new
-    return doc
-
-
-def move_due(doc: dict[str, Any], event: str, day: str) -> dict[str, Any]:
-    """Set the due date of every transition of `event`."""
-    doc = copy.deepcopy(doc)
-    for s in _steps(doc):
-        for t in s["transitions"]:
-            if t["event"] == event:
-                t["due"] = day
-    return doc
-
-
-def rename_record(doc: dict[str, Any], old: str, new: str) -> dict[str, Any]:
-    """Rename a record kind wherever a transition records, clears or asks for it."""
-    doc = copy.deepcopy(doc)
-
-    def swap(names: list[str]) -> list[str]:
-        return [new if x == old else x for x in names]
-
-    for s in _steps(doc):
-        for t in s["transitions"]:
-            if t.get("records") == old:
-                t["records"] = new
-            if "clears" in t:
-                t["clears"] = swap(t["clears"])
-            g = t.get("guard", {})
-            if "has" in g:
-                g["has"] = swap(g["has"])
-            for key in ("quorum", "per_person"):
-                if key in g and g[key]["record"] == old:
-                    g[key]["record"] = new
-    if old in doc.get("records", {}):
-        doc["records"][new] = doc["records"].pop(old)
-    return doc
 
 
 def split_life_meetings(doc: dict[str, Any]) -> dict[str, Any]:

@@ -42,14 +42,14 @@ from ._records import Attempt, chain_audit, prepare
 from ._replica import Replica
 from ._rows import audit_row, event_row
 from ._snapshots import snapshot_row
-from ._submit import DROP_SNAPSHOT, MAX_TRIES, Writes, judge, why
+from ._submit import DROP_SNAPSHOT, MAX_TRIES, Writes, judge, whole_counts, why
 
 __all__ = ["BATCH", "Batches"]
 
 #: Events judged and written in one transaction by default.
 BATCH = 500
 
-_LOCK_UNITS = (sa.select(t.units.c.unit)
+_LOCK_UNITS = (sa.select(t.units.c.unit, t.units.c.head_seq)
                .where(t.units.c.unit.in_(sa.bindparam("units", expanding=True)))
                .order_by(t.units.c.unit).with_for_update())
 _LOCK_CLOCK = sa.select(t.clock.c.gseq).where(t.clock.c.id == 1).with_for_update()
@@ -126,7 +126,7 @@ class _Run:
         for unit in writes:
             locked.update(roster.children.get(unit, ()))
         for level in _levels(roster, locked):
-            conn.execute(_LOCK_UNITS, {"units": level})
+            whole_counts(dict(conn.execute(_LOCK_UNITS, {"units": level}).all()), level)
         self.gseq = self.base = int(conn.execute(_LOCK_CLOCK).scalar_one())
         verdicts = [self._one(conn, a, held) for a in self.attempts]
         self._write(conn)

@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
+from .._eventlog import event_id
 from .._verdict import Reason, Verdict
 from . import _schema as t
 from ._canonical import canonical_json, sha256_hex
@@ -64,11 +65,15 @@ def check_id(attempt: Attempt) -> bool:
 
 
 def event_digest(attempt: Attempt) -> str:
-    """SHA-256 of the event without its id (an absent or null payload counts as ``{}``)."""
+    """SHA-256 of the event without its id (an absent or null payload counts as ``{}``; the
+    unit and the actor in normal form C, as they are judged)."""
     judged = attempt.judged
     if isinstance(judged, str):  # a line holding a JSON object: prepare read it
         judged = json.loads(judged)
     body = {k: v for k, v in judged.items() if k != "id"}
+    for key in ("unit", "actor"):  # as judged: one event however its ids are typed
+        if isinstance(body.get(key), str):
+            body[key] = event_id(body[key])
     if body.get("payload") is None:
         body["payload"] = {}
     try:

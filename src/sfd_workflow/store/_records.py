@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 
-from .._eventlog import load_json, parse_at
+from .._eventlog import event_id, load_json, parse_at
 from .._spec._model import Roster
 from .._verdict import Reason, Requirement
 from ..errors import StoreError
@@ -23,6 +23,7 @@ __all__ = ["MAX_SKEW", "Attempt", "AuditEntry", "StoredEvent", "append_audit", "
 MAX_SKEW = dt.timedelta(minutes=10)
 
 _KEYS = ("unit", "event", "actor", "at")
+_IDS = ("unit", "actor")
 
 
 @attrs.frozen(kw_only=True)
@@ -110,8 +111,12 @@ def _repr(value: Any) -> str:
 
 
 def _field(m: Mapping[str, Any], key: str) -> str | None:
+    """Field `key` of an event as stored: text the database can hold; the unit and the actor
+    as they are judged (`event_id`: normal form C)."""
     v = m.get(key)
-    return _encodable(v) if isinstance(v, str) else None
+    if not isinstance(v, str):
+        return None
+    return _encodable(event_id(v) if key in _IDS else v)
 
 
 def prepare(event: Mapping[str, Any] | str) -> Attempt:

@@ -34,7 +34,7 @@ import datetime as dt
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,7 +53,8 @@ from ._replica import Head, Replica, subtree, subtree_roster
 from ._rows import audit_row, event_fields, event_row, hash_around_gseq
 from ._snapshots import restore, snapshot_row
 
-__all__ = ["MAX_TRIES", "OPTIMISTIC_TRIES", "Writes", "judge", "runtime", "why"]
+__all__ = ["MAX_TRIES", "OPTIMISTIC_TRIES", "Writes", "judge", "runtime", "whole_counts",
+           "why"]
 
 #: Lost races before a submit stops judging optimistically and locks the unit first.
 OPTIMISTIC_TRIES = 4
@@ -120,6 +121,17 @@ def _append_at_once(with_id: bool) -> sa.Executable:
 _AT_ONCE = {False: _append_at_once(False), True: _append_at_once(True)}
 DROP_SNAPSHOT = t.snapshots.delete().where(t.snapshots.c.unit == sa.bindparam("u"),
                                            t.snapshots.c.seq == sa.bindparam("s"))
+
+
+def whole_counts(heads: Mapping[str, Any], units: Iterable[str]) -> None:
+    """Raise StoreError, one line, when the event count of one of `units` in `heads` (their
+    ``sfd_units`` rows: unit -> head_seq) is missing or not a whole number: the store was
+    altered, and no retry could ever write."""
+    for u in units:
+        if type(heads.get(u)) is not int:
+            msg = (f"unit {u!r} has no whole-number event count in sfd_units (head_seq "
+                   f"{heads.get(u)!r:.40}): the store was altered; run verify")
+            raise StoreError(msg)
 
 
 class _Conflict(Exception):
@@ -327,8 +339,12 @@ class Writes:
 
     def _check_heads(self, conn: sa.Connection, names: tuple[str, ...],
                      heads: Mapping[str, Head]) -> None:
+        """Raise `_Conflict` when a head moved since `heads` were read; StoreError when one
+        is no count at all (an altered store: retrying could never succeed)."""
         now = dict(conn.execute(_HEADS, {"units": list(names)}).all())
-        if any(now.get(u) != heads[u][0] for u in names):
+        moved = [u for u in names if now.get(u) != heads[u][0]]
+        if moved:
+            whole_counts(now, moved)
             raise _Conflict
 
     def _append(self, conn: sa.Connection, attempt: Attempt, verdict: Verdict,
@@ -339,6 +355,7 @@ class Writes:
         seq, prev, _ = heads[unit]
         # Compare-and-set of the unit's head: the optimistic-concurrency check (and lock).
         if conn.execute(_CAS, {"u": unit, "old": seq, "new": seq + 1}).rowcount != 1:
+            self._check_heads(conn, (unit,), heads)  # says why: moved, or altered
             raise _Conflict
         if children:
             self._check_heads(conn, children, heads)
