@@ -161,17 +161,21 @@ def _open(url: str) -> Any:
 
 
 def _store_snapshots(url: str, old: Any, chosen: list[str]) -> dict[str, Any]:
-    """Each unit's snapshot in the store at `url`, which must judge by `old`."""
+    """Each unit's snapshot in the store at `url`; every unit chosen must be judged by `old`."""
     subtree = _store_part("sfd_workflow.store._replica").subtree
     with _open(url) as store:
-        if not same_spec(store.spec, old):
-            fail(f"the store at {store.url} does not judge by {old.source}")
         unknown_units(chosen, store.roster.by_id, store.url)
         wanted = set(chosen or store.roster.by_id)
         snaps = {}
         for root in (u.id for u in store.roster.units if u.parent is None):
-            rt = store.runtime(root)
-            snaps.update({u: rt.snapshot(u) for u in subtree(store.roster, root) if u in wanted})
+            units = [u for u in subtree(store.roster, root) if u in wanted]
+            if not units:
+                continue
+            rt = store.runtime(root)  # a runtime of the version the tree is judged by
+            if not same_spec(rt.spec, old):
+                fail(f"the store at {store.url} does not judge unit '{units[0]}' by "
+                     f"{old.source}")
+            snaps.update({u: rt.snapshot(u) for u in units})
     return snaps
 
 
@@ -181,22 +185,28 @@ def _store_snapshots(url: str, old: Any, chosen: list[str]) -> dict[str, Any]:
 @click.option("--to", "to", required=True, metavar="NEW", help="The new version of the spec.")
 @click.option("--plan", "plan_path", required=True, metavar="PLAN",
               help="The migration plan (see `sfd-workflow migrate plan`).")
-def store_migrate_command(url: str, to: str, plan_path: str) -> None:
-    """Move every unit of the store to spec NEW by PLAN; later events are judged by NEW.
+@click.option("--units", "units", multiple=True, metavar="ROOT[,ROOT…]",
+              help="Move only the trees of these root units (default: every unit).")
+def store_migrate_command(url: str, to: str, plan_path: str, units: tuple[str, ...]) -> None:
+    """Move every unit of the store, or the trees of the --units roots, to spec NEW by PLAN;
+    their later events are judged by NEW, the other units' by the version they are on.
 
-    Each unit's hash chain gets a migration entry; nothing is written when the plan is for
-    another spec or lacks a target some unit needs (docs/migration.md).
+    Each moved unit's hash chain gets a migration entry; nothing is written when a unit
+    named is not a root, the units are on another version than the plan's `from`, or the
+    plan lacks a target some unit needs (docs/migration.md).
     """
     new = load_spec_arg(to)
+    chosen = split_units(units) or None
     with _open(url) as store:  # fails naming the extra when SQLAlchemy is missing
-        migrate_store = _store_part("sfd_workflow.store._migrate").migrate_store
+        part = _store_part("sfd_workflow.store._migrate")
         try:
-            plan = load_plan(plan_path, store.spec, new)
-            report = migrate_store(store, new, plan)
+            plan = load_plan(plan_path, part.from_version(store, chosen), new)
+            report = part.migrate_store(store, new, plan, units=chosen)
         except LoadError as exc:
             fail_load(exc)
         except SfdWorkflowError as exc:
             fail(str(exc))
-    click.echo(f"{store.url}: migration {report.migration}: {report.units} units moved from "
-               f"sha256:{report.from_sha256[:12]} to {new.id} sha256:{report.to_sha256[:12]}",
-               err=True)
+    trees = "" if chosen is None else f" (the trees of {', '.join(report.trees)})"
+    click.echo(f"{store.url}: migration {report.migration}: {report.units} units moved"
+               f"{trees} from sha256:{report.from_sha256[:12]} to {new.id} "
+               f"sha256:{report.to_sha256[:12]}", err=True)

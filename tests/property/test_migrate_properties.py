@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tempfile
 from typing import Any
 
@@ -130,4 +131,56 @@ def test_a_store_and_a_runtime_migrate_alike(
             report = store.verify(replay=True)
     assert got == expected
     assert states == {u: moved.state(u) for u in moved.unit_ids()}
+    assert report.ok, report.lines()
+
+
+def _tree_units(roster: Any, roots: list[str]) -> set[str]:
+    out, todo = set(), list(roots)
+    while todo:
+        unit = todo.pop()
+        out.add(unit)
+        todo.extend(roster.children.get(unit, ()))
+    return out
+
+
+@settings(max_examples=15)
+@given(campaigns(), st.integers(0, 30), st.data())
+def test_a_store_migrated_by_trees_judges_each_tree_by_its_version(
+        campaign: tuple[dict[str, Any], dict[str, Any], list[str], int], days: int,
+        data: st.DataObject) -> None:
+    """Some root trees moved (`units=`), the others not: the same states and later verdicts
+    as a runtime of each version, each unit judged by its tree's (a line naming no unit of
+    the roster by the store's latest version); the store then verifies with a full replay."""
+    spec_doc, roster_doc, log, cut = campaign
+    rt = _runtime(spec_doc, roster_doc)
+    _judge(rt, log[:cut])
+    roots = [u.id for u in rt.roster.units if u.parent is None]
+    chosen = data.draw(st.lists(st.sampled_from(roots), min_size=1, unique=True), "roots")
+    inside = _tree_units(rt.roster, chosen)
+    new = spec_from_document(add_only(spec_doc, days))
+    plan = auto_plan(rt.spec, new)
+    moved = migrate_runtime(rt, plan, predicates=PREDICATES, at=AT)
+
+    def judged_by(line: str) -> Runtime:
+        try:
+            unit = json.loads(line).get("unit")
+        except (ValueError, AttributeError):
+            unit = None
+        known = isinstance(unit, str) and unit in rt.roster.by_id
+        return rt if known and unit not in inside else moved
+
+    expected = [(v.accepted, v.reason, v.late)
+                for v in (judged_by(line).submit_line(line) for line in log[cut:])]
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/store.db"
+        with EventStore.create(url, rt.spec, rt.roster, predicates=PREDICATES) as store:
+            for line in log[:cut]:
+                store.submit(line)
+            migrate_store(store, new, plan, units=chosen, at=AT)
+        with EventStore.open(url, predicates=PREDICATES, snapshot_every=2) as store:
+            got = [(v.accepted, v.reason, v.late) for v in map(store.submit, log[cut:])]
+            states = {u: store.state(u) for u in rt.unit_ids()}
+            report = store.verify(replay=True)
+    assert got == expected
+    assert states == {u: (moved if u in inside else rt).state(u) for u in rt.unit_ids()}
     assert report.ok, report.lines()

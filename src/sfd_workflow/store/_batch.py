@@ -39,7 +39,7 @@ from . import _schema as t
 from ._database import is_retryable, make_durable, write_options
 from ._ids import answer, check_id, event_digest, id_row, known_ids
 from ._records import Attempt, chain_audit, prepare
-from ._replica import Replica
+from ._replica import Replica, root_of
 from ._rows import audit_row, event_row
 from ._snapshots import snapshot_row
 from ._submit import DROP_SNAPSHOT, MAX_TRIES, Writes, judge, whole_counts, why
@@ -192,7 +192,7 @@ class _Run:
     def _replica(self, conn: sa.Connection, unit: str) -> Replica:
         """The replica of `unit`'s root, synced to the database at the start of the run (it
         then holds the run's own accepted events of its tree: they were judged in it)."""
-        root = self.store._root(unit)
+        root = root_of(self.store.roster, unit)
         rep = self.synced.get(root)
         if rep is None:
             rep = self.synced[root] = self.store._replica(root)

@@ -1,9 +1,13 @@
 """Export of the accepted events: JSON Lines, CSV and XES (IEEE 1849-2016).
 
 JSON Lines is an event log (docs/format.md §3) in commit order: ``sfd-workflow replay`` over
-it accepts every line. CSV adds each event's place and hash. XES has one trace per unit
-(``concept:name`` = unit id) and one event per accepted event (``concept:name`` = event,
-``org:resource`` = actor, ``time:timestamp`` = its time with offset), for process-mining tools.
+it accepts every line. CSV adds each event's place and hash, and lists the hash chains whole:
+the migration entries of a `store migrate` (event ``sfd:migrate``) are rows too. XES has one
+trace per unit (``concept:name`` = unit id) and one event per accepted event
+(``concept:name`` = event, ``org:resource`` = actor, ``time:timestamp`` = its time with
+offset), for process-mining tools. JSON Lines and XES leave the migration entries out: they
+are no events of the campaign, and no spec knows their name. A step (CSV, XES) and a time
+without an offset (XES) are read by the spec version that judged the event.
 
 Hostile text is made safe, never a reason for an unreadable file: characters XML 1.0 cannot
 carry (C0 controls other than tab, newline and carriage return; U+FFFE, U+FFFF; lone
@@ -32,6 +36,7 @@ import sqlalchemy as sa
 from ..errors import StoreError
 from ._canonical import canonical_json
 from ._submit import why
+from ._versions import MIGRATION_EVENT, JudgedBy
 
 if TYPE_CHECKING:
     from ._store import EventStore
@@ -125,14 +130,19 @@ def _jsonl(store: EventStore, out: IO[str] | str | Path) -> int:
     return n
 
 
+def _judged(store: EventStore) -> JudgedBy:
+    with store._engine.connect() as conn:
+        return JudgedBy(conn, store._compiled)
+
+
 def _csv(store: EventStore, out: IO[str] | str | Path) -> int:
     n = 0
-    step_of = store.spec.step_of_event
+    judged = _judged(store)
     with _text_out(out, newline="") as fp:
         w = csv.writer(fp)
         w.writerow(CSV_COLUMNS)
         for e in store.stored_events():
-            step = step_of.get(e.event)
+            step = judged.spec(e.unit, e.gseq).step_of_event.get(e.event)
             w.writerow((e.gseq, *map(csv_cell, (e.unit, str(e.seq), e.event,
                                                 step.id if step else "", e.actor, e.at,
                                                 "true" if e.late else "false",
@@ -175,7 +185,10 @@ def _xes(store: EventStore, out: IO[str] | str | Path) -> int:
     _attr(log, "string", "concept:name", spec.id)
     traces: dict[str, ET.Element] = {}
     n = 0
+    judged = _judged(store)
     for e in store.stored_events():
+        if e.event == MIGRATION_EVENT:
+            continue
         trace = traces.get(e.unit)
         if trace is None:
             trace = traces[e.unit] = ET.Element("trace")
@@ -186,12 +199,13 @@ def _xes(store: EventStore, out: IO[str] | str | Path) -> int:
                        "roster: the store was altered; run verify")
                 raise StoreError(msg)
             _attr(trace, "string", "sfd:kind", unit.kind)
+        version = judged.spec(e.unit, e.gseq)
         ev = ET.SubElement(trace, "event")
         _attr(ev, "string", "concept:name", e.event)
         _attr(ev, "string", "org:resource", e.actor)
-        _attr(ev, "date", "time:timestamp", xes_timestamp(e.at, spec.timezone))
+        _attr(ev, "date", "time:timestamp", xes_timestamp(e.at, version.timezone))
         _attr(ev, "string", "lifecycle:transition", "complete")
-        step = spec.step_of_event.get(e.event)
+        step = version.step_of_event.get(e.event)
         _attr(ev, "string", "sfd:step", step.id if step else "")
         _attr(ev, "int", "sfd:seq", str(e.seq))
         _attr(ev, "int", "sfd:gseq", str(e.gseq))

@@ -27,7 +27,7 @@ from .._spec._model import Roster
 from ..errors import StoreError
 from . import _schema as t
 
-__all__ = ["Head", "Replica", "subtree", "subtree_roster"]
+__all__ = ["Head", "Replica", "root_of", "subtree", "subtree_roster"]
 
 #: A unit's last applied event: (seq, hash, gseq); (0, genesis hash, 0) before any.
 Head = tuple[int, str, int]
@@ -46,6 +46,14 @@ def subtree(roster: Roster, unit: str) -> tuple[str, ...]:
         out.extend(roster.children.get(out[i], ()))
         i += 1
     return tuple(out)
+
+
+def root_of(roster: Roster, unit: str) -> str:
+    """The root of `unit`'s tree in the roster."""
+    by_id = roster.by_id
+    while (parent := by_id[unit].parent) is not None:
+        unit = parent
+    return unit
 
 
 def subtree_roster(roster: Roster, unit: str) -> Roster:

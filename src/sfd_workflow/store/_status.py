@@ -1,4 +1,8 @@
-"""`status`: one progress row per unit (current steps, overdue steps, what blocks them)."""
+"""`status`: one progress row per unit (current steps, overdue steps, what blocks them).
+
+Each unit is read by the spec version it is judged by now (its tree's, after a `store
+migrate` of some trees), and each stored event's window flag by the version that judged it.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,21 @@ import datetime as dt
 import math
 import zoneinfo
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
+import sqlalchemy as sa
 
 from .._eventlog import parse_at
 from .._spec._model import Roster, Spec
+from ..errors import StoreError
+from . import _schema as tables
+from ._replica import subtree
+from ._submit import why
+from ._versions import MIGRATION_EVENT, JudgedBy
 
-__all__ = ["UnitStatus", "outside_counts", "unit_status"]
+__all__ = ["UnitStatus", "outside_counts", "store_status", "unit_status"]
 
 
 @attrs.frozen(kw_only=True)
@@ -60,20 +70,51 @@ def _due_passed(due: dt.date, as_of: dt.datetime, tz: dt.tzinfo) -> bool:
     return as_of >= dt.datetime.combine(due + dt.timedelta(days=1), dt.time(), tzinfo=tz)
 
 
-def outside_counts(compiled: Any, rows: Iterable[tuple[str, str, str]]) -> Counter[str]:
-    """Per unit, the stored events (unit, event, at) outside their step's flagged windows:
-    the flag the runtime gave each when it accepted it (`Verdict.outside_window`)."""
+def outside_counts(judged_by: Callable[[str, int], Any],
+                   rows: Iterable[tuple[str, str, str, int]]) -> Counter[str]:
+    """Per unit, the stored events (unit, event, at, gseq) outside their step's flagged
+    windows: the flag the runtime gave each when it accepted it (`Verdict.outside_window`),
+    by the compiled spec ``judged_by(unit, gseq)`` that judged it."""
     out: Counter[str] = Counter()
-    windows = {name: cs.window for name, cs in compiled.event_step.items()}
-    tz = compiled.tz
-    for unit, event, at in rows:
-        window = windows.get(event)
+    windows: dict[int, dict[str, Any]] = {}
+    for unit, event, at, gseq in rows:
+        compiled = judged_by(unit, gseq)
+        known = windows.get(id(compiled))
+        if known is None:
+            known = windows[id(compiled)] = {
+                name: cs.window for name, cs in compiled.event_step.items()}
+        window = known.get(event)
         if window is None or window == (-math.inf, math.inf):
             continue
-        when = parse_at(at, tz)
+        when = parse_at(at, compiled.tz)
         if isinstance(when, dt.datetime) and not window[0] <= when.timestamp() < window[1]:
             out[unit] += 1
     return out
+
+
+def store_status(store: Any, as_of: dt.datetime | None) -> list[UnitStatus]:
+    """`EventStore.status`: a row per unit of `store`, in roster order."""
+    rows: list[UnitStatus] = []
+    try:
+        with store._engine.connect() as conn:
+            units, ev = tables.units.c, tables.events.c
+            heads = dict(conn.execute(sa.select(units.unit, units.head_seq)).all())
+            judged = JudgedBy(conn, store._compiled)
+            stored = (sa.select(ev.unit, ev.event, ev.at, ev.gseq)
+                      .where(ev.event != MIGRATION_EVENT))
+            streamed = conn.execution_options(yield_per=5000)  # a server-side cursor
+            outside = outside_counts(judged.compiled, streamed.execute(stored))
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(f"cannot read {store.url}: {why(exc)}") from None
+    roster = store.roster
+    for root in (u.id for u in roster.units if u.parent is None):
+        rt = store.runtime(root)  # a runtime of the version the tree is judged by
+        rows.extend(unit_status(rt.spec, rt.roster, rt, uid, as_of,
+                                events=judged.events(uid, heads.get(uid, 0)),
+                                outside=outside[uid])
+                    for uid in subtree(roster, root))
+    order = {u.id: i for i, u in enumerate(roster.units)}
+    return sorted(rows, key=lambda r: order[r.unit])
 
 
 def unit_status(spec: Spec, roster: Roster, rt: Any, unit: str, as_of: dt.datetime | None,

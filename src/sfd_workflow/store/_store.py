@@ -34,14 +34,14 @@ from ._canonical import canonical_json, chain_genesis, sha256_hex
 from ._dask import replay_on_dask
 from ._database import make_durable, make_engine, read_options, write_options
 from ._export import export
-from ._migrate import judged_spec, versioned_roots
 from ._records import MAX_SKEW, AuditEntry, StoredEvent, prepare, roster_document, utc_now
 from ._replica import Replica, subtree
 from ._rows import now
 from ._snapshots import reads_children
-from ._status import outside_counts, unit_status
+from ._status import store_status
 from ._submit import why
 from ._verify import replay_check, verify
+from ._versions import MIGRATION_EVENT, judged_spec, versioned_roots
 
 __all__ = ["EventStore"]
 
@@ -113,6 +113,7 @@ class EventStore(Batches):
         self._genesis = {u.id: chain(u.id) for u in roster.units}
         self._lobby = Runtime(self._compiled, Roster(units=(), source="<none>"), keep_log=False)
         self._replicas: dict[str, Replica] = {}
+        self._versions = None
         # Replicas (Runtimes) are not thread-safe: threads sharing this object take turns.
         self._lock_replicas = threading.RLock()
         self.conflicts = 0
@@ -316,6 +317,11 @@ class EventStore(Batches):
         """Each step's current state in `unit`, from its accepted history."""
         return dict(self._synced(unit).rt.state(unit))
 
+    def spec_of(self, unit: str) -> Spec:
+        """The spec version `unit` is judged by now: `spec` unless a `store migrate` moved
+        some trees only (docs/migration.md)."""
+        return self.runtime(unit).spec  # type: ignore[no-any-return]
+
     def runtime(self, unit: str) -> Any:
         """The up-to-date `Runtime` over `unit`'s subtree (read it; do not submit to it)."""
         return self._synced(unit).rt
@@ -328,12 +334,15 @@ class EventStore(Batches):
         return list(self._rows(q))
 
     def stored_events(self) -> Iterator[StoredEvent]:
-        """Every accepted event with its place and hash, in commit order."""
+        """Every accepted event with its place and hash, in commit order, and the migration
+        entries of the hash chains (event `sfd:migrate`, docs/migration.md)."""
         return self._rows(sa.select(t.events).order_by(t.events.c.gseq))
 
     def events(self) -> Iterator[dict[str, Any]]:
-        """The accepted events in commit order, as event mappings (docs/format.md §3)."""
-        return (e.to_event() for e in self.stored_events())
+        """The accepted events in commit order, as event mappings (docs/format.md §3): an
+        event log, without the migration entries of `stored_events`."""
+        q = sa.select(t.events).where(t.events.c.event != MIGRATION_EVENT)
+        return (e.to_event() for e in self._rows(q.order_by(t.events.c.gseq)))
 
     def _rows(self, q: sa.Select[Any]) -> Iterator[StoredEvent]:
         with self._engine.connect() as conn:
@@ -367,23 +376,7 @@ class EventStore(Batches):
         Args:
             as_of: the moment "overdue" is judged at (default: now).
         """
-        rows: list[Any] = []
-        try:
-            with self._engine.connect() as conn:
-                counts = dict(conn.execute(sa.select(t.units.c.unit, t.units.c.head_seq))
-                              .all())
-                stored = sa.select(t.events.c.unit, t.events.c.event, t.events.c.at)
-                streamed = conn.execution_options(yield_per=5000)  # a server-side cursor
-                outside = outside_counts(self._compiled, streamed.execute(stored))
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"cannot read {self.url}: {why(exc)}") from None
-        for root in (u.id for u in self.roster.units if u.parent is None):
-            rt = self._synced(root).rt
-            rows.extend(unit_status(self.spec, self.roster, rt, uid, as_of,
-                                    events=counts.get(uid, 0), outside=outside[uid])
-                        for uid in subtree(self.roster, root))
-        order = {u.id: i for i, u in enumerate(self.roster.units)}
-        return sorted(rows, key=lambda r: order[r.unit])
+        return store_status(self, as_of)
 
     def verify(self, anchor: Mapping[str, Any] | None = None, *, replay: bool = False,
                dask: Any = None) -> Any:

@@ -47,11 +47,11 @@ from . import _schema as t
 from ._canonical import canonical_json, sha256_hex
 from ._database import is_retryable, make_durable, write_options
 from ._ids import answer, check_id, event_digest, id_row, known_ids
-from ._migrate import restore_migrated
 from ._records import Attempt, append_audit, from_future
 from ._replica import Head, Replica, subtree, subtree_roster
 from ._rows import audit_row, event_fields, event_row, hash_around_gseq
-from ._snapshots import restore, snapshot_row
+from ._snapshots import reads_children, restore, snapshot_row
+from ._versions import Versions, restore_migrated
 
 __all__ = ["MAX_TRIES", "OPTIMISTIC_TRIES", "Writes", "judge", "runtime", "whole_counts",
            "why"]
@@ -169,6 +169,7 @@ class Writes:
     _read: dict[str, Any]
     _postgres: bool
     _children_read: bool
+    _versions: Versions | None  # the stored spec versions, loaded when a replica needs one
     url: str
     roster: Roster
     spec: Spec
@@ -239,21 +240,24 @@ class Writes:
             self._replicas[unit] = rep
         return rep
 
-    def _root(self, unit: str) -> str:
-        """The root of `unit`'s tree in the roster."""
-        by_id = self.roster.by_id
-        while (parent := by_id[unit].parent) is not None:
-            unit = parent
-        return unit
-
     def _restore(self, conn: sa.Connection, rep: Replica) -> int:
-        # A migrated unit starts at its latest migration entry (issue 14).
+        # The replica judges by its tree's version; a moved unit starts at its latest
+        # migration entry (`_versions.py`).
         judged_by = sha256_hex(canonical_json(dict(self.spec.document)))
-        moved = restore_migrated(conn, rep, judged_by)
+        moved = restore_migrated(conn, rep, judged_by, self.spec_sha256,
+                                 lambda sha: self._runtime_of(conn, sha, rep.units[0]))
         if not self.snapshot_every:
             return moved
+        children_read = (self._children_read if rep.rt.compiled is self._compiled
+                         else reads_children(rep.rt.spec))  # another version's
         return max(moved, restore(conn, rep, self.roster, self.spec_sha256,
-                                  children_read=self._children_read))
+                                  children_read=children_read))
+
+    def _runtime_of(self, conn: sa.Connection, sha: str, unit: str) -> Any:
+        """A new runtime of the stored spec version `sha` over `unit`'s subtree."""
+        if self._versions is None or sha not in self._versions:
+            self._versions = Versions(conn, self._compiled)
+        return self._versions.runtime(sha, subtree_roster(self.roster, unit))
 
     def _snapshot_due(self, rep: Replica, unit: str, seq: int, verdict: Verdict) -> str | None:
         """The unit's state after `verdict`'s event as canonical JSON, when that event (its
@@ -270,7 +274,9 @@ class Writes:
         watched = (unit, *self.roster.children.get(unit, ()))
         judged = False  # True once the replica holds an event that may not be stored
         # The catch-up read only saves lost races: the write checks the heads the verdict
-        # read anyway. A replica whose last write met no race skips it (one round trip).
+        # read anyway. A replica whose last write met no race skips it (one round trip),
+        # unless the unit has children: their events are often written through their own
+        # replicas, and a lost race costs a rebuild of the whole subtree's replica.
         catch_up = pessimistic or not rep.quiet or len(watched) > 1
         try:
             if pessimistic:

@@ -24,10 +24,10 @@ from ._canonical import (
     sha256_hex,
 )
 from ._ids import check_id, event_digest, known_ids
-from ._migrate import check_versions
 from ._records import prepare
 from ._report import AUDIT, STORE, BrokenLink, Pin, VerifyReport, read_anchor
 from ._snapshots import digest_ok
+from ._versions import check_versions
 
 __all__ = ["AUDIT", "BrokenLink", "VerifyReport", "read_anchor", "verify"]
 
