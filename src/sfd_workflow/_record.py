@@ -16,7 +16,8 @@ class Record:
     the caller's dict afterwards changes nothing here.
     """
 
-    __slots__ = ("actor", "at", "event", "kind", "payload", "retired", "t")
+    # __weakref__: the store keeps each record's canonical JSON beside it, weakly.
+    __slots__ = ("__weakref__", "actor", "at", "event", "kind", "payload", "retired", "t")
 
     def __init__(self, kind: str, actor: str, at: dt.datetime, t: float,
                  payload: Mapping[str, Any], event: str) -> None:

@@ -157,6 +157,33 @@ def test_bad_batches_are_refused_with_a_message(store_url: str) -> None:
         assert store.counts() == (0, 0)
 
 
+def test_a_source_failing_midway_leaves_the_batches_before_it_stored(tmp_path: Path) -> None:
+    """The next batch is read ahead while one is written; the events are still taken from the
+    source in the caller's thread, and an error taking them is raised after the batches
+    before it are stored and given out, as a plain loop would."""
+    import threading
+
+    spec, roster = spec_and_roster()
+    script = approval_script()
+    taken_in: set[str] = set()
+
+    def source() -> Iterator[Any]:
+        for i, e in enumerate(script):
+            taken_in.add(threading.current_thread().name)
+            if i == 5:
+                raise OSError("the disk went away")
+            yield e
+
+    with EventStore.create(f"sqlite:///{tmp_path / 's.db'}", spec, roster) as store:
+        got: list[Any] = []
+        with pytest.raises(OSError, match="the disk went away"):
+            for verdicts in store.submit_batches(source(), batch=2):
+                got.extend(verdicts)
+        assert len(got) == 4  # two whole batches, given out before the error
+        assert store.counts()[0] + store.counts()[1] == 4
+        assert taken_in == {threading.current_thread().name}
+
+
 def test_an_import_cli_stores_the_file_and_reports_each_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`store import` writes a JSON line per input line (bad lines included) and stores the

@@ -6,6 +6,7 @@ and a store written that way verifies, on both back ends."""
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,8 +35,23 @@ def test_the_split_text_hashes_as_the_event_hash(unit: str, event: str, actor: s
                        "at": "2009-05-01T10:00:00+08:00", "payload": {value: value}})
     row = event_fields(attempt, late, seq, "prev" + value)
     pre, post = hash_around_gseq(row)
-    server = hashlib.sha256(pre + str(gseq).encode() + post).hexdigest()
-    assert server == event_hash(row["prev_hash"], hashed({**row, "gseq": gseq}))
+    columns = hashed({**row, "gseq": gseq})
+    canonical = json.dumps({"prev": row["prev_hash"], "event": columns}, sort_keys=True,
+                           separators=(",", ":"), ensure_ascii=False)  # the oracle
+    assert pre + str(gseq).encode() + post == canonical.encode("utf-8")
+    expected = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    assert event_hash(row["prev_hash"], columns) == expected  # the client's hash
+
+
+@given(late=st.sampled_from([0, 1, 2, None, "true"]), seq=st.sampled_from(["1", 1.5, None]))
+def test_columns_of_other_types_hash_as_their_canonical_json(late: Any, seq: Any) -> None:
+    """A stored row whose columns came back with other types (an altered database) is
+    hashed as what it holds, so that verify sees the change: ``late`` 2 is not ``true``."""
+    columns = {"gseq": 7, "unit": "u", "seq": seq, "event": "e", "actor": "a", "at": "t",
+               "payload": "{}", "late": late, "recorded_at": "r"}
+    canonical = json.dumps({"prev": "p", "event": columns}, sort_keys=True,
+                           separators=(",", ":"), ensure_ascii=False)
+    assert event_hash("p", columns) == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _tricky_events(unit: str) -> list[dict[str, Any]]:

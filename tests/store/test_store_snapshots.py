@@ -22,6 +22,7 @@ from sfd_workflow.store._snapshots import snapshot_digest
 from support.store import (  # noqa: F401
     BACKENDS,
     approval_script,
+    ev,
     fresh_pg_database,
     load_old_store,
     spec_and_roster,
@@ -379,3 +380,40 @@ def test_an_edit_before_a_usable_snapshot_is_not_replayed_but_verify_reports_it(
     with EventStore.open(store_url, snapshot_every=0) as store, \
             pytest.raises(StoreError, match="refused on replay"):
         store.state("ps-0-0")
+
+
+# --- the snapshot text, put together from cached parts ---------------------------------------
+
+def _assert_text_is_canonical(rt: Any, unit: str) -> None:
+    from sfd_workflow.store._canonical import canonical_json
+    from sfd_workflow.store._snapshots import snapshot_text
+
+    assert snapshot_text(rt, unit) == canonical_json(rt.snapshot(unit))
+
+
+def test_snapshot_text_is_the_canonical_json_of_the_snapshot() -> None:
+    """`snapshot_text` (what a store persists, each record's part made once) gives exactly
+    ``canonical_json(Runtime.snapshot(unit))`` after every event: records retired by a
+    send-back, payloads with quotes, backslashes and text outside ASCII, and the built-in
+    campaign's sample log."""
+    spec, roster = spec_and_roster()
+    rt = sfd.Runtime(sfd.compile_workflow(spec), roster)
+    tricky = ['"', "\\", "学习", "\U0001f600", ',"retired":false}']
+    script = [ev("ps-0-0", "write_draft", "s", 1, {"text": tricky[0]})]
+    for i, text in enumerate(tricky):
+        script += [ev("ps-0-0", "submit", "s", 10 * i + 2, {"note": text}),
+                   ev("ps-0-0", "review", "m1", 10 * i + 3, {text: [text, {"z": 1, "a": 2}]}),
+                   ev("ps-0-0", "send_back", "s", 10 * i + 4)]
+    _assert_text_is_canonical(rt, "ps-0-0")  # no record yet
+    for e in script:
+        assert rt.submit(e).accepted, e
+        _assert_text_is_canonical(rt, "ps-0-0")
+    assert any(r.retired for r in rt.records("ps-0-0", live=False))
+
+    builtin = sfd.load_spec("builtin:xuhui-edu-2009")
+    specs = Path(sfd.__file__).parent / "specs"
+    sample = sfd.load_roster(specs / "xuhui-edu-2009.roster.yaml", builtin)
+    rt = sfd.Runtime(sfd.compile_workflow(builtin), sample)
+    for line in (specs / "xuhui-edu-2009.events.jsonl").read_text(encoding="utf-8").splitlines():
+        assert rt.submit_line(line).accepted
+        _assert_text_is_canonical(rt, json.loads(line)["unit"])

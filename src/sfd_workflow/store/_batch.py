@@ -4,7 +4,8 @@ A batch stores exactly what one `submit` per event, in the batch's order, would 
 same verdicts, hash chains, audit rows (with their ``unit_seq`` and ``after_gseq``), snapshots
 and event ids; only the commit times differ. It gets there without optimism:
 
-1. Read every event of the batch (`prepare`) and look up the ids it carries.
+1. Read every event of the batch (`prepare`; done in a thread while the batch before is
+   judged and written) and look up the ids it carries.
 2. Lock the units the batch writes to and their children (read by ``children`` guards),
    level by level down the unit tree and in id order within a level, then the clock row.
    Single submits lock a unit, then its children, then the clock: every lock wait still
@@ -28,6 +29,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import Any
 
@@ -72,9 +74,22 @@ class Batches(Writes):
             msg = f"batch must be a whole number >= 1, not {batch!r}"
             raise StoreError(msg)
         source = iter(events)
-        while chunk := list(islice(source, batch)):
-            attempts = [prepare(e) for e in chunk]
-            yield attempts, self._commit_batch(attempts)
+        attempts = _prepare_all(list(islice(source, batch)))
+        # While a batch is judged and written, the next one is read (`prepare`) in a thread:
+        # it runs while this thread waits for the database. The events themselves are taken
+        # from `source` in this thread (an iterator may be tied to it), and an error taking
+        # them is raised once the batch before is stored, as without the thread.
+        with ThreadPoolExecutor(1, thread_name_prefix="sfd-read-ahead") as reader:
+            while attempts:
+                try:
+                    chunk, failure = list(islice(source, batch)), None
+                except Exception as exc:  # raised below, after this batch
+                    chunk, failure = [], exc
+                ahead = reader.submit(_prepare_all, chunk)
+                yield attempts, self._commit_batch(attempts)
+                if failure is not None:
+                    raise failure
+                attempts = ahead.result()
 
     def _commit_batch(self, attempts: list[Attempt]) -> list[Verdict]:
         for tries in range(MAX_TRIES):
@@ -213,6 +228,10 @@ class _Run:
             _insert(conn, t.audit, chain_audit(conn, self.audit))
         if self.ids:
             _insert(conn, t.ids, list(self.ids.values()))
+
+
+def _prepare_all(events: list[Mapping[str, Any] | str]) -> list[Attempt]:
+    return [prepare(e) for e in events]
 
 
 def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:

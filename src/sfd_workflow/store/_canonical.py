@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = ["AUDIT_HASHED", "CHAIN", "CHAIN_SPEC_ONLY", "audit_genesis", "audit_hash",
-           "canonical_json", "chain_genesis", "event_hash", "event_hash_text", "genesis_hash",
-           "sha256_hex"]
+           "canonical_json", "chain_genesis", "event_hash", "event_hash_text",
+           "event_text_around_gseq", "genesis_hash", "sha256_hex"]
 
 #: The chain format of stores created since schema version 4: a unit's genesis hash covers
 #: the spec's and the roster's SHA-256, so editing either breaks every chain.
@@ -99,5 +99,35 @@ def event_hash(prev: str, row: Mapping[str, Any]) -> str:
 
 
 def event_hash_text(prev: str, row: Mapping[str, Any]) -> str:
-    """The text `event_hash` hashes (UTF-8)."""
-    return canonical_json({"prev": prev, "event": dict(row)})
+    """The text `event_hash` hashes (UTF-8): the canonical JSON of ``{"prev": prev,
+    "event": row}``."""
+    parts = event_text_around_gseq(prev, row)
+    gseq = row.get("gseq")
+    if parts is None or type(gseq) is not int:
+        return canonical_json({"prev": prev, "event": dict(row)})
+    return parts[0] + str(gseq) + parts[1]
+
+
+#: The keys of a stored event's hashed columns, sorted (as canonical JSON writes them).
+_EVENT_KEYS = frozenset(("actor", "at", "event", "gseq", "late", "payload", "recorded_at",
+                         "seq", "unit"))
+_string = json.encoder.encode_basestring  # what json.dumps writes for a str (ensure_ascii off)
+
+
+def event_text_around_gseq(prev: str, row: Mapping[str, Any]) -> tuple[str, str] | None:
+    """`event_hash_text` split around the commit number (``pre + str(gseq) + post``), put
+    together without building the dictionaries (every stored event is hashed: this is the
+    store's hot path), or None when `row` is not a stored event's columns of the usual types
+    (text, ``late`` a bool, ``seq`` an int): its text is then `canonical_json`'s."""
+    if row.keys() != _EVENT_KEYS or type(prev) is not str:
+        return None
+    texts = (row["actor"], row["at"], row["event"], row["payload"], row["recorded_at"],
+             row["unit"])
+    late, seq = row["late"], row["seq"]
+    if type(late) is not bool or type(seq) is not int or \
+            not all(type(x) is str for x in texts):
+        return None
+    actor, at, event, payload, recorded_at, unit = map(_string, texts)
+    return (f'{{"event":{{"actor":{actor},"at":{at},"event":{event},"gseq":',
+            f',"late":{"true" if late else "false"},"payload":{payload},'
+            f'"recorded_at":{recorded_at},"seq":{seq},"unit":{unit}}},"prev":{_string(prev)}}}')

@@ -100,6 +100,8 @@ class Attempt:
 def _encodable(text: str) -> str:
     """`text` with lone surrogates (and bytes that were not UTF-8) written as escapes: what an
     audit row can hold (the verdict of such an event is malformed, docs/format.md §3)."""
+    if text.isascii():
+        return text
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 

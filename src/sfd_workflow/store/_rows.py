@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from ._canonical import event_hash, event_hash_text
+from ._canonical import event_hash, event_text_around_gseq
 from ._records import Attempt
 
 __all__ = ["audit_row", "event_fields", "event_row", "hash_around_gseq", "hashed", "now"]
@@ -39,24 +39,16 @@ def event_fields(attempt: Attempt, late: bool, seq: int, prev: str) -> dict[str,
             "recorded_at": now(), "prev_hash": prev}
 
 
-#: Where the commit number sits in the text `event_hash` hashes: the event's keys are sorted,
-#: and ``gseq`` comes right before ``late``.
-_GSEQ = ',"gseq":'
-_AFTER_GSEQ = ',"late":'
-
-
 def hash_around_gseq(row: Mapping[str, Any]) -> tuple[bytes, bytes]:
-    """The UTF-8 text `event_hash` hashes for `row` (an `event_row` whose ``gseq`` is not
-    known yet, and ``prev_hash``), split around the commit number: ``pre + str(gseq) + post``
-    is the text for any ``gseq``. For a write that takes its commit number and computes its
-    hash on the database server in one statement (PostgreSQL, `_submit.py`).
-
-    The split is found in the text of the row with ``gseq`` 0: every quote inside a string
-    value is escaped there, so the first ``,"gseq":0,"late":`` is the key itself.
-    """
-    text = event_hash_text(row["prev_hash"], hashed({**row, "gseq": 0}))
-    i = text.index(_GSEQ + "0" + _AFTER_GSEQ) + len(_GSEQ)
-    return text[:i].encode("utf-8"), text[i + 1:].encode("utf-8")
+    """The UTF-8 text `event_hash` hashes for `row` (`event_fields`: its commit number is not
+    known yet), split around the commit number: ``pre + str(gseq) + post`` is the text for
+    any ``gseq``. For a write that takes its commit number and computes its hash on the
+    database server in one statement (PostgreSQL, `_submit.py`)."""
+    parts = event_text_around_gseq(row["prev_hash"], hashed({**row, "gseq": 0}))
+    if parts is None:  # event_fields always gives text, a bool and an int
+        msg = f"not the columns of a stored event: {sorted(row)}"
+        raise TypeError(msg)
+    return parts[0].encode("utf-8"), parts[1].encode("utf-8")
 
 
 def hashed(row: Mapping[str, Any]) -> dict[str, Any]:

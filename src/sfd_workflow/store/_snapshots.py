@@ -25,16 +25,48 @@ ordinary replay (``Replica.sync``) whatever the isolation level.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
+from .._record import Record
 from .._spec._model import Roster, Spec
 from . import _schema as t
 from ._canonical import canonical_json, sha256_hex
 
-__all__ = ["SNAPSHOT_FORMAT", "reads_children", "restore", "snapshot_digest", "snapshot_row"]
+__all__ = ["SNAPSHOT_FORMAT", "reads_children", "restore", "snapshot_digest", "snapshot_row",
+           "snapshot_text"]
+
+#: Record -> the canonical JSON of its `Runtime.snapshot` entry up to ``"retired"`` (a record
+#: never changes but for that flag): made once, kept as long as the record lives.
+_RECORD_TEXT: weakref.WeakKeyDictionary[Record, str] = weakref.WeakKeyDictionary()
+
+
+def snapshot_text(rt: Any, unit: str) -> str:
+    """``canonical_json(rt.snapshot(unit))``, with each record's part made once: a unit's
+    snapshot holds every record it ever stored, so taking one every K events would otherwise
+    cost time quadratic in the unit's history."""
+    parts = []
+    for r in rt.records(unit, live=False):
+        text = _RECORD_TEXT.get(r)
+        if text is None:
+            whole = canonical_json({"kind": r.kind, "actor": r.actor, "at": r.at.isoformat(),
+                                    "payload": dict(r.payload), "event": r.event,
+                                    "retired": False})
+            text = _RECORD_TEXT[r] = whole[:-len(_NOT_RETIRED)]
+        parts.append(text + (_RETIRED if r.retired else _NOT_RETIRED))
+    last = rt.last_at(unit)
+    return (f'{{"last_at":{canonical_json(None if last is None else last.isoformat())},'
+            f'"records":[{",".join(parts)}],"states":{canonical_json(rt.state(unit))}}}')
+
+
+# The key "retired" sorts last in a record's entry, "last_at", "records", "states" in a
+# snapshot's, so the texts can be put together.
+_NOT_RETIRED = ',"retired":false}'
+_RETIRED = ',"retired":true}'
+
 
 #: Written into every digest: a snapshot of another format (an older or newer library whose
 #: `Runtime.snapshot` differs) does not verify and is not used.

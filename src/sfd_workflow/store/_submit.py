@@ -50,7 +50,7 @@ from ._ids import answer, check_id, event_digest, id_row, known_ids
 from ._records import Attempt, append_audit, from_future
 from ._replica import Head, Replica, subtree, subtree_roster
 from ._rows import audit_row, event_fields, event_row, hash_around_gseq
-from ._snapshots import reads_children, restore, snapshot_row
+from ._snapshots import reads_children, restore, snapshot_row, snapshot_text
 from ._versions import Versions, restore_migrated
 
 __all__ = ["MAX_TRIES", "OPTIMISTIC_TRIES", "Writes", "judge", "runtime", "whole_counts",
@@ -265,7 +265,7 @@ class Writes:
         every = self.snapshot_every
         if not (every and verdict.accepted and seq % every == 0):
             return None
-        return canonical_json(rep.rt.snapshot(unit))
+        return snapshot_text(rep.rt, unit)
 
     def _try(self, attempt: Attempt, digest: str | None, *, pessimistic: bool) -> Verdict:
         unit = attempt.unit
