@@ -22,6 +22,7 @@ from sfd_workflow.store._canonical import (
     sha256_hex,
 )
 from sfd_workflow.store._snapshots import snapshot_digest
+from sfd_workflow.store._submit import OPTIMISTIC_TRIES
 from support.store import (  # noqa: F401
     approval_script,
     ev,
@@ -344,6 +345,26 @@ def test_a_submit_to_a_unit_whose_event_count_is_not_a_number_is_refused_at_once
                 submit(ev("ps-0-0", "reopen", "s", 9))
             assert str(got.value) == said
         assert store.conflicts == 0  # no retry
+        assert store.submit(ev("ps-0-1", "submit", "s", 2)).accepted  # other units go on
+
+
+@pytest.mark.parametrize("count", [5, 99])
+def test_a_submit_to_a_unit_whose_event_count_was_edited_stops_after_the_locked_try(
+        store_url: str, count: int) -> None:
+    """head_seq edited to another number: the optimistic tries lose (the count is not what
+    the replica read), the locked try finds the count still differs although the row is
+    locked, and the submit stops with one line instead of giving up after many tries."""
+    _make(store_url)
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        sql_edit(f"UPDATE sfd_units SET head_seq = {count} WHERE unit = 'ps-0-0'")(conn)
+    engine.dispose()
+    with EventStore.open(store_url) as store:
+        with pytest.raises(StoreError, match=r"^the event counts in sfd_units do not match the "
+                           r"stored events of 'ps-0-0' 6 \(events found\): the store was "
+                           r"altered; run verify$"):
+            store.submit(ev("ps-0-0", "reopen", "s", 9))
+        assert store.conflicts <= OPTIMISTIC_TRIES
         assert store.submit(ev("ps-0-1", "submit", "s", 2)).accepted  # other units go on
 
 

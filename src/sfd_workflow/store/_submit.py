@@ -289,7 +289,16 @@ class Writes:
                     verdict = judge(rep.rt, attempt)
                     judged = verdict.accepted
                     snap = self._snapshot_due(rep, unit, heads[unit][0] + 1, verdict)
-                    head = self._write(conn, attempt, verdict, heads, watched, snap, digest)
+                    try:
+                        head = self._write(conn, attempt, verdict, heads, watched, snap,
+                                           digest)
+                    except _Conflict:
+                        # The rows are locked and the replica read every event they count:
+                        # a count that still differs was edited.
+                        counts = ", ".join(f"{u!r} {heads[u][0]}" for u in watched)
+                        msg = (f"the event counts in sfd_units do not match the stored events "
+                               f"of {counts} (events found): the store was altered; run verify")
+                        raise StoreError(msg) from None
             else:
                 # Read and judge before the write transaction (SQLite: BEGIN IMMEDIATE takes
                 # the database's write lock); the write checks the heads the verdict read.
