@@ -8,16 +8,26 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any
+from unittest import mock
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sfd_workflow.store import EventStore
+from sfd_workflow.store import _submit as submit_module
 from sfd_workflow.store._canonical import event_hash
+from sfd_workflow.store._database import flush_statement
 from sfd_workflow.store._records import prepare
 from sfd_workflow.store._rows import event_fields, hash_around_gseq, hashed
-from support.store import ev, spec_and_roster, store_url_fixture  # noqa: F401
+from sfd_workflow.store._submit import Writes
+from support.store import (  # noqa: F401
+    ev,
+    fresh_pg_database,
+    spec_and_roster,
+    store_url_fixture,
+)
 
 # Strings that look like the key the split looks for, quotes and backslashes, and text
 # outside the BMP.
@@ -64,10 +74,9 @@ def _tricky_events(unit: str) -> list[dict[str, Any]]:
 
 def test_a_store_written_one_statement_at_a_time_verifies(store_url: str) -> None:
     spec, roster = spec_and_roster()
-    with EventStore.create(store_url, spec, roster) as store:
-        statements: list[str] = []
-        sa.event.listen(store._engine, "before_cursor_execute",
-                        lambda _c, _cur, sql, *_: statements.append(sql))
+    at_once = mock.patch.object(Writes, "_append_at_once", autospec=True,
+                                side_effect=Writes._append_at_once)
+    with EventStore.create(store_url, spec, roster) as store, at_once as spy:
         events = _tricky_events("ps-0-0") + _tricky_events("ps-1-2")
         verdicts = [store.submit(e) for e in events]
         assert all(v.accepted for v in verdicts)
@@ -77,11 +86,8 @@ def test_a_store_written_one_statement_at_a_time_verifies(store_url: str) -> Non
         assert [e.payload for e in stored] == [e["payload"] for e in events[:len(TRICKY)]]
         report = store.verify(replay=True)
         assert report.ok, report.broken
-        at_once = [s for s in statements if s.lstrip().startswith("WITH cas")]
-        if store._engine.dialect.name == "postgresql":
-            assert len(at_once) == len(events)  # every one of them took the one-statement path
-        else:
-            assert not at_once
+        # every one of them took the one-statement path on PostgreSQL
+        assert spy.call_count == (len(events) if store_url.startswith("postgresql") else 0)
     with EventStore.open(store_url) as again:
         assert again.counts()[0] == len(events)
         assert again.verify(replay=True).ok
@@ -103,3 +109,29 @@ def test_a_lost_race_stores_nothing_and_is_judged_again(store_url: str) -> None:
         assert b.conflicts == 1
         assert [e.event for e in a.history("ps-0-0")] == ["write_draft", "submit"]
         assert a.verify(replay=True).ok
+
+
+@pytest.mark.postgres
+def test_with_durable_commits_the_write_and_its_flush_go_in_one_round_trip() -> None:
+    """A server whose ``synchronous_commit`` is on (the default; the test server's role has it
+    off): the one-statement write carries the durability flush in the same query string, and
+    `make_durable` is not run again after it; events, hashes and a lost race are as without
+    it."""
+    with fresh_pg_database() as scratch:
+        url = sa.make_url(scratch)
+        options = f"{url.query['options']} -csynchronous_commit=on"
+        durable = url.update_query_dict({"options": options}).render_as_string(False)
+        spec, roster = spec_and_roster()
+        EventStore.create(durable, spec, roster).close()
+        with EventStore.open(durable) as a, EventStore.open(durable) as b, \
+                mock.patch("sfd_workflow.store._submit.make_durable",
+                           wraps=submit_module.make_durable) as flushes:
+            assert flush_statement(a._engine) is not None
+            events = _tricky_events("ps-0-0")
+            assert all(a.submit(e).accepted for e in events)
+            assert flushes.call_count == 0
+            assert b.submit(ev("ps-0-0", "send_back", "s", 90)).accepted  # b: a fresh replica
+            lost = a.submit(ev("ps-0-0", "send_back", "s", 91))  # a: stale, loses, judges again
+            assert (lost.accepted, a.conflicts) == (False, 1)
+            assert a.verify(replay=True).ok
+            assert a.counts()[0] == len(events) + 1

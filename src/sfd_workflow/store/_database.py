@@ -31,8 +31,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, Operationa
 
 from ..errors import MissingExtraError, StoreError
 
-__all__ = ["BUSY_TIMEOUT_MS", "is_retryable", "make_durable", "make_engine", "read_options",
-           "write_options"]
+__all__ = ["BUSY_TIMEOUT_MS", "flush_statement", "is_retryable", "make_durable", "make_engine",
+           "read_options", "write_options"]
 
 #: How long a SQLite writer waits for the write lock before giving up.
 BUSY_TIMEOUT_MS = 60_000
@@ -81,23 +81,33 @@ def make_durable(engine: sa.Engine) -> None:
         StoreError: the server failed meanwhile: the write is committed but may be lost if
             the server crashed (never retried: retrying would store it twice).
     """
-    if engine.dialect.name != "postgresql":
-        return
-    server = _SERVER_SYNC.get(engine, "on")
-    if server == "off":
+    flush = flush_statement(engine)
+    if flush is None:
         return  # the server would not wait for the disk either
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            # set_config(..., true): for this statement's own transaction, whose commit then
-            # waits as the server's setting says.
-            conn.execute(_FLUSH, {"level": server})
+            conn.exec_driver_sql(*flush)
     except sa.exc.SQLAlchemyError as exc:
         msg = (f"the write was committed but not confirmed durable: {exc.__class__.__name__}"
                " (check the store: with an event id, submit it again)")
         raise StoreError(msg) from None
 
 
-_FLUSH = sa.text("SELECT set_config('synchronous_commit', :level, true), txid_current()")
+def flush_statement(engine: sa.Engine) -> tuple[str, dict[str, str]] | None:
+    """The statement `make_durable` runs on PostgreSQL (driver SQL and its parameters), to run
+    in a transaction of its own; None when there is nothing to wait for (another back end,
+    or the server's ``synchronous_commit`` is ``off``)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    server = _SERVER_SYNC.get(engine, "on")
+    if server == "off":
+        return None
+    # set_config(..., true): for this statement's own transaction, whose commit then waits
+    # as the server's setting says.
+    return (_FLUSH, {"sfd_sync": server})
+
+
+_FLUSH = "SELECT set_config('synchronous_commit', %(sfd_sync)s, true), txid_current()"
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:

@@ -31,6 +31,7 @@ number, rejected ones just after ``after_gseq`` (their audit row says which).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import threading
 import time
@@ -40,12 +41,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from .._engine import Runtime
+from .._extras import require
 from .._spec._model import Roster, Spec
 from .._verdict import Reason, Verdict
 from ..errors import StoreError
 from . import _schema as t
 from ._canonical import canonical_json, sha256_hex
-from ._database import is_retryable, make_durable, write_options
+from ._database import flush_statement, is_retryable, make_durable, write_options
 from ._ids import answer, check_id, event_digest, id_row, known_ids
 from ._records import Attempt, append_audit, from_future
 from ._replica import Head, Replica, subtree, subtree_roster
@@ -76,7 +78,7 @@ _TICK = (t.clock.update().where(t.clock.c.id == 1).values(gseq=t.clock.c.gseq + 
 CLOCK = sa.select(t.clock.c.gseq).where(t.clock.c.id == 1)
 
 
-def _append_at_once(with_id: bool) -> sa.Executable:
+def _append_at_once(with_id: bool) -> Any:
     """PostgreSQL, the usual accepted event (a unit without children, no snapshot due): one
     statement does the whole write. It moves the unit's head (compare-and-set), takes the
     next commit number, computes the event's hash around it (`hash_around_gseq`) and inserts
@@ -119,6 +121,13 @@ def _append_at_once(with_id: bool) -> sa.Executable:
 
 
 _AT_ONCE = {False: _append_at_once(False), True: _append_at_once(True)}
+
+
+@functools.cache
+def _at_once_sql(dialect: sa.Dialect, with_id: bool) -> tuple[str, dict[str, Any]]:
+    """`_AT_ONCE` as the driver's SQL for `dialect`, with the values it binds itself."""
+    compiled = _AT_ONCE[with_id].compile(dialect=dialect)
+    return compiled.string, {k: v for k, v in compiled.params.items() if v is not None}
 DROP_SNAPSHOT = t.snapshots.delete().where(t.snapshots.c.unit == sa.bindparam("u"),
                                            t.snapshots.c.seq == sa.bindparam("s"))
 
@@ -215,9 +224,10 @@ class Writes:
                     make_durable(self._engine)
                     return verdict
                 with self._lock_replicas:
-                    verdict = self._try(attempt, digest,
-                                        pessimistic=conflicts >= OPTIMISTIC_TRIES)
-                make_durable(self._engine)
+                    verdict, durable = self._try(attempt, digest,
+                                                 pessimistic=conflicts >= OPTIMISTIC_TRIES)
+                if not durable:
+                    make_durable(self._engine)
                 return verdict
             except _Conflict:
                 conflicts += 1
@@ -267,12 +277,16 @@ class Writes:
             return None
         return snapshot_text(rep.rt, unit)
 
-    def _try(self, attempt: Attempt, digest: str | None, *, pessimistic: bool) -> Verdict:
+    def _try(self, attempt: Attempt, digest: str | None, *, pessimistic: bool
+             ) -> tuple[Verdict, bool]:
+        """Judge and write `attempt` once: its verdict, and whether the write was made durable
+        already (else the caller runs `make_durable`)."""
         unit = attempt.unit
         assert unit is not None
         rep = self._replica(unit)
         watched = (unit, *self.roster.children.get(unit, ()))
         judged = False  # True once the replica holds an event that may not be stored
+        durable = False
         # The catch-up read only saves lost races: the write checks the heads the verdict
         # read anyway. A replica whose last write met no race skips it (one round trip),
         # unless the unit has children: their events are often written through their own
@@ -313,6 +327,7 @@ class Writes:
                     with self._engine.connect().execution_options(**self._read) as conn:
                         head = self._append_at_once(conn, attempt, verdict, heads[unit],
                                                     digest)
+                    durable = True
                 else:
                     with self._engine.connect().execution_options(**write_options()) as conn, \
                             conn.begin():
@@ -328,7 +343,7 @@ class Writes:
         rep.quiet = True
         if head is not None:
             rep.heads[unit] = head
-        return verdict
+        return verdict, durable
 
     def _write(self, conn: sa.Connection, attempt: Attempt, verdict: Verdict,
                heads: Mapping[str, Head], watched: tuple[str, ...], snapshot: str | None,
@@ -389,19 +404,37 @@ class Writes:
 
     def _append_at_once(self, conn: sa.Connection, attempt: Attempt, verdict: Verdict,
                         head: Head, digest: str | None) -> Head:
-        """`_append` (and the id row) in one statement, `_AT_ONCE`, on an autocommit
-        connection (PostgreSQL)."""
+        """`_append` (and the id row) in one statement, `_AT_ONCE`, and the durability flush
+        of `make_durable`, in one round trip (PostgreSQL, an autocommit connection).
+
+        The two go as one query string, ``WRITE; COMMIT; FLUSH``, with the parameters bound
+        by the driver on the client (psycopg's ``ClientCursor``: a string of several
+        statements takes no server-side parameters). The server runs such a string as one
+        implicit transaction up to the explicit COMMIT, so the write commits (without waiting
+        for the disk: the connection's setting) before the flush starts a transaction of its
+        own that waits for it; an error stops the string and undoes the write."""
         seq, prev, _ = head
         row = event_fields(attempt, verdict.late, seq + 1, prev)
         pre, post = hash_around_gseq(row)
-        params = {f"v_{k}": v for k, v in row.items()}
-        params |= {"v_old": seq, "v_pre": pre, "v_post": post}
+        sql, params = _at_once_sql(conn.dialect, digest is not None)
+        params = {**params, **{f"v_{k}": v for k, v in row.items()},
+                  "v_old": seq, "v_pre": pre, "v_post": post}
         if digest is not None:
             params |= {"v_id": attempt.id, "v_digest": digest}
-        stored = conn.execute(_AT_ONCE[digest is not None], params).first()
+        flush = flush_statement(self._engine)
+        if flush is not None:
+            sql = f"{sql}; COMMIT; {flush[0]}"
+            params |= flush[1]
+        psycopg = require("psycopg", feature="an event store on PostgreSQL", extra="store")
+        try:
+            with psycopg.ClientCursor(conn.connection.driver_connection) as cur:
+                cur.execute(sql, params)
+                stored = cur.fetchone()
+        except psycopg.Error as exc:
+            raise sa.exc.DBAPIError.instance(sql, params, exc, psycopg.Error) from None
         if stored is None:
             raise _Conflict
-        return seq + 1, str(stored.hash), int(stored.gseq)
+        return seq + 1, str(stored[1]), int(stored[0])
 
     def _write_audit(self, attempt: Attempt, verdict: Verdict, unit_seq: int | None,
                      digest: str | None, conn: sa.Connection | None = None,
