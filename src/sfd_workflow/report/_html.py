@@ -19,7 +19,7 @@ from sfd_workflow.diagrams._progress import UnitProgress
 from sfd_workflow.errors import MissingExtraError, MissingToolError
 from sfd_workflow.report._intake import LISTED, Intake
 from sfd_workflow.report._page import group_rows, step_rows, unit_panel, unit_row
-from sfd_workflow.report._words import status_word, text_in, word
+from sfd_workflow.report._words import ids_shown, status_word, text_in, word
 
 __all__ = ["render_page"]
 
@@ -93,5 +93,5 @@ def render_page(rt: Any, intake: Intake, log: Mapping[str, Sequence[Mapping[str,
         rows=rows, panels=panels, listed=listed, max_units=max_units,
         kinds=[(k, text_in(v.title, lang)) for k, v in spec.unit_kinds.items()],
         parents=parents, pictures=pictures, no_pictures=no_pictures,
-        intake=intake, listed_max=LISTED,
+        intake=intake, listed_max=LISTED, left_out_ids=ids_shown(intake.left_out),
     ))

@@ -3,7 +3,8 @@
 Every line of an event log goes through the core (`Runtime.judge_line`, docs/format.md §4):
 nothing is dropped silently. A line that is not an event (malformed) and an event that was
 rejected are both counted and listed in the page; an event after the as-of date is left
-out and counted.
+out and counted. A report of a migrated store (`_stored.py`) counts the events an earlier
+version of the spec judged too, without judging them again.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sfd_workflow._eventlog import parse_at
 from sfd_workflow._spec._model import Roster, Spec
 from sfd_workflow.errors import ReportError
 
-__all__ = ["LISTED", "BadLine", "Intake", "campaign_start", "cutoff", "judge"]
+__all__ = ["LISTED", "BadLine", "Intake", "Tally", "campaign_start", "cutoff", "judge"]
 
 LISTED = 200  # bad lines listed in the page (all are counted)
 
@@ -48,6 +49,13 @@ class Intake:
     #: never refused)
     outside_window: int = 0
     bad: tuple[BadLine, ...] = ()
+    #: events of a store judged by an earlier version of its spec: a unit's events before
+    #: its move to the page's version (`store migrate`), and every event of a unit left out;
+    #: kept as the store judged them, never judged again (docs/report.md)
+    earlier_version: int = 0
+    #: units left out of the page because an earlier version of the spec still judges them
+    #: (a store some trees of which moved), in roster order
+    left_out: tuple[str, ...] = ()
 
     @property
     def bad_count(self) -> int:
@@ -96,6 +104,51 @@ def _excerpt(item: str | Mapping[str, Any]) -> str:
     return text if len(text) <= 160 else text[:157] + "…"
 
 
+class Tally:
+    """Judges items one by one into a runtime that keeps its log, and counts what became of
+    each (`judge`, and a report from a store whose units moved to another version).
+
+    Args:
+        rt: the runtime (``keep_log=True``).
+        end: leave out items at or after this instant (None: none).
+    """
+
+    def __init__(self, rt: Any, end: dt.datetime | None) -> None:
+        self.rt = rt
+        self.end = end
+        self.total = self.accepted = self.after = self.outside = self.earlier = 0
+        self.rejected: Counter[str] = Counter()
+        self.bad: list[BadLine] = []
+
+    def take(self, item: str | Mapping[str, Any]) -> None:
+        """Judge the next line (text) or event mapping, unless it is after the end."""
+        self.total += 1
+        rt = self.rt
+        if _after(item, self.end, rt.compiled.tz):
+            self.after += 1
+            return
+        verdict = rt.judge_line(item)[1] if isinstance(item, str) else rt.submit(item)
+        if verdict.accepted:
+            self.accepted += 1
+            self.outside += verdict.outside_window
+            return
+        reason = str(verdict.reason)
+        self.rejected[reason] += 1
+        if len(self.bad) < LISTED:
+            self.bad.append(BadLine(line=self.total, reason=reason, text=_excerpt(item)))
+
+    def count_earlier(self) -> None:
+        """Count the next event as judged by an earlier version of the spec (not judged)."""
+        self.total += 1
+        self.earlier += 1
+
+    def intake(self, left_out: tuple[str, ...] = ()) -> Intake:
+        """What became of the items so far."""
+        return Intake(total=self.total, accepted=self.accepted, rejected=dict(self.rejected),
+                      after_as_of=self.after, outside_window=self.outside, bad=tuple(self.bad),
+                      earlier_version=self.earlier, left_out=left_out)
+
+
 def judge(spec: Spec, roster: Roster, items: Iterable[str | Mapping[str, Any]], *,
           as_of: dt.date | None = None) -> tuple[Any, Intake]:
     """A `Runtime` (keeping its log) that judged every item before the end of `as_of`.
@@ -108,24 +161,7 @@ def judge(spec: Spec, roster: Roster, items: Iterable[str | Mapping[str, Any]], 
         ReportError: `as_of` is before the campaign.
     """
     rt = Runtime(compile_workflow(spec), roster, keep_log=True)
-    tz = rt.compiled.tz
-    end = cutoff(spec, as_of, tz) if as_of is not None else None
-    rejected: Counter[str] = Counter()
-    bad: list[BadLine] = []
-    total = accepted = after = outside = 0
-    for n, item in enumerate(items, 1):
-        total += 1
-        if _after(item, end, tz):
-            after += 1
-            continue
-        verdict = rt.judge_line(item)[1] if isinstance(item, str) else rt.submit(item)
-        if verdict.accepted:
-            accepted += 1
-            outside += verdict.outside_window
-            continue
-        reason = str(verdict.reason)
-        rejected[reason] += 1
-        if len(bad) < LISTED:
-            bad.append(BadLine(line=n, reason=reason, text=_excerpt(item)))
-    return rt, Intake(total=total, accepted=accepted, rejected=dict(rejected),
-                      after_as_of=after, outside_window=outside, bad=tuple(bad))
+    tally = Tally(rt, cutoff(spec, as_of, rt.compiled.tz) if as_of is not None else None)
+    for item in items:
+        tally.take(item)
+    return rt, tally.intake()

@@ -19,6 +19,7 @@ from sfd_workflow.diagrams._words import check_lang
 from sfd_workflow.errors import ReportError
 from sfd_workflow.report._html import render_page
 from sfd_workflow.report._intake import Intake, judge
+from sfd_workflow.report._stored import judge_store
 
 __all__ = ["MAX_UNITS", "Report", "build_report", "report_from_simulation",
            "report_from_store"]
@@ -98,34 +99,51 @@ def build_report(spec: Spec, roster: Roster, events: Iterable[str | Mapping[str,
     """
     check_lang(lang)
     rt, intake = judge(spec, roster, events, as_of=as_of)
+    return _report(rt, intake, lang=lang, as_of=as_of, source=source, max_units=max_units,
+                   diagrams=diagrams)
+
+
+def _report(rt: Any, intake: Intake, *, lang: str, as_of: dt.date | None, source: str,
+            max_units: int, diagrams: bool) -> Report:
+    """The page of a runtime that judged the events, over the units it covers."""
     when = None
     if as_of is not None:
         when = dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=rt.compiled.tz)
     when = when or reference_time(rt)
-    listed = len(roster.units) <= max_units
+    units = len(rt.roster.units)
+    listed = units <= max_units
     page = render_page(rt, intake, _log_by_unit(rt) if listed else {}, lang=lang, at=when,
                        source=source, listed=listed, max_units=max_units, diagrams=diagrams)
-    return Report(html=page, units=len(roster.units), listed=listed, intake=intake,
-                  as_of=when)
+    return Report(html=page, units=units, listed=listed, intake=intake, as_of=when)
 
 
 def report_from_store(url: str, *, lang: str = "zh", as_of: dt.date | None = None,
                       max_units: int = MAX_UNITS, diagrams: bool = True) -> Report:
     """A progress report of the campaign held by the event store at `url`.
 
-    The store's own spec and roster are used, and its accepted events in commit order.
+    The store's own spec and roster are used, and its accepted events in commit order. After
+    a `store migrate`, the page covers the units the store's current version judges, each
+    from its latest migration entry; their earlier events keep the verdicts the store gave
+    them, and units still on an earlier version are left out and named (docs/report.md).
 
     Raises:
         StoreError: no store at `url`, or it cannot be opened.
-        ReportError: as for `build_report`.
+        ReportError: as for `build_report`; or `as_of` is before an event of a unit of the
+            page that an earlier version of the spec judged.
     """
     store_module = require("sfd_workflow.store._store", feature="a report from an event store",
                            extra="store")
     store = store_module.EventStore.open(url)
     try:
-        events = list(store.events())
-        return build_report(store.spec, store.roster, events, lang=lang, as_of=as_of,
-                            source=store.url, max_units=max_units, diagrams=diagrams)
+        moved = store.migrated()
+        if not moved:  # never migrated: every event judged by the one version
+            events = list(store.events())
+            return build_report(store.spec, store.roster, events, lang=lang, as_of=as_of,
+                                source=store.url, max_units=max_units, diagrams=diagrams)
+        check_lang(lang)
+        rt, intake = judge_store(store, moved, as_of=as_of)
+        return _report(rt, intake, lang=lang, as_of=as_of, source=store.url,
+                       max_units=max_units, diagrams=diagrams)
     finally:
         store.close()
 

@@ -11,7 +11,9 @@ from sfd_workflow.diagrams._labels import in_lang
 from sfd_workflow.diagrams._status_views import STATUS_WORDS
 from sfd_workflow.diagrams._words import LANGS
 
-__all__ = ["LANGS", "WORDS", "status_word", "text_in", "word"]
+__all__ = ["LANGS", "SHOWN_IDS", "WORDS", "ids_shown", "status_word", "text_in", "word"]
+
+SHOWN_IDS = 5  # unit ids named in a sentence about many units
 
 #: key -> (Chinese, English)
 WORDS: dict[str, tuple[str, str]] = {
@@ -84,6 +86,15 @@ WORDS: dict[str, tuple[str, str]] = {
     "after_as_of": ("晚于截至日期、未计入", "after the as-of date, not counted"),
     "outside_window": ("已受理但在计划月份之外（标记，不退回）",
                        "accepted outside the plan's months (flagged, never refused)"),
+    "earlier_version": ("由较早版本的规范受理（在其单位迁移到本页的版本之前，或属于未列入的单位），"
+                        "保留当时的判定",
+                        "accepted by an earlier version of the spec (before their unit moved "
+                        "to this page's version, or of a unit left out), kept as judged then"),
+    "left_out": ("{n}个单位仍按较早版本的规范判定（只有部分单位树迁移到了本页的版本），本页未列入："
+                 "{ids}（可用 store status 查看）",
+                 "{n} units are still judged by an earlier version of the spec (only some "
+                 "trees moved to this page's version) and are left out of this page: {ids} "
+                 "(store status shows them)"),
     "line": ("行号", "Line"),
     "reason": ("原因", "Reason"),
     "text": ("内容", "Text"),
@@ -101,6 +112,11 @@ def word(key: str, lang: str, **values: object) -> str:
     """The page word `key` in `lang` (``both``: ``中文 / English``), with `values` filled in."""
     zh, en = WORDS[key]
     return in_lang(zh.format(**values), en.format(**values), lang)
+
+
+def ids_shown(ids: tuple[str, ...] | list[str]) -> str:
+    """The first `SHOWN_IDS` ids, ``, …`` when there are more."""
+    return ", ".join(ids[:SHOWN_IDS]) + (", …" if len(ids) > SHOWN_IDS else "")
 
 
 def status_word(status: str, lang: str) -> str:

@@ -41,7 +41,7 @@ from ._snapshots import reads_children
 from ._status import store_status
 from ._submit import why
 from ._verify import replay_check, verify
-from ._versions import MIGRATION_EVENT, judged_spec, versioned_roots
+from ._versions import MIGRATION_EVENT, Entry, judged_spec, latest_entries, versioned_roots
 
 __all__ = ["EventStore"]
 
@@ -325,6 +325,16 @@ class EventStore(Batches):
     def runtime(self, unit: str) -> Any:
         """The up-to-date `Runtime` over `unit`'s subtree (read it; do not submit to it)."""
         return self._synced(unit).rt
+
+    def migrated(self) -> dict[str, Entry]:
+        """Each unit a `store migrate` moved, with its latest migration entry (its commit
+        number `gseq`, the version `to` that judges the unit now, the `state()` it moved to);
+        units never moved are left out (docs/migration.md)."""
+        try:
+            with self._engine.connect() as conn:
+                return latest_entries(conn)
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot read {self.url}: {why(exc)}") from None
 
     def history(self, unit: str) -> list[StoredEvent]:
         """The accepted events of `unit`, oldest first."""

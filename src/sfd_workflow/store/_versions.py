@@ -40,8 +40,8 @@ from ._replica import subtree, subtree_roster
 from ._report import BrokenLink
 
 __all__ = ["MIGRATION_EVENT", "Entry", "JudgedBy", "VersionedRuntime", "Versions",
-           "check_versions", "current_spec", "judged_spec", "migration_entries",
-           "restore_migrated", "versioned_roots"]
+           "check_versions", "current_spec", "judged_spec", "latest_entries",
+           "migration_entries", "restore_migrated", "versioned_roots"]
 
 #: The event name of a migration entry in a unit's hash chain.
 MIGRATION_EVENT = "sfd:migrate"
@@ -244,6 +244,17 @@ class Entry(NamedTuple):
     to: str
     """SHA-256 of the version it moved the unit to (its migration's ``to_sha256``)."""
 
+    def state(self) -> dict[str, Any]:
+        """The unit's state after the move (a `Runtime.snapshot` of the `to` version).
+
+        Raises:
+            ValueError, KeyError, TypeError: the payload is not a migration entry's.
+        """
+        state = json.loads(self.payload)["state"]
+        if not isinstance(state, dict):
+            raise TypeError(f"the state of a migration entry is not an object: {state!r}")
+        return state
+
 
 def migration_entries(conn: sa.Connection, units: Collection[str] | None = None
                       ) -> dict[str, list[Entry]]:
@@ -264,6 +275,12 @@ def migration_entries(conn: sa.Connection, units: Collection[str] | None = None
             out.setdefault(r.unit, []).append(Entry(int(r.gseq), int(r.seq), str(r.hash),
                                                     str(r.payload), str(m.to_sha256)))
     return out
+
+
+def latest_entries(conn: sa.Connection) -> dict[str, Entry]:
+    """Each moved unit's latest migration entry: where its replicas start, and the version
+    that judges it now (`Entry.to`); units never moved are left out."""
+    return {u: es[-1] for u, es in migration_entries(conn).items()}
 
 
 class JudgedBy:
@@ -337,7 +354,7 @@ def restore_migrated(conn: sa.Connection, rep: Any, judged_by: str, origin: str,
             raise StoreError(msg) from None
     for unit, row in latest.items():
         try:
-            rep.rt.restore(unit, json.loads(row.payload)["state"])
+            rep.rt.restore(unit, row.state())
         except (ValueError, KeyError, TypeError) as exc:
             msg = (f"the migration entry of unit {unit!r} (event {row.seq}) cannot be "
                    f"used ({exc}): the store was altered; run verify")
