@@ -9,8 +9,9 @@ independent, so both can run anywhere. The caller reads and checks what is store
 roots are dealt into partitions of about equal event counts (largest first); each partition
 is one task that opens the store itself (by its URL), checks the chains and snapshots of its
 subtrees' units (the first task also those of every unit the roster does not have) and, when
-asked, replays its subtrees; the caller then checks the audit chain and the commit numbers
-and puts the parts together in the order the serial check gives (`_verify.finish`).
+asked, replays its subtrees; the caller walks the audit chain meanwhile (one chain in id
+order: not split), then checks the commit numbers and puts the parts together in the order
+the serial check gives (`_verify.finish`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .._extras import require
 from .._spec._model import Roster
 from ..errors import StoreError
 from ._replica import subtree
-from ._verify import finish, read_ground
+from ._verify import audit_check, finish, read_ground
 from ._verify_units import UnitsAsk, UnitsPart, check_units, strangers
 
 __all__ = ["partitions", "verify_on_dask"]
@@ -72,22 +73,10 @@ def verify_on_dask(store: Any, dask: Any, url: str, predicates: Any, anchor: Any
                    replay: bool) -> Any:
     """`verify` of `store` (at `url`) with its per-unit checks (and, when `replay`, the
     replay check) done on the Dask cluster `dask` (a scheduler address or a
-    ``distributed.Client``): the `VerifyReport` the serial check gives."""
+    ``distributed.Client``): the `VerifyReport` the serial check gives. The caller walks the
+    audit chain while the tasks run."""
     with store._engine.connect() as conn:
         ground = read_ground(conn, anchor)
-    results = _run(store, dask, url, predicates, ground.ask, replay)
-    with store._engine.connect() as conn:
-        report = finish(conn, ground, [part for part, _found in results])
-    if not replay:
-        return report
-    found = sorted((link for _part, links in results for link in links),
-                   key=lambda b: (b.unit, b.seq or 0))
-    return attrs.evolve(report, broken=(*report.broken, *found), replayed=True)
-
-
-def _run(store: Any, dask: Any, url: str, predicates: Any, ask: UnitsAsk,
-         replay: bool) -> list[tuple[UnitsPart, list[Any]]]:
-    """The tasks of every partition, run on the cluster; their results."""
     Client = require("distributed", feature="store verify on a Dask cluster", extra="dask",
                      package="distributed").Client
     own = not isinstance(dask, Client)
@@ -96,21 +85,36 @@ def _run(store: Any, dask: Any, url: str, predicates: Any, ask: UnitsAsk,
     except (OSError, TimeoutError, ValueError) as exc:
         raise StoreError(f"cannot reach the Dask scheduler {dask!r}: {exc}") from None
     try:
-        workers = max(1, len(client.scheduler_info().get("workers", {})))
-        roster = store.roster
-        parts = partitions(subtree_sizes(roster, ask.heads), 2 * workers) or [[]]
-        outside = {u for u in (*ask.heads, *ask.pins) if u not in roster.by_id}
-        futures = []
-        for i, roots in enumerate(parts):
-            units = _units(roster, roots, outside if i == 0 else ())
-            futures.append(client.submit(_check_part, type(store), url, predicates, roots,
-                                         sorted(units), ask.only(units), i == 0, replay,
-                                         pure=False))
+        futures = _submit(client, store, url, predicates, ground.ask, replay)
+        with store._engine.connect() as conn:
+            audit = audit_check(conn, ground)
         results: list[tuple[UnitsPart, list[Any]]] = client.gather(futures)
     finally:
         if own:
             client.close()
-    return results
+    with store._engine.connect() as conn:
+        report = finish(conn, ground, [part for part, _found in results], audit)
+    if not replay:
+        return report
+    found = sorted((link for _part, links in results for link in links),
+                   key=lambda b: (b.unit, b.seq or 0))
+    return attrs.evolve(report, broken=(*report.broken, *found), replayed=True)
+
+
+def _submit(client: Any, store: Any, url: str, predicates: Any, ask: UnitsAsk,
+            replay: bool) -> list[Any]:
+    """One task a partition, submitted to the cluster: the futures."""
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    roster = store.roster
+    parts = partitions(subtree_sizes(roster, ask.heads), 2 * workers) or [[]]
+    outside = {u for u in (*ask.heads, *ask.pins) if u not in roster.by_id}
+    futures = []
+    for i, roots in enumerate(parts):
+        units = _units(roster, roots, outside if i == 0 else ())
+        futures.append(client.submit(_check_part, type(store), url, predicates, roots,
+                                     sorted(units), ask.only(units), i == 0, replay,
+                                     pure=False))
+    return futures
 
 
 def _units(roster: Roster, roots: list[str], more: Collection[str]) -> set[str]:

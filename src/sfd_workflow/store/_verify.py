@@ -31,8 +31,8 @@ from ._report import AUDIT, STORE, BrokenLink, Pin, VerifyReport, read_anchor
 from ._verify_units import UnitsAsk, UnitsPart, check_units, merge
 from ._versions import check_versions
 
-__all__ = ["AUDIT", "BrokenLink", "Ground", "VerifyReport", "finish", "read_anchor", "read_ground",
-           "verify"]
+__all__ = ["AUDIT", "Audit", "BrokenLink", "Ground", "VerifyReport", "audit_check", "finish",
+           "read_anchor", "read_ground", "verify"]
 
 _META_KEYS = ("spec_json", "spec_sha256", "spec_id", "roster_json", "roster_sha256",
               "store_id", "chain", "audit_head")
@@ -182,11 +182,22 @@ def read_ground(conn: sa.Connection, anchor: Any = None) -> Ground:
                   clock=tuple(clock_problems))
 
 
-def finish(conn: sa.Connection, ground: Ground, parts: Iterable[UnitsPart]) -> VerifyReport:
+#: What the audit chain's check found: its rows, its head, its broken links.
+Audit = tuple[int, tuple[int, str] | None, list[BrokenLink]]
+
+
+def audit_check(conn: sa.Connection, ground: Ground) -> Audit:
+    """Walk the audit chain (see `finish`)."""
+    return _audit_chain(conn, ground.meta, ground.audit_pin)
+
+
+def finish(conn: sa.Connection, ground: Ground, parts: Iterable[UnitsPart],
+           audit: Audit | None = None) -> VerifyReport:
     """The report of `ground` and the parts of the per-unit check (every unit in one part):
-    the audit chain and the commit numbers are checked here."""
+    the audit chain (unless `audit` holds its check, done meanwhile) and the commit numbers
+    are checked here."""
     units = merge(parts)
-    audit_rows, audit_head, audit_problems = _audit_chain(conn, ground.meta, ground.audit_pin)
+    audit_rows, audit_head, audit_problems = audit or audit_check(conn, ground)
     counter = list(ground.clock) or _commit_numbers(conn, *units.gseqs)
     last = {u: h for u, (_n, h) in units.heads.items()}
     digest = sha256_hex(canonical_json({"spec": ground.meta.get("spec_sha256", ""),
