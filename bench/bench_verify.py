@@ -1,7 +1,7 @@
 """`EventStore.verify` speed: the whole call (every unit chain, the audit chain, snapshots),
 with and without ``replay=True``, beside its floor: reading every stored row once.
 
-    python bench/bench_verify.py [--events N] [--pg URL]
+    python bench/bench_verify.py [--events N] [--pg URL] [--dask]
 
 A store of the built-in spec is filled by one writer with N submitted lines: a simulated
 district's events (`sfd_workflow.sim`, the exact engine) in log order, each followed by up to
@@ -11,12 +11,15 @@ the audit chain is longer than the events'. Then, best of 3, a new `EventStore` 
 `verify()` and `verify(replay=True)` are timed, and so is the floor: ``SELECT *`` of
 ``sfd_events``, ``sfd_audit`` and ``sfd_snapshots`` with every row fetched. Prints a table
 with ratios. PostgreSQL is measured too when --pg or $SFD_TEST_PG_URL names a server (in a
-scratch schema, dropped afterwards).
+scratch schema, dropped afterwards). With --dask, also `verify(dask=..., replay=False)` and
+`verify(dask=...)` (with the replay check) on a LocalCluster of 2 worker processes, the
+cluster started once, before (extra ``dask``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -86,13 +89,14 @@ def _floor(url: str) -> None:
     engine.dispose()
 
 
-def _verify(url: str, replay: bool) -> None:
+def _verify(url: str, replay: bool, dask: Any = None) -> None:
     with EventStore.open(url) as store:
-        assert store.verify(replay=replay).ok
+        assert store.verify(replay=replay, dask=dask).ok
 
 
-def measure(name: str, url: str, n: int) -> None:
-    """Fill a store at `url` with `n` events and print verify's times beside the floor."""
+def measure(name: str, url: str, n: int, dask: Any = None) -> None:
+    """Fill a store at `url` with `n` events and print verify's times beside the floor (and
+    on the Dask cluster of the client `dask`)."""
     spec, roster, lines = workload(n)
     with EventStore.create(url, spec, roster) as store:
         for line in lines:
@@ -101,8 +105,13 @@ def measure(name: str, url: str, n: int) -> None:
     floor = _best(lambda: _floor(url))
     quick = _best(lambda: _verify(url, False))
     full = _best(lambda: _verify(url, True))
-    print(f"{name:<12} {events:>7} {rejected:>8} {floor:>8.3f} {quick:>8.3f} "
-          f"{quick / floor:>6.1f}x {full:>8.3f} {full / floor:>6.1f}x")
+    row = (f"{name:<12} {events:>7} {rejected:>8} {floor:>8.3f} {quick:>8.3f} "
+           f"{quick / floor:>6.1f}x {full:>8.3f} {full / floor:>6.1f}x")
+    if dask is not None:
+        split = _best(lambda: _verify(url, False, dask))
+        both = _best(lambda: _verify(url, True, dask))
+        row += f" {split:>8.3f} {split / quick:>6.2f}x {both:>8.3f} {both / full:>6.2f}x"
+    print(row)
 
 
 def main() -> None:
@@ -110,14 +119,26 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=4000, help="lines submitted")
     ap.add_argument("--pg", default=os.environ.get("SFD_TEST_PG_URL"))
+    ap.add_argument("--dask", action="store_true",
+                    help="also on a LocalCluster of 2 workers (ratios to the serial times)")
     args = ap.parse_args()
-    print(f"{'back end':<12} {'events':>7} {'rejected':>8} {'floor s':>8} {'verify s':>8} "
-          f"{'ratio':>7} {'replay s':>8} {'ratio':>7}")
-    with tempfile.TemporaryDirectory() as tmp:
-        measure("sqlite", f"sqlite:///{Path(tmp) / 'verify.db'}", args.events)
-    if args.pg:
-        with scratch_schema(args.pg) as url:
-            measure("postgresql", url, args.events)
+    with contextlib.ExitStack() as stack:
+        dask = None
+        if args.dask:
+            import distributed
+
+            cluster = stack.enter_context(distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None))
+            dask = stack.enter_context(distributed.Client(cluster))
+        print(f"{'back end':<12} {'events':>7} {'rejected':>8} {'floor s':>8} {'verify s':>8} "
+              f"{'ratio':>7} {'replay s':>8} {'ratio':>7}"
+              + (f" {'dask s':>8} {'/verify':>7} {'dask+r s':>8} {'/replay':>7}"
+                 if dask else ""))
+        with tempfile.TemporaryDirectory() as tmp:
+            measure("sqlite", f"sqlite:///{Path(tmp) / 'verify.db'}", args.events, dask)
+        if args.pg:
+            with scratch_schema(args.pg) as url:
+                measure("postgresql", url, args.events, dask)
 
 
 if __name__ == "__main__":

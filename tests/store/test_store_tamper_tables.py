@@ -21,11 +21,11 @@ from sfd_workflow.store._canonical import (
     genesis_hash,
     sha256_hex,
 )
-from sfd_workflow.store._snapshots import snapshot_digest
 from sfd_workflow.store._submit import OPTIMISTIC_TRIES
 from support.store import (  # noqa: F401
     approval_script,
     ev,
+    snapshot_state_edit,
     spec_and_roster,
     sql_edit,
     store_url_fixture,
@@ -107,20 +107,6 @@ def _fabricate(event: dict[str, Any], reason: str) -> Edit:
             {**row, "p": prev, "h": link})
         _set_meta(conn, "audit_head", json.dumps([last + 1, link]))
     return run
-
-
-def _snapshot_state(conn: sa.Connection) -> None:
-    """Edit a snapshot's state and recompute its digest."""
-    spec_sha = _meta(conn, "spec_sha256")
-    row = conn.exec_driver_sql("SELECT * FROM sfd_snapshots WHERE unit = 'ps-0-0' "
-                               "AND seq = 3").mappings().one()
-    state = json.loads(row["state"])
-    state["records"] = state["records"][:1]
-    text = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    conn.execute(sa.text("UPDATE sfd_snapshots SET state = :s, digest = :d "
-                         "WHERE unit = 'ps-0-0' AND seq = 3"),
-                 {"s": text, "d": snapshot_digest(spec_sha, "ps-0-0", 3, row["gseq"],
-                                                  row["hash"], text)})
 
 
 W = "WHERE unit = 'ps-0-0' AND seq = "
@@ -267,7 +253,7 @@ CASES: list[tuple[str, Edit, str, str]] = [
     ("sfd_snapshots.seq", sql_edit(f"UPDATE sfd_snapshots SET seq = 4 {W}3"),
      "verify", "ps-0-0 event 4: its snapshot after event 4 does not match its digest (edited): "
      "it is not used"),
-    ("sfd_snapshots.state with its digest recomputed", _snapshot_state,
+    ("sfd_snapshots.state with its digest recomputed", snapshot_state_edit("ps-0-0", 3),
      "replay", "ps-0-0 event 3: its snapshot after event 3 differs from the replayed state "
      "(edited, digest recomputed)"),
     ("sfd_snapshots.taken_at", sql_edit(f"UPDATE sfd_snapshots SET taken_at = 'x' {W}3"),

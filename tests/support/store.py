@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import random
 from collections.abc import Iterator
@@ -175,4 +176,26 @@ def sql_edit(*statements: str) -> Any:
     def run(conn: Any) -> None:
         for s in statements:
             conn.exec_driver_sql(s)
+    return run
+
+
+def snapshot_state_edit(unit: str, seq: int) -> Any:
+    """An edit of a stored campaign: the state of `unit`'s snapshot after event `seq` loses
+    all its records but the first, its digest recomputed (only a replaying verify sees it)."""
+    import sqlalchemy as sa  # the `store` extra, as the tests that use this
+
+    from sfd_workflow.store._snapshots import snapshot_digest
+
+    def run(conn: Any) -> None:
+        spec_sha = conn.exec_driver_sql(
+            "SELECT value FROM sfd_meta WHERE key = 'spec_sha256'").scalar_one()
+        row = conn.execute(sa.text("SELECT * FROM sfd_snapshots WHERE unit = :u AND seq = :s"),
+                           {"u": unit, "s": seq}).mappings().one()
+        state = json.loads(row["state"])
+        state["records"] = state["records"][:1]
+        text = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        conn.execute(sa.text("UPDATE sfd_snapshots SET state = :t, digest = :d "
+                             "WHERE unit = :u AND seq = :s"),
+                     {"t": text, "u": unit, "s": seq,
+                      "d": snapshot_digest(spec_sha, unit, seq, row["gseq"], row["hash"], text)})
     return run

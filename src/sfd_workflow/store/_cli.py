@@ -238,14 +238,15 @@ def status(url: str, as_of: str | None, as_json: bool) -> None:
 @store_group.command()
 @_URL
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
-@click.option("--replay", is_flag=True,
-              help="Also judge every event again and compare every snapshot (slower).")
+@click.option("--replay/--no-replay", default=None,
+              help="Also judge every event again and compare every snapshot (slower; "
+                   "default: only with --dask).")
 @click.option("--anchor", "anchor_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also check against this anchor (the \"anchor\" of an earlier --json).")
 @click.option("--dask", "dask", metavar="ADDRESS",
-              help="Do the replay check on this Dask scheduler, split by root subtree "
-                   "(implies --replay; extra `dask`).")
-def verify(url: str, as_json: bool, replay: bool, anchor_file: Path | None,
+              help="Do the chain and replay checks on this Dask scheduler, split by root "
+                   "subtree (implies --replay unless --no-replay; extra `dask`).")
+def verify(url: str, as_json: bool, replay: bool | None, anchor_file: Path | None,
            dask: str | None) -> None:
     """Check every chain, counter and snapshot; exit 1 when anything was altered."""
     read_anchor = _store_module("sfd_workflow.store._verify").read_anchor
@@ -263,7 +264,7 @@ def verify(url: str, as_json: bool, replay: bool, anchor_file: Path | None,
         except RecursionError:
             _fail(f"{anchor_file}: not an anchor: nested too deep")
     try:
-        report = verify_store(url, anchor, replay=replay or dask is not None, dask=dask)
+        report = verify_store(url, anchor, replay=replay, dask=dask)
     except SfdWorkflowError as exc:
         _fail(str(exc))
     if as_json:

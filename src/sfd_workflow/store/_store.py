@@ -31,11 +31,11 @@ from ..errors import StoreError, UnknownUnitError
 from . import _schema as t
 from ._batch import BATCH, Batches
 from ._canonical import canonical_json, chain_genesis, sha256_hex
-from ._dask import replay_on_dask
+from ._dask import verify_on_dask
 from ._database import make_durable, make_engine, read_options, write_options
 from ._export import export
 from ._records import MAX_SKEW, AuditEntry, StoredEvent, prepare, roster_document, utc_now
-from ._replica import Replica, subtree
+from ._replica import Replica
 from ._rows import now
 from ._snapshots import reads_children
 from ._status import store_status
@@ -388,7 +388,7 @@ class EventStore(Batches):
         """
         return store_status(self, as_of)
 
-    def verify(self, anchor: Mapping[str, Any] | None = None, *, replay: bool = False,
+    def verify(self, anchor: Mapping[str, Any] | None = None, *, replay: bool | None = None,
                dask: Any = None) -> Any:
         """Check every unit's hash chain, the stored spec and roster, and every persisted
         snapshot (a `VerifyReport`).
@@ -399,21 +399,22 @@ class EventStore(Batches):
             replay: also judge every stored event again from the start (each must be
                 accepted) and compare every snapshot with the replayed state: slower (a
                 full replay), and it catches a snapshot edited with its digest recomputed.
+                Default: only with `dask`.
             dask: a Dask scheduler address or ``distributed.Client`` (extra ``dask``): do the
-                replay check there, split by root subtree (implies `replay`); the report is
-                the one the serial check gives.
+                per-unit checks there, split by root subtree: every unit's chain and
+                snapshots, and the replay check unless ``replay=False``; the report is the
+                one the serial check gives.
         """
+        replay = dask is not None if replay is None else replay
         try:
+            if dask is not None:
+                return verify_on_dask(self, dask, self._engine.url.render_as_string(
+                    hide_password=False), self._predicates, anchor, replay=replay)
             with self._engine.connect() as conn:
                 report = verify(conn, anchor)
-            if not replay and dask is None:
+            if not replay:
                 return report
-            roots = [u.id for u in self.roster.units if u.parent is None]
-            if dask is None:
-                found = self._replay_roots(roots)
-            else:
-                found = replay_on_dask(self, dask, self._engine.url.render_as_string(
-                    hide_password=False), self._predicates)
+            found = self._replay_roots([u.id for u in self.roster.units if u.parent is None])
             return attrs.evolve(report, broken=(*report.broken, *found), replayed=True)
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"cannot read {self.url}: {why(exc)}") from None
@@ -424,13 +425,6 @@ class EventStore(Batches):
         with self._engine.connect() as conn:
             return replay_check(conn, versioned_roots(conn, self._compiled, self.roster, roots),
                                 roster_units=self.roster.by_id, strangers=strangers)
-
-    def _subtree_sizes(self) -> dict[str, int]:
-        """Each root unit -> the number of events stored in its subtree."""
-        with self._engine.connect() as conn:
-            heads = dict(conn.execute(sa.select(t.units.c.unit, t.units.c.head_seq)).all())
-        return {u.id: sum(heads.get(x, 0) for x in subtree(self.roster, u.id))
-                for u in self.roster.units if u.parent is None}
 
     def export(self, fmt: str, out: IO[str] | str | Path) -> int:
         """Write the accepted events as ``jsonl``, ``csv`` or ``xes``; returns how many.

@@ -1,14 +1,18 @@
 """`verify`: walk every unit's hash chain and the audit chain and report the first broken
 link of each; check the stored spec and roster, the counters, and every persisted snapshot
-against its digest and the chain (and, on request, against a full replay)."""
+against its digest and the chain (and, on request, against a full replay).
+
+The store-wide checks are here (`read_ground` before the per-unit check, `finish` after);
+the per-unit check is `_verify_units.check_units`, run once over every unit by `verify` or
+in parts by root subtree on a Dask cluster (`_dask`)."""
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 
 from .._verdict import Reason
@@ -19,98 +23,16 @@ from ._canonical import (
     audit_genesis,
     audit_hash,
     canonical_json,
-    chain_genesis,
-    event_hash,
     sha256_hex,
 )
 from ._ids import check_id, event_digest, known_ids
 from ._records import prepare
 from ._report import AUDIT, STORE, BrokenLink, Pin, VerifyReport, read_anchor
-from ._snapshots import digest_ok
+from ._verify_units import UnitsAsk, UnitsPart, check_units, merge
 from ._versions import check_versions
 
-__all__ = ["AUDIT", "BrokenLink", "VerifyReport", "read_anchor", "verify"]
-
-_HASHED = ("gseq", "unit", "seq", "event", "actor", "at", "payload", "late", "recorded_at")
-
-
-#: (unit, seq) of a snapshot -> the stored event there: (gseq, hash, chain intact up to it)
-Seen = dict[tuple[str, int], tuple[int, str, bool]]
-
-def _wrong_types(row: Any) -> bool:
-    # Spelled out: this runs for every stored event.
-    return not (type(row.gseq) is int and type(row.seq) is int and type(row.unit) is str
-                and type(row.event) is str and type(row.actor) is str and type(row.at) is str
-                and type(row.payload) is str and type(row.recorded_at) is str
-                and type(row.prev_hash) is str and type(row.hash) is str
-                and isinstance(row.late, bool | int))
-
-
-def _unit_chain(unit: str, genesis: str, rows: Iterable[Any], head_seq: Any,
-                pin: Pin | None, gseqs: set[int],
-                marks: Mapping[int, Any] | None = None,
-                seen: Seen | None = None) -> tuple[int, str, BrokenLink | None]:
-    """Check one unit's rows (in seq order); return (rows, last hash, first broken link).
-
-    `pin` is the (seq, hash) an anchor recorded for the unit; `gseqs` collects commit numbers;
-    the stored events at the seqs in `marks` (the unit's snapshots) are put in `seen`.
-    """
-    prev, expected, last_gseq, n = genesis, 1, 0, 0
-    first: BrokenLink | None = None
-    if pin is not None and pin[0] == 0 and pin[1] != genesis:
-        first = BrokenLink(unit=unit, seq=None, problem=(
-            "its chain starts elsewhere than when the anchor was taken "
-            "(the spec or roster changed)"))
-    for row in rows:
-        n += 1
-        if type(row.gseq) is int:
-            gseqs.add(row.gseq)
-        if first is not None:
-            if marks and seen is not None and row.seq in marks:
-                seen[unit, row.seq] = (row.gseq, row.hash, False)
-            continue
-        if _wrong_types(row):
-            first = BrokenLink(unit=unit, seq=expected,
-                               problem="a field holds a value of the wrong type (edited)")
-        elif row.seq != expected:
-            problem = (f"event {expected} is missing (the next stored is {row.seq})"
-                       if row.seq > expected else f"event {row.seq} is stored twice or moved")
-            first = BrokenLink(unit=unit, seq=expected, problem=problem)
-        elif row.prev_hash != prev:
-            first = BrokenLink(unit=unit, seq=row.seq, problem=(
-                "its previous-hash does not match the event before it"
-                if expected > 1 else "its chain does not start from the genesis of the "
-                "stored spec and roster (they, or the event, were edited)"))
-        elif event_hash(prev, {k: _value(row, k) for k in _HASHED}) != row.hash:
-            first = BrokenLink(unit=unit, seq=row.seq,
-                               problem="its content does not match its hash (edited)")
-        elif row.gseq <= last_gseq:
-            first = BrokenLink(unit=unit, seq=row.seq,
-                               problem="it comes before the event it follows in commit order")
-        elif pin is not None and row.seq == pin[0] and row.hash != pin[1]:
-            first = BrokenLink(unit=unit, seq=row.seq,
-                               problem="it differs from the anchor (history rewritten)")
-        if marks and seen is not None and row.seq in marks:
-            seen[unit, row.seq] = (row.gseq, row.hash, first is None)
-        prev, expected, last_gseq = row.hash, expected + 1, row.gseq
-    if first is None and pin is not None and n < pin[0]:
-        first = BrokenLink(unit=unit, seq=n + 1,
-                           problem=f"the anchor saw {pin[0]} events, {n} are stored "
-                           "(history truncated)")
-    if first is None and type(head_seq) is not int:
-        first = BrokenLink(unit=unit, seq=None, problem=(
-            f"its event count (sfd_units head_seq) is not a whole number: {head_seq!r:.40}"))
-    elif first is None and head_seq != n:
-        first = BrokenLink(unit=unit, seq=n + 1 if head_seq > n else None,
-                           problem=f"the unit has had {head_seq} events, {n} are stored "
-                           "(events deleted, or its event count edited)")
-    return n, prev, first
-
-
-def _value(row: Any, key: str) -> Any:
-    v = getattr(row, key)
-    return bool(v) if key == "late" else v
-
+__all__ = ["AUDIT", "Audit", "BrokenLink", "Ground", "VerifyReport", "audit_check", "finish",
+           "read_anchor", "read_ground", "verify"]
 
 _META_KEYS = ("spec_json", "spec_sha256", "spec_id", "roster_json", "roster_sha256",
               "store_id", "chain", "audit_head")
@@ -221,6 +143,74 @@ def _heads_and_clock(conn: sa.Connection) -> tuple[dict[str, Any], list[BrokenLi
     return heads, out
 
 
+
+@attrs.frozen(kw_only=True)
+class Ground:
+    """The store-wide reading of `verify`: what every part of the per-unit check needs, and
+    what is wrong store-wide so far."""
+
+    meta: Mapping[str, str]
+    ask: UnitsAsk
+    """Every unit of ``sfd_units`` and every pin of the anchor."""
+    audit_pin: Pin | None
+    broken: tuple[BrokenLink, ...]
+    """``sfd_meta``, the spec versions, the units table against the roster."""
+    clock: tuple[BrokenLink, ...]
+    """The commit-counter table (``sfd_clock``)."""
+
+
+def read_ground(conn: sa.Connection, anchor: Any = None) -> Ground:
+    """Read ``sfd_meta``, ``sfd_units``, ``sfd_clock`` and the spec versions and check them.
+
+    Raises:
+        StoreError: `anchor` is not an anchor.
+    """
+    pins, audit_pin = read_anchor(anchor)
+    meta = dict(conn.execute(sa.select(t.meta.c.key, t.meta.c.value)).all())
+    broken = [*_check_meta(meta), *check_versions(conn)]
+    heads, clock_problems = _heads_and_clock(conn)
+    try:
+        roster_units = {u["id"] for u in json.loads(meta.get("roster_json", ""))["units"]}
+    except (ValueError, KeyError, TypeError, RecursionError):
+        roster_units = set()
+    if roster_units != set(heads):
+        broken.append(BrokenLink(unit=STORE, seq=None,
+                                 problem="the units table does not match the roster"))
+    ask = UnitsAsk(chain={k: meta[k] for k in ("spec_sha256", "roster_sha256", "chain")
+                          if k in meta}, heads=heads, pins=pins)
+    return Ground(meta=meta, ask=ask, audit_pin=audit_pin, broken=tuple(broken),
+                  clock=tuple(clock_problems))
+
+
+#: What the audit chain's check found: its rows, its head, its broken links.
+Audit = tuple[int, tuple[int, str] | None, list[BrokenLink]]
+
+
+def audit_check(conn: sa.Connection, ground: Ground) -> Audit:
+    """Walk the audit chain (see `finish`)."""
+    return _audit_chain(conn, ground.meta, ground.audit_pin)
+
+
+def finish(conn: sa.Connection, ground: Ground, parts: Iterable[UnitsPart],
+           audit: Audit | None = None) -> VerifyReport:
+    """The report of `ground` and the parts of the per-unit check (every unit in one part):
+    the audit chain (unless `audit` holds its check, done meanwhile) and the commit numbers
+    are checked here."""
+    units = merge(parts)
+    audit_rows, audit_head, audit_problems = audit or audit_check(conn, ground)
+    counter = list(ground.clock) or _commit_numbers(conn, *units.gseqs)
+    last = {u: h for u, (_n, h) in units.heads.items()}
+    digest = sha256_hex(canonical_json({"spec": ground.meta.get("spec_sha256", ""),
+                                        "roster": ground.meta.get("roster_sha256"),
+                                        "heads": last, "audit": audit_head}))
+    return VerifyReport(units=len(ground.ask.heads), events=units.events,
+                        broken=(*units.chains, *audit_problems, *units.snapshots,
+                                *ground.broken, *counter),
+                        digest=digest, heads=dict(sorted(units.heads.items())),
+                        audit_head=audit_head, audit_rows=audit_rows,
+                        snapshots=units.snapshot_rows)
+
+
 def verify(conn: sa.Connection, anchor: Any = None) -> VerifyReport:
     """Check the stored spec and roster, every unit's hash chain (each starts from a genesis
     that covers the spec and, since schema version 4, the roster), the audit chain, that
@@ -230,99 +220,23 @@ def verify(conn: sa.Connection, anchor: Any = None) -> VerifyReport:
     Raises:
         StoreError: `anchor` is not an anchor.
     """
-    pins, audit_pin = read_anchor(anchor)
-    meta = dict(conn.execute(sa.select(t.meta.c.key, t.meta.c.value)).all())
-    broken = [*_check_meta(meta), *check_versions(conn)]
-    spec_sha = meta.get("spec_sha256", "")
-    genesis = chain_genesis(meta)
-    heads, clock_problems = _heads_and_clock(conn)
-    last: dict[str, str] = {}
-    counts: dict[str, int] = {}
-    gseqs: set[int] = set()
-    try:
-        roster_units = {u["id"] for u in json.loads(meta.get("roster_json", ""))["units"]}
-    except (ValueError, KeyError, TypeError, RecursionError):
-        roster_units = set()
-    if roster_units != set(heads):
-        broken.append(BrokenLink(unit=STORE, seq=None,
-                                 problem="the units table does not match the roster"))
-    marks: dict[str, dict[int, Any]] = {}
-    for snap in conn.execute(sa.select(t.snapshots.c.unit, t.snapshots.c.seq)):
-        marks.setdefault(snap.unit, {})[snap.seq] = snap
-    seen: Seen = {}
-    rows = conn.execution_options(yield_per=2000).execute(
-        sa.select(t.events).order_by(t.events.c.unit, t.events.c.seq, t.events.c.gseq))
-    chains: list[BrokenLink] = [
-        BrokenLink(unit=u, seq=None, problem="the anchor has this unit, the store does not")
-        for u in sorted(set(pins) - set(heads))]
-    total = 0
-    left = dict(heads)
-    for unit, group in itertools.groupby(rows, key=lambda r: r.unit):
-        if unit not in left:
-            total += sum(1 for _ in group)
-            chains.append(BrokenLink(unit=unit, seq=None,
-                                     problem="events of a unit the store does not have"))
-            continue
-        n, last[unit], first = _unit_chain(unit, genesis(unit), group, left.pop(unit),
-                                           pins.get(unit), gseqs, marks.get(unit), seen)
-        counts[unit] = n
-        total += n
-        if first is not None:
-            chains.append(first)
-    for unit, head_seq in left.items():
-        counts[unit], last[unit], first = _unit_chain(
-            unit, genesis(unit), (), head_seq, pins.get(unit), gseqs)
-        if first is not None:
-            chains.append(first)
-    chains.sort(key=lambda b: b.unit)
-    audit_rows, audit_head, audit_problems = _audit_chain(conn, meta, audit_pin)
-    broken.extend(clock_problems or _commit_numbers(conn, gseqs))
-    snapshots = _check_snapshots(conn, spec_sha, set(heads), seen)
-    digest = sha256_hex(canonical_json({"spec": spec_sha, "roster": meta.get("roster_sha256"),
-                                        "heads": last, "audit": audit_head}))
-    return VerifyReport(units=len(heads), events=total,
-                        broken=(*chains, *audit_problems, *snapshots, *broken),
-                        digest=digest, heads={u: (counts[u], last[u]) for u in sorted(last)},
-                        audit_head=audit_head, audit_rows=audit_rows,
-                        snapshots=sum(len(m) for m in marks.values()))
+    ground = read_ground(conn, anchor)
+    return finish(conn, ground, [check_units(conn, ground.ask)])
 
 
-def _commit_numbers(conn: sa.Connection, gseqs: set[int]) -> list[BrokenLink]:
-    """The commit counter against the stored commit numbers: 1..N without a gap."""
+def _commit_numbers(conn: sa.Connection, n: int, low: int | None, top: int | None
+                    ) -> list[BrokenLink]:
+    """The commit counter against the stored commit numbers (`n` of them, from `low` to
+    `top`): 1..N without a gap."""
     top_clock = conn.execute(sa.select(t.clock.c.gseq)).scalar_one()
-    top = max(gseqs, default=None)
     if top is not None and top > top_clock:
         return [BrokenLink(unit=STORE, seq=None, problem="the commit counter was edited")]
-    if len(gseqs) != top_clock or (gseqs and (min(gseqs) != 1 or top != top_clock)):
+    if n != top_clock or (n and (low != 1 or top != top_clock)):
         # Every committed append took the next number: a gap is a deleted event.
         return [BrokenLink(unit=STORE, seq=None, problem=(
-            f"the commit numbers run to {top_clock} but {len(gseqs)} events are stored "
+            f"the commit numbers run to {top_clock} but {n} events are stored "
             "(events deleted)"))]
     return []
-
-
-def _check_snapshots(conn: sa.Connection, spec_sha: str, units: set[str],
-                     seen: Seen) -> list[BrokenLink]:
-    """Every snapshot that would not be used: edited (digest), or not taken from the stored
-    chain (stale). One taken from a chain broken before it is covered by the chain's report."""
-    out: list[BrokenLink] = []
-    rows = conn.execution_options(yield_per=50).execute(
-        sa.select(t.snapshots).order_by(t.snapshots.c.unit, t.snapshots.c.seq))
-    for row in rows:
-        what = f"its snapshot after event {row.seq}"
-        if row.unit not in units:
-            out.append(BrokenLink(unit=row.unit, seq=row.seq,
-                                  problem="a snapshot of a unit the store does not have"))
-        elif not digest_ok(spec_sha, row):
-            out.append(BrokenLink(unit=row.unit, seq=row.seq, problem=(
-                f"{what} does not match its digest (edited): it is not used")))
-        elif (stored := seen.get((row.unit, row.seq))) is None:
-            out.append(BrokenLink(unit=row.unit, seq=row.seq, problem=(
-                f"{what} names an event that is not stored (stale): it is not used")))
-        elif stored[2] and (stored[0], stored[1]) != (row.gseq, row.hash):
-            out.append(BrokenLink(unit=row.unit, seq=row.seq, problem=(
-                f"{what} was taken from another history (stale): it is not used")))
-    return out
 
 
 def replay_check(conn: sa.Connection, roots: Iterable[tuple[str, Any, tuple[str, ...]]],

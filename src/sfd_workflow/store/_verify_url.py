@@ -18,12 +18,13 @@ from ._verify import read_anchor, verify
 __all__ = ["verify_store"]
 
 
-def verify_store(url: str, anchor: Any = None, *, replay: bool = False,
+def verify_store(url: str, anchor: Any = None, *, replay: bool | None = None,
                  dask: Any = None) -> VerifyReport:
     """Verify the store at `url` (``store verify``): `EventStore.verify` when the store opens;
     when it does not because its spec or roster was altered, the chains are still checked
-    and the report says what was altered (nothing can be replayed). `dask` (a scheduler
-    address or client) does the replay check on a Dask cluster, as `EventStore.verify`.
+    and the report says what was altered (nothing can be replayed), in this process. `dask`
+    (a scheduler address or client) does the per-unit checks on a Dask cluster and `replay`
+    defaults to true with it, as in `EventStore.verify`.
 
     Raises:
         StoreError: no store there, or one that cannot be opened and whose chains check out
