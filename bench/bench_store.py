@@ -11,14 +11,14 @@ events), on SQLite and PostgreSQL, each beside the floor it is compared with:
   PostgreSQL: 4 writers ≥ 1.6× one.
 - open: a new ``EventStore`` opens the imported store and rebuilds every unit, with persisted
   snapshots and without (``snapshot_every=0``).
-- export: peak memory (max RSS) of ``sfd-workflow store export`` of a store holding
-  ``--export-events`` events (the district's rows repeated; the export reads rows, it does not
-  check them).
+- export: peak memory (max RSS) and time of ``sfd-workflow store export`` in each format
+  (``--export-formats``, default all three) of a store holding ``--export-events`` events
+  (the district's rows repeated; the export reads rows, it does not check them).
 
     python bench/bench_store.py [--units 140] [--seed 2009] [--pg URL] [--repeat 3]
                                 [--only import|profile|writers|open|export]
                                 [--writer-events N]
-                                [--export-events N]
+                                [--export-events N] [--export-formats jsonl,csv,xes]
 
 PostgreSQL is measured when --pg or $SFD_TEST_PG_URL names a server (scratch databases are
 created and dropped; commits are durable: ``synchronous_commit=on``). Wall-clock seconds.
@@ -181,9 +181,9 @@ def bench_open(url: str) -> tuple[float, float]:
     return rebuild(100), rebuild(0)
 
 
-def bench_export(url: str, roster: Path, log: Path, events: int, out: Path) -> tuple[int, float]:
-    """(events exported, peak RSS MiB) of `store export` of a store holding `events` rows:
-    the district imported, then its rows copied with new commit numbers."""
+def fill_export_store(url: str, roster: Path, log: Path, events: int) -> None:
+    """A store at `url` holding `events` rows: the district imported, then its rows copied
+    with new commit numbers (and places in their units)."""
     _cli("store", "init", "--url", url, SPEC, str(roster))
     _cli("store", "import", "--url", url, "--batch", "1000", str(log))
     engine = sa.create_engine(url)
@@ -198,19 +198,29 @@ def bench_export(url: str, roster: Path, log: Path, events: int, out: Path) -> t
             top += len(batch)
             k += 1
     engine.dispose()
+
+
+def bench_export(url: str, fmt: str, out: Path) -> tuple[int, float, float]:
+    """(events exported, peak RSS MiB, seconds) of `store export --format fmt` of the store
+    at `url`, the whole command."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    # The export runs in a child that reports its own peak RSS (KiB on Linux).
-    code = ("import resource, sys; from sfd_workflow.cli import main; "
+    # The export runs in a child that reports its own peak RSS in KiB: VmHWM, the high-water
+    # mark of its own memory (ru_maxrss would be wrong: Linux carries it over from the parent
+    # across fork and exec, so a child of this process, which holds the store's rows, starts
+    # at this process's size).
+    code = ("import sys; from sfd_workflow.cli import main; "
             "code = main(sys.argv[1:]); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
+            "print(next(line.split()[1] for line in open('/proc/self/status') "
+            "if line.startswith('VmHWM:')), file=sys.stderr); "
             "sys.exit(code)")
+    t = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code, "store", "export", "--url", url,
-                           "--format", "jsonl", "-o", str(out)], check=True, env=env,
+                           "--format", fmt, "-o", str(out)], check=True, env=env,
                           capture_output=True, text=True)
-    peak_kib = int(done.stderr.strip().splitlines()[-1])
-    lines = sum(1 for _ in out.open(encoding="utf-8"))
+    took = time.perf_counter() - t
+    said, peak_kib = done.stderr.strip().splitlines()[-2:]
     out.unlink()
-    return lines, peak_kib / 1024
+    return int(said.split(" exported ")[1].split()[0]), int(peak_kib) / 1024, took
 
 
 def profile_submit(url: str, roster_path: Path, log: Path, n: int) -> dict[str, float]:
@@ -301,6 +311,8 @@ def main() -> None:
     ap.add_argument("--only", choices=["import", "profile", "writers", "open", "export"])
     ap.add_argument("--writer-events", type=int, default=1500, help="events per writer")
     ap.add_argument("--export-events", type=int, default=1_000_000)
+    ap.add_argument("--export-formats", default="jsonl,csv,xes",
+                    help="comma-separated formats to export (default: all three)")
     ap.add_argument("--pg", default=os.environ.get("SFD_TEST_PG_URL"))
     args = ap.parse_args()
     backends = ["sqlite", *(["postgresql"] if args.pg else [])]
@@ -349,12 +361,16 @@ def main() -> None:
                     four = bench_writers(url_for(b), roster, log, 4, args.writer_events)
                     print(f"{b:<11} {one:>11.0f} {four:>12.0f} {four / one:>6.2f}")
             if args.only in (None, "export"):
-                print(f"\nexport (jsonl) of {args.export_events} stored events")
+                formats = args.export_formats.split(",")
+                print(f"\nexport of {args.export_events} stored events "
+                      "(peak RSS of the whole command)")
                 for b in backends:
-                    n, mib = bench_export(url_for(b), roster, log, args.export_events,
-                                          tmp / "export.jsonl")
-                    print(f"{b:<11} {n:>9} events, peak RSS {mib:.0f} MiB")
-
+                    url = url_for(b)
+                    fill_export_store(url, roster, log, args.export_events)
+                    for fmt in formats:
+                        n, mib, took = bench_export(url, fmt, tmp / f"export.{fmt}")
+                        print(f"{b:<11} {fmt:<5} {n:>9} events, peak RSS {mib:.0f} MiB, "
+                              f"{took:.0f} s")
 
 if __name__ == "__main__":
     main()

@@ -121,10 +121,12 @@ def report_from_store(url: str, *, lang: str = "zh", as_of: dt.date | None = Non
                       max_units: int = MAX_UNITS, diagrams: bool = True) -> Report:
     """A progress report of the campaign held by the event store at `url`.
 
-    The store's own spec and roster are used, and its accepted events in commit order. After
-    a `store migrate`, the page covers the units the store's current version judges, each
-    from its latest migration entry; their earlier events keep the verdicts the store gave
-    them, and units still on an earlier version are left out and named (docs/report.md).
+    The store's own spec and roster are used, and its accepted events in commit order, judged
+    as they are read (a streaming cursor: the report holds its runtime and that runtime's log,
+    not a copy of the events besides). After a `store migrate`, the page covers the units the
+    store's current version judges, each from its latest migration entry; their earlier events
+    keep the verdicts the store gave them, and units still on an earlier version are left out
+    and named (docs/report.md).
 
     Raises:
         StoreError: no store at `url`, or it cannot be opened.
@@ -137,9 +139,9 @@ def report_from_store(url: str, *, lang: str = "zh", as_of: dt.date | None = Non
     try:
         moved = store.migrated()
         if not moved:  # never migrated: every event judged by the one version
-            events = list(store.events())
-            return build_report(store.spec, store.roster, events, lang=lang, as_of=as_of,
-                                source=store.url, max_units=max_units, diagrams=diagrams)
+            return build_report(store.spec, store.roster, store.events(), lang=lang,
+                                as_of=as_of, source=store.url, max_units=max_units,
+                                diagrams=diagrams)
         check_lang(lang)
         rt, intake = judge_store(store, moved, as_of=as_of)
         return _report(rt, intake, lang=lang, as_of=as_of, source=store.url,

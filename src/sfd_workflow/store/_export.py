@@ -9,6 +9,12 @@ offset), for process-mining tools. JSON Lines and XES leave the migration entrie
 are no events of the campaign, and no spec knows their name. A step (CSV, XES) and a time
 without an offset (XES) are read by the spec version that judged the event.
 
+Every format streams: rows are read `yield_per` at a time (a server-side cursor on
+PostgreSQL) and written as they arrive, so memory stays flat however many events a store
+holds. XES, whose traces group events by unit, reads one unit's events at a time (traces in
+roster order, each unit's oldest first, through the index of UNIQUE(unit, seq)), all in one
+snapshot of the store, and writes its text directly.
+
 Hostile text is made safe, never a reason for an unreadable file: characters XML 1.0 cannot
 carry (C0 controls other than tab, newline and carriage return; U+FFFE, U+FFFF; lone
 surrogates) become U+FFFD in XES strings and ``\\uXXXX`` escapes in JSON text (the payload in
@@ -25,15 +31,15 @@ import csv
 import datetime as dt
 import json
 import re
-import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from ..errors import StoreError
+from . import _schema as tables
 from ._canonical import canonical_json
 from ._submit import why
 from ._versions import MIGRATION_EVENT, JudgedBy
@@ -45,6 +51,9 @@ __all__ = ["FORMATS", "csv_cell", "export", "json_text", "xml_text"]
 
 #: The formats `export` writes.
 FORMATS = ("jsonl", "csv", "xes")
+
+#: Rows a server-side cursor hands over at a time.
+_YIELD_PER = 2000
 
 CSV_COLUMNS = ("gseq", "unit", "seq", "event", "step", "actor", "at", "late", "payload",
                "recorded_at", "hash")
@@ -165,61 +174,105 @@ def xes_timestamp(at: str, tz: str) -> str:
     return when.isoformat(timespec="milliseconds")
 
 
-def _attr(parent: ET.Element, tag: str, key: str, value: str) -> None:
-    ET.SubElement(parent, tag, {"key": key, "value": xml_text(value)})
+#: An attribute value's escapes (as ElementTree writes them), and what XML 1.0 cannot carry.
+_ATTR_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;",
+                 "\n": "&#10;", "\t": "&#09;"}
+_ATTR = re.compile('[&<>"\t\n\r]|' + _NOT_XML.pattern)
+
+
+def _escape(match: re.Match[str]) -> str:
+    return _ATTR_ESCAPES.get(match.group(), "\ufffd")
+
+
+def _attr(tag: str, key: str, value: str, indent: str) -> str:
+    """One XES attribute element, on a line of its own."""
+    return f'{indent}<{tag} key="{key}" value="{_ATTR.sub(_escape, value)}" />\n'
+
+
+_XES_HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0" '
+             'xes.features="nested-attributes" xmlns="http://www.xes-standard.org/">\n'
+             + "".join(f'  <extension name="{name}" prefix="{prefix}" uri="{uri}" />\n'
+                       for name, prefix, uri in _XES_EXTENSIONS)
+             + '  <global scope="trace">\n'
+             + _attr("string", "concept:name", "__INVALID__", "    ")
+             + '  </global>\n  <global scope="event">\n'
+             + _attr("string", "concept:name", "__INVALID__", "    ")
+             + _attr("date", "time:timestamp", "1970-01-01T00:00:00.000+00:00", "    ")
+             + _attr("string", "lifecycle:transition", "complete", "    ")
+             + '  </global>\n  <classifier name="Activity" keys="concept:name" />\n')
+
+#: Rows of events, not migration entries.
+_EXPORTED = tables.events.c.event != MIGRATION_EVENT
+#: A unit's events, oldest first: the index of UNIQUE(unit, seq) serves it.
+_UNIT_EVENTS = (sa.select(tables.events.c.unit, tables.events.c.seq, tables.events.c.gseq,
+                          tables.events.c.event, tables.events.c.actor, tables.events.c.at,
+                          tables.events.c.late, tables.events.c.payload)
+                .where(tables.events.c.unit == sa.bindparam("unit"), _EXPORTED)
+                .order_by(tables.events.c.seq))
+_UNITS = sa.select(tables.events.c.unit).where(_EXPORTED).distinct()
+_FIRST = (sa.select(tables.events.c.gseq, tables.events.c.unit)
+          .where(tables.events.c.unit.in_(sa.bindparam("units", expanding=True)), _EXPORTED)
+          .order_by(tables.events.c.gseq).limit(1))
 
 
 def _xes(store: EventStore, out: IO[str] | str | Path) -> int:
-    spec = store.spec
-    log = ET.Element("log", {"xes.version": "1.0", "xes.features": "nested-attributes",
-                             "xmlns": "http://www.xes-standard.org/"})
-    for name, prefix, uri in _XES_EXTENSIONS:
-        ET.SubElement(log, "extension", {"name": name, "prefix": prefix, "uri": uri})
-    g = ET.SubElement(log, "global", {"scope": "trace"})
-    _attr(g, "string", "concept:name", "__INVALID__")
-    g = ET.SubElement(log, "global", {"scope": "event"})
-    _attr(g, "string", "concept:name", "__INVALID__")
-    _attr(g, "date", "time:timestamp", "1970-01-01T00:00:00.000+00:00")
-    _attr(g, "string", "lifecycle:transition", "complete")
-    ET.SubElement(log, "classifier", {"name": "Activity", "keys": "concept:name"})
-    _attr(log, "string", "concept:name", spec.id)
-    traces: dict[str, ET.Element] = {}
-    n = 0
-    judged = _judged(store)
-    for e in store.stored_events():
-        if e.event == MIGRATION_EVENT:
-            continue
-        trace = traces.get(e.unit)
-        if trace is None:
-            trace = traces[e.unit] = ET.Element("trace")
-            _attr(trace, "string", "concept:name", e.unit)
-            unit = store.roster.by_id.get(e.unit)
-            if unit is None:
-                msg = (f"stored event {e.gseq} names unit {e.unit!r:.60}, which is not in the "
-                       "roster: the store was altered; run verify")
-                raise StoreError(msg)
-            _attr(trace, "string", "sfd:kind", unit.kind)
-        version = judged.spec(e.unit, e.gseq)
-        ev = ET.SubElement(trace, "event")
-        _attr(ev, "string", "concept:name", e.event)
-        _attr(ev, "string", "org:resource", e.actor)
-        _attr(ev, "date", "time:timestamp", xes_timestamp(e.at, version.timezone))
-        _attr(ev, "string", "lifecycle:transition", "complete")
-        step = version.step_of_event.get(e.event)
-        _attr(ev, "string", "sfd:step", step.id if step else "")
-        _attr(ev, "int", "sfd:seq", str(e.seq))
-        _attr(ev, "int", "sfd:gseq", str(e.gseq))
-        _attr(ev, "boolean", "sfd:late", "true" if e.late else "false")
-        _attr(ev, "string", "sfd:payload", json_text(dict(e.payload)))
-        n += 1
-    for u in store.roster.units:  # traces in roster order
-        if u.id in traces:
-            log.append(traces[u.id])
-    ET.indent(log)
-    text = ET.tostring(log, encoding="unicode", xml_declaration=False)
-    with _text_out(out) as fp:
-        fp.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-        fp.write(text + "\n")
+    """XES written as it is read: one unit's events at a time (in roster order, each unit's
+    oldest first, `yield_per` rows in memory), all read in one snapshot of the store."""
+    roster = store.roster
+    snapshot = ({"isolation_level": "REPEATABLE READ"}
+                if store._engine.dialect.name == "postgresql" else {})
+    with store._engine.connect().execution_options(**snapshot) as conn, conn.begin():
+        judged = JudgedBy(conn, store._compiled)
+        present = set(conn.scalars(_UNITS))
+        strangers = sorted(present.difference(roster.by_id))
+        if strangers:
+            e = conn.execute(_FIRST, {"units": strangers}).one()
+            msg = (f"stored event {e.gseq} names unit {e.unit!r:.60}, which is not in the "
+                   "roster: the store was altered; run verify")
+            raise StoreError(msg)
+        streamed = conn.execution_options(yield_per=_YIELD_PER)  # a server-side cursor
+        n = 0
+        with _text_out(out) as fp:
+            fp.write(_XES_HEAD + _attr("string", "concept:name", store.spec.id, "  "))
+            for unit in roster.units:  # traces in roster order
+                if unit.id in present:
+                    with streamed.execute(_UNIT_EVENTS, {"unit": unit.id}) as rows:
+                        n += _xes_trace(fp, unit.id, unit.kind, judged, rows)
+            fp.write("</log>\n")
     return n
 
 
+def _payload(text: str) -> dict[str, Any]:
+    try:  # as `EventStore.stored_events` reads it
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _xes_trace(fp: IO[str], unit: str, kind: str, judged: JudgedBy,
+               rows: Iterable[Any]) -> int:
+    """Write `unit`'s trace of events `rows` (none: no trace); return how many."""
+    n = 0
+    for e in rows:
+        if not n:
+            fp.write("  <trace>\n" + _attr("string", "concept:name", unit, "    ")
+                     + _attr("string", "sfd:kind", kind, "    "))
+        version = judged.spec(unit, e.gseq)
+        step = version.step_of_event.get(e.event)
+        fp.write("".join((
+            "    <event>\n",
+            _attr("string", "concept:name", e.event, "      "),
+            _attr("string", "org:resource", e.actor, "      "),
+            _attr("date", "time:timestamp", xes_timestamp(e.at, version.timezone), "      "),
+            _attr("string", "lifecycle:transition", "complete", "      "),
+            _attr("string", "sfd:step", step.id if step else "", "      "),
+            _attr("int", "sfd:seq", str(e.seq), "      "),
+            _attr("int", "sfd:gseq", str(e.gseq), "      "),
+            _attr("boolean", "sfd:late", "true" if e.late else "false", "      "),
+            _attr("string", "sfd:payload", json_text(_payload(e.payload)), "      "),
+            "    </event>\n")))
+        n += 1
+    if n:
+        fp.write("  </trace>\n")
+    return n

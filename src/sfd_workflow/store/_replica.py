@@ -113,8 +113,9 @@ class Replica:
             rows = conn.execute(_SINCE, {"gseq": self.gseq})
         else:
             rows = conn.execute(_SINCE_IN, {"gseq": self.gseq, "units": list(self.units)})
-        for row in rows:
-            self.apply(row)
+        with rows:  # closed also when a row is refused (a server-side cursor, see status)
+            for row in rows:
+                self.apply(row)
 
     def apply(self, row: Any) -> None:
         """Apply one stored event (a row of ``sfd_events``: ``unit``, ``seq``, ``event``,

@@ -2,6 +2,9 @@
 
 Each unit is read by the spec version it is judged by now (its tree's, after a `store
 migrate` of some trees), and each stored event's window flag by the version that judged it.
+A tree is read from the replica the store keeps for its root, or else from a replica built
+for the call and dropped before the next tree: status holds one tree's state at a time
+beyond what the store kept already.
 """
 
 from __future__ import annotations
@@ -108,13 +111,29 @@ def store_status(store: Any, as_of: dt.datetime | None) -> list[UnitStatus]:
         raise StoreError(f"cannot read {store.url}: {why(exc)}") from None
     roster = store.roster
     for root in (u.id for u in roster.units if u.parent is None):
-        rt = store.runtime(root)  # a runtime of the version the tree is judged by
+        rt = _tree_runtime(store, root)  # a runtime of the version the tree is judged by
         rows.extend(unit_status(rt.spec, rt.roster, rt, uid, as_of,
                                 events=judged.events(uid, heads.get(uid, 0)),
                                 outside=outside[uid])
                     for uid in subtree(roster, root))
+        del rt  # the next tree's replica replaces this one, unless the store keeps it
     order = {u.id: i for i, u in enumerate(roster.units)}
     return sorted(rows, key=lambda r: order[r.unit])
+
+
+def _tree_runtime(store: Any, root: str) -> Any:
+    """The up-to-date runtime of `root`'s tree: the store's replica when it keeps one (synced,
+    and kept), else a replica of its own, read with a server-side cursor and not kept, so
+    that status holds one tree's replica at a time beyond those the store had."""
+    if root in store._replicas:
+        return store.runtime(root)
+    try:
+        with store._lock_replicas, store._engine.connect() as conn:
+            rep = store._new_replica(root)
+            rep.sync(conn.execution_options(yield_per=5000))
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(f"cannot read {store.url}: {why(exc)}") from None
+    return rep.rt
 
 
 def unit_status(spec: Spec, roster: Roster, rt: Any, unit: str, as_of: dt.datetime | None,

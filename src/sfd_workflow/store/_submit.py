@@ -243,12 +243,16 @@ class Writes:
     def _replica(self, unit: str) -> Replica:
         rep = self._replicas.get(unit)
         if rep is None or rep.broken:
-            units = subtree(self.roster, unit)
-            rt = runtime(self._compiled, subtree_roster(self.roster, unit))
-            rep = Replica(rt, units, self._genesis, whole=len(units) == len(self.roster),
-                          start=self._restore)
-            self._replicas[unit] = rep
+            rep = self._replicas[unit] = self._new_replica(unit)
         return rep
+
+    def _new_replica(self, unit: str) -> Replica:
+        """A replica of `unit`'s subtree that has read nothing yet (not kept: see
+        `_replica`)."""
+        units = subtree(self.roster, unit)
+        rt = runtime(self._compiled, subtree_roster(self.roster, unit))
+        return Replica(rt, units, self._genesis, whole=len(units) == len(self.roster),
+                       start=self._restore)
 
     def _restore(self, conn: sa.Connection, rep: Replica) -> int:
         # The replica judges by its tree's version; a moved unit starts at its latest
