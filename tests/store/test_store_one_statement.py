@@ -135,3 +135,22 @@ def test_with_durable_commits_the_write_and_its_flush_go_in_one_round_trip() -> 
             assert (lost.accepted, a.conflicts) == (False, 1)
             assert a.verify(replay=True).ok
             assert a.counts()[0] == len(events) + 1
+
+
+@pytest.mark.postgres
+def test_a_prepared_write_dropped_by_the_driver_is_prepared_again() -> None:
+    """psycopg drops every prepared statement of a connection (DEALLOCATE ALL) after a
+    ROLLBACK on it; the write's own prepared statement is then prepared again, and nothing is
+    written twice."""
+    with fresh_pg_database() as url:
+        spec, roster = spec_and_roster()
+        with EventStore.create(url, spec, roster) as store:
+            assert store.submit(ev("ps-0-0", "write_draft", "s", 1, {"text": "a"})).accepted
+            with store._engine.connect() as conn:  # the store's one pooled connection
+                assert "sfd_prepared" in conn.connection.info
+                conn.exec_driver_sql("DEALLOCATE ALL")
+            assert store.submit(ev("ps-0-0", "submit", "s", 2)).accepted
+            assert store.submit("{not json").reason == "malformed"  # a write, and a rollback
+            assert store.submit(ev("ps-0-0", "send_back", "s", 3)).accepted
+            assert store.counts() == (3, 1)
+            assert store.verify(replay=True).ok

@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -124,10 +125,21 @@ _AT_ONCE = {False: _append_at_once(False), True: _append_at_once(True)}
 
 
 @functools.cache
-def _at_once_sql(dialect: sa.Dialect, with_id: bool) -> tuple[str, dict[str, Any]]:
-    """`_AT_ONCE` as the driver's SQL for `dialect`, with the values it binds itself."""
+def _at_once_sql(dialect: sa.Dialect, with_id: bool) -> tuple[str, str, dict[str, Any]]:
+    """`_AT_ONCE` for `dialect` as a named prepared statement: the ``PREPARE`` that makes it
+    (once a connection: the server keeps its plan for the session), the ``EXECUTE`` of it
+    with the driver's named placeholders, and the values it binds itself."""
     compiled = _AT_ONCE[with_id].compile(dialect=dialect)
-    return compiled.string, {k: v for k, v in compiled.params.items() if v is not None}
+    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", compiled.string)))
+    position = {n: i for i, n in enumerate(names, 1)}
+    body = re.sub(r"%\((\w+)\)s", lambda m: f"${position[m.group(1)]}", compiled.string)
+    kinds = ", ".join(compiled.binds[n].type.compile(dialect=dialect) for n in names)
+    name = f"sfd_write_{int(with_id)}"
+    execute = f"EXECUTE {name}({', '.join(f'%({n})s' for n in names)})"
+    fixed = {k: v for k, v in compiled.params.items() if v is not None}
+    return f"PREPARE {name} ({kinds}) AS {body}", execute, fixed
+
+
 DROP_SNAPSHOT = t.snapshots.delete().where(t.snapshots.c.unit == sa.bindparam("u"),
                                            t.snapshots.c.seq == sa.bindparam("s"))
 
@@ -416,11 +428,13 @@ class Writes:
         statements takes no server-side parameters). The server runs such a string as one
         implicit transaction up to the explicit COMMIT, so the write commits (without waiting
         for the disk: the connection's setting) before the flush starts a transaction of its
-        own that waits for it; an error stops the string and undoes the write."""
+        own that waits for it; an error stops the string and undoes the write. The write is
+        a statement prepared once a connection (SQL ``PREPARE``, see `_at_once_sql`), so the
+        server plans it once, not on every submit."""
         seq, prev, _ = head
         row = event_fields(attempt, verdict.late, seq + 1, prev)
         pre, post = hash_around_gseq(row)
-        sql, params = _at_once_sql(conn.dialect, digest is not None)
+        prepare, sql, params = _at_once_sql(conn.dialect, digest is not None)
         params = {**params, **{f"v_{k}": v for k, v in row.items()},
                   "v_old": seq, "v_pre": pre, "v_post": post}
         if digest is not None:
@@ -430,12 +444,25 @@ class Writes:
             sql = f"{sql}; COMMIT; {flush[0]}"
             params |= flush[1]
         psycopg = require("psycopg", feature="an event store on PostgreSQL", extra="store")
-        try:
-            with psycopg.ClientCursor(conn.connection.driver_connection) as cur:
-                cur.execute(sql, params)
-                stored = cur.fetchone()
-        except psycopg.Error as exc:
-            raise sa.exc.DBAPIError.instance(sql, params, exc, psycopg.Error) from None
+        # The connection's prepared statements: psycopg drops them all (DEALLOCATE ALL)
+        # after a ROLLBACK on the connection, so one found missing is prepared again (the
+        # failed EXECUTE wrote nothing: it stops the string).
+        prepared = conn.connection.info.setdefault("sfd_prepared", set())
+        for again in (False, True):
+            try:
+                if prepare not in prepared:
+                    conn.exec_driver_sql(prepare)
+                    prepared.add(prepare)
+                with psycopg.ClientCursor(conn.connection.driver_connection) as cur:
+                    cur.execute(sql, params)
+                    stored = cur.fetchone()
+                break
+            except psycopg.errors.InvalidSqlStatementName as exc:
+                prepared.discard(prepare)
+                if again:
+                    raise sa.exc.DBAPIError.instance(sql, params, exc, psycopg.Error) from None
+            except psycopg.Error as exc:
+                raise sa.exc.DBAPIError.instance(sql, params, exc, psycopg.Error) from None
         if stored is None:
             raise _Conflict
         return seq + 1, str(stored[1]), int(stored[0])
