@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sfd_workflow.errors import StoreError
 from sfd_workflow.store import EventStore
 from sfd_workflow.store import _submit as submit_module
 from sfd_workflow.store._canonical import event_hash
@@ -154,3 +155,24 @@ def test_a_prepared_write_dropped_by_the_driver_is_prepared_again() -> None:
             assert store.submit(ev("ps-0-0", "send_back", "s", 3)).accepted
             assert store.counts() == (3, 1)
             assert store.verify(replay=True).ok
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_during_the_write_is_not_written_again() -> None:
+    """The write and its flush are one query string: when the connection breaks during it,
+    the write may have been committed, so the submit is not tried again; it stops with one
+    line saying so (an event with an id can then be submitted again safely)."""
+    import psycopg
+
+    with fresh_pg_database() as url:
+        spec, roster = spec_and_roster()
+        with EventStore.create(url, spec, roster) as store:
+            broken = psycopg.OperationalError("server closed the connection unexpectedly")
+            said = (r"^the connection to .* failed during a write that may have been "
+                    r"committed \(OperationalError\)")
+            with mock.patch.object(psycopg.ClientCursor, "execute", side_effect=broken) as ex, \
+                    pytest.raises(StoreError, match=said):
+                store.submit(ev("ps-0-0", "write_draft", "s", 1, {"text": "a"}))
+            assert ex.call_count == 1  # not tried again
+            assert store.submit(ev("ps-0-0", "write_draft", "s", 2, {"text": "b"})).accepted
+            assert store.verify().ok

@@ -155,6 +155,15 @@ def whole_counts(heads: Mapping[str, Any], units: Iterable[str]) -> None:
             raise StoreError(msg)
 
 
+def _lost_connection(exc: Exception, driver: Any) -> bool:
+    """True when the driver's error says the connection broke (an operational or interface
+    error with no SQLSTATE, or of class 08) or the server shut it down (class 57), rather
+    than the server refusing a statement."""
+    state = getattr(exc, "sqlstate", None)
+    return isinstance(exc, driver.OperationalError | driver.InterfaceError) and (
+        state is None or str(state).startswith(("08", "57")))
+
+
 class _Conflict(Exception):
     """A head moved between judging and writing: judge again."""
 
@@ -462,6 +471,12 @@ class Writes:
                 if again:
                     raise sa.exc.DBAPIError.instance(sql, params, exc, psycopg.Error) from None
             except psycopg.Error as exc:
+                if _lost_connection(exc, psycopg):
+                    # The string may have stopped after its COMMIT: do not write it again.
+                    msg = (f"the connection to {self.url} failed during a write that may "
+                           f"have been committed ({type(exc).__name__}): check the store "
+                           "(with an event id, submit it again: it is stored once)")
+                    raise StoreError(msg) from None
                 raise sa.exc.DBAPIError.instance(sql, params, exc, psycopg.Error) from None
         if stored is None:
             raise _Conflict
