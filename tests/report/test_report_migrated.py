@@ -3,14 +3,12 @@ unit from its latest migration entry, its earlier events as the store judged the
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from sfd_workflow import (
     ReportError,
@@ -20,7 +18,6 @@ from sfd_workflow import (
     plan_from_text,
     read_event_lines,
     report,
-    roster_from_document,
 )
 from sfd_workflow._plan import spec_sha256
 from sfd_workflow._spec._builtin import sample_paths
@@ -30,7 +27,14 @@ from sfd_workflow.report._report import _log_by_unit
 from sfd_workflow.report._stored import judge_store
 from sfd_workflow.store import EventStore, migrate_store
 from support.store import store_url_fixture  # noqa: F401  (the store_url fixture)
-from support.versions import BUILTIN, builtin_document, move_due, rename_state, version
+from support.versions import (
+    BUILTIN,
+    builtin_document,
+    move_due,
+    rename_state,
+    sample_roster_with_twin,
+    version,
+)
 
 pytest.importorskip("jinja2", reason="the report extra is not installed")
 
@@ -61,13 +65,7 @@ def new() -> Spec:
 @pytest.fixture(scope="module")
 def roster(old: Spec) -> Roster:
     """The sample roster and a twin of its middle school, `xh-ms-02` (another root)."""
-    doc = yaml.safe_load(sample_paths("xuhui-edu-2009")[0].read_text(encoding="utf-8"))
-    twin = copy.deepcopy(next(u for u in doc["units"] if u["id"] == "xh-ms-01"))
-    twin["id"] = "xh-ms-02"
-    for p in twin["people"]:
-        p["id"] = p["id"].replace("ms01", "ms02")
-    doc["units"].append(twin)
-    return roster_from_document(doc, old, source="roster.yaml")
+    return sample_roster_with_twin(old)
 
 
 def _twin(line: str) -> str:

@@ -3,7 +3,6 @@ version, the others left on theirs, on SQLite and (marked) PostgreSQL."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 from pathlib import Path
@@ -26,7 +25,6 @@ from sfd_workflow import (
     plan_from_text,
     read_event_lines,
     replay,
-    roster_from_document,
 )
 from sfd_workflow._plan import spec_sha256
 from sfd_workflow._spec._builtin import sample_paths
@@ -34,7 +32,14 @@ from sfd_workflow.cli import main
 from sfd_workflow.store import EventStore, migrate_store
 from sfd_workflow.store._migrate import from_version
 from support.store import store_url_fixture  # noqa: F401  (the store_url fixture)
-from support.versions import BUILTIN, builtin_document, move_due, rename_state, version
+from support.versions import (
+    BUILTIN,
+    builtin_document,
+    move_due,
+    rename_state,
+    sample_roster_with_twin,
+    version,
+)
 
 AT = dt.datetime(2009, 6, 26, 12, tzinfo=dt.UTC)
 LATER = dt.datetime(2009, 7, 10, 12, tzinfo=dt.UTC)
@@ -61,14 +66,7 @@ def new() -> Spec:
 @pytest.fixture(scope="module")
 def roster(old: Spec) -> Roster:
     """The sample roster and a twin of its middle school, `xh-ms-02` (another root)."""
-    doc = yaml.safe_load(sample_paths("xuhui-edu-2009")[0].read_text(encoding="utf-8"))
-    twin = copy.deepcopy(next(u for u in doc["units"] if u["id"] == "xh-ms-01"))
-    twin["id"] = "xh-ms-02"
-    twin["title"] = {"zh": "徐汇区第二中学党支部", "en": "Xuhui No. 2 Middle School branch"}
-    for p in twin["people"]:
-        p["id"] = p["id"].replace("ms01", "ms02")
-    doc["units"].append(twin)
-    return roster_from_document(doc, old, source="roster.yaml")
+    return sample_roster_with_twin(old)
 
 
 def _twin(line: str) -> str:

@@ -12,7 +12,10 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sfd_workflow import Spec, spec_from_document
+import yaml
+
+from sfd_workflow import Spec, roster_from_document, spec_from_document
+from sfd_workflow._spec._builtin import sample_paths
 from sfd_workflow.testing import move_due, rename_record, rename_state, spec_document
 
 __all__ = ["BUILTIN", "add_only", "builtin_document", "move_due", "rename_record",
@@ -91,3 +94,16 @@ def add_only(doc: dict[str, Any], days: int = 7) -> dict[str, Any]:
         {"id": "added_step", "title": "Added step", "after": [], "states": ["open", "closed"],
          "transitions": [{"event": "close_added", "from": "open", "to": "closed"}]}]})
     return doc
+
+
+def sample_roster_with_twin(spec: Spec) -> Any:
+    """The built-in sample roster and a twin of its middle school, `xh-ms-02` (another root
+    with the same people, renumbered), loaded against `spec`."""
+    doc = yaml.safe_load(sample_paths("xuhui-edu-2009")[0].read_text(encoding="utf-8"))
+    twin = copy.deepcopy(next(u for u in doc["units"] if u["id"] == "xh-ms-01"))
+    twin["id"] = "xh-ms-02"
+    twin["title"] = {"zh": "徐汇区第二中学党支部", "en": "Xuhui No. 2 Middle School branch"}
+    for p in twin["people"]:
+        p["id"] = p["id"].replace("ms01", "ms02")
+    doc["units"].append(twin)
+    return roster_from_document(doc, spec, source="roster.yaml")
